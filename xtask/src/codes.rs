@@ -1,0 +1,125 @@
+//! The table of diagnostic codes. A code's name is stable: users grep for it, silence it and link
+//! to it, so a code is never renamed or reused. `--explain CODE` prints the text of
+//! `explain/CODE.md`.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::diagnostic::Severity;
+
+macro_rules! codes {
+    ($($variant:ident = $name:literal, $severity:ident, $group:literal, $summary:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of the table (grouped by check).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable kebab-case name.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The severity a diagnostic of this code has unless the check says otherwise.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// The check the code belongs to.
+            pub fn group(self) -> &'static str {
+                match self { $(Code::$variant => $group,)* }
+            }
+
+            /// One line on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+
+            /// The long text of `--explain`.
+            pub fn explanation(self) -> &'static str {
+                match self { $(Code::$variant => include_str!(concat!("explain/", $name, ".md")),)* }
+            }
+        }
+    };
+}
+
+codes! {
+    UnexpectedEntry = "unexpected-entry", Error, "layout", "a file or folder that has no place in the layout";
+    MissingDialect = "missing-dialect", Error, "layout", "a dialect's driver folder is missing";
+    MissingLatest = "missing-latest", Error, "layout", "a driver folder has no LATEST.sql";
+    EmptyVersionFolder = "empty-version-folder", Error, "layout", "a version folder holds no migration";
+    MissingVersionFile = "missing-version-file", Error, "layout", "migration/VERSION is missing";
+    InvalidVersionFile = "invalid-version-file", Error, "layout", "migration/VERSION is unreadable or not a version";
+    BadFileName = "bad-file-name", Error, "naming", "a migration file is not named NN__description.sql";
+    BadFolderName = "bad-folder-name", Error, "naming", "a version folder is not named MAJOR.MINOR";
+    DuplicateVersion = "duplicate-version", Error, "versions", "two migration files have the same version";
+    SequenceGap = "sequence-gap", Error, "versions", "a folder's sequence numbers do not run 00, 01, 02, ...";
+    VersionSetMismatch = "version-set-mismatch", Error, "versions", "a version exists in one dialect but not in another";
+    VersionFileMismatch = "version-file-mismatch", Error, "versions", "VERSION differs from a dialect's highest migration version";
+    MissingStamp = "missing-stamp", Error, "versions", "LATEST.sql does not stamp BASIC.schemaVersion";
+    InvalidStamp = "invalid-stamp", Error, "versions", "the stamp in LATEST.sql is not JSON with a semver schemaVersion";
+    StampMismatch = "stamp-mismatch", Error, "versions", "the schemaVersion stamped in LATEST.sql differs from VERSION";
+    StampNotLast = "stamp-not-last", Warning, "versions", "the stamp is not the last statement of LATEST.sql";
+    ParseError = "parse-error", Error, "parse", "a statement is not valid SQL of its dialect";
+    ParserGap = "parser-gap", Note, "parse", "valid SQL that the parser cannot read; the replay judges it";
+    EmptyFile = "empty-file", Warning, "parse", "a SQL file holds no statement";
+    DialectLeak = "dialect-leak", Error, "dialect", "a construct of another SQL dialect";
+}
+
+impl Code {
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|code| code.name() == name)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list of codes is a public interface: a change to it must be deliberate.
+    #[test]
+    fn code_list_is_stable() {
+        let list: String = Code::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {}: {}\n",
+                    c.group(),
+                    c.severity().as_str(),
+                    c.name(),
+                    c.summary()
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(list);
+    }
+
+    #[test]
+    fn every_explanation_starts_with_its_code() {
+        for code in Code::ALL {
+            let first = code.explanation().lines().next().unwrap_or_default();
+            assert_eq!(
+                first,
+                format!("# {}", code.name()),
+                "explain/{}.md",
+                code.name()
+            );
+        }
+    }
+}

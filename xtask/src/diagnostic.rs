@@ -1,0 +1,143 @@
+//! Diagnostics are data: every check appends them to one list, and the renderers turn the
+//! finished list into human text, JSON or GitHub annotations at the very end of a run.
+
+use serde::Serialize;
+
+use crate::codes::Code;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something that breaks the service or a user's database: the run exits 1.
+    Error,
+    /// Something a reviewer should look at; the run still exits 0.
+    Warning,
+    /// Information, such as SQL the parser cannot read but the engine accepts.
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A position in a source file. Lines and columns start at 1; columns count characters, as
+/// editors and GitHub do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub fn new(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+}
+
+/// The stretch of a file a diagnostic points at. `end` is exclusive and may lie on a later line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: Position,
+    pub end: Position,
+}
+
+impl Span {
+    pub fn new(start: Position, end: Position) -> Span {
+        Span { start, end }
+    }
+
+    /// A span of `len` characters on one line.
+    pub fn on_line(line: u32, column: u32, len: u32) -> Span {
+        Span::new(
+            Position::new(line, column),
+            Position::new(line, column + len.max(1)),
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// The file, as a path relative to the project (see `Store::display_path`), with `/`
+    /// separators. `None` for problems of the tree as a whole.
+    pub file: Option<String>,
+    pub span: Option<Span>,
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at the code's default severity.
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            file: None,
+            span: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn file(mut self, file: impl Into<String>) -> Diagnostic {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn span(mut self, span: Span) -> Diagnostic {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+
+    /// The order diagnostics are rendered in: by file, then position, then code, so that output
+    /// is stable whatever order the checks ran in.
+    fn sort_key(&self) -> (Option<&str>, Option<Span>, Code, &str) {
+        (self.file.as_deref(), self.span, self.code, &self.message)
+    }
+}
+
+/// Sorts diagnostics into rendering order and removes exact repeats.
+pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+}
+
+/// How many diagnostics of each severity a run found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+impl Counts {
+    pub fn of(diagnostics: &[Diagnostic]) -> Counts {
+        let mut counts = Counts::default();
+        for diagnostic in diagnostics {
+            match diagnostic.severity {
+                Severity::Error => counts.errors += 1,
+                Severity::Warning => counts.warnings += 1,
+                Severity::Note => counts.notes += 1,
+            }
+        }
+        counts
+    }
+}

@@ -1,0 +1,47 @@
+//! The JSON format: one document per run, described in `docs/json.md`. Its shape is a public
+//! interface: fields are added, never renamed or removed, and `format` changes if they must be.
+
+use serde::Serialize;
+
+use crate::diagnostic::{Counts, Diagnostic};
+use crate::dialect::Dialect;
+use crate::validate::Outcome;
+
+pub const FORMAT: &str = "validate-migrations/1";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format: &'static str,
+    root: &'a str,
+    dialects: &'a [Dialect],
+    summary: Summary,
+    diagnostics: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    statements: usize,
+    #[serde(flatten)]
+    counts: Counts,
+    elapsed_ms: u128,
+}
+
+pub fn render(outcome: &Outcome) -> String {
+    let document = Document {
+        format: FORMAT,
+        root: &outcome.root,
+        dialects: &outcome.dialects,
+        summary: Summary {
+            files: outcome.files,
+            statements: outcome.statements,
+            counts: outcome.counts(),
+            elapsed_ms: outcome.elapsed.as_millis(),
+        },
+        diagnostics: &outcome.diagnostics,
+    };
+    // Serializing plain data into a string cannot fail.
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,41 @@
+//! Renderers turn a finished run into text. They never decide anything: what is a problem, and
+//! how grave, was settled by the checks.
+
+pub mod github;
+pub mod human;
+pub mod json;
+
+use std::fmt::Write as _;
+
+use crate::validate::Outcome;
+
+/// The closing lines every human-facing format prints: what was checked and what was found.
+pub fn summary(outcome: &Outcome) -> String {
+    let dialects: Vec<&str> = outcome.dialects.iter().map(|d| d.folder()).collect();
+    let counts = outcome.counts();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "validated {} ({}): {} files, {} statements, static checks, in {:.2}s",
+        outcome.root,
+        dialects.join(", "),
+        outcome.files,
+        outcome.statements,
+        outcome.elapsed.as_secs_f64()
+    );
+    let found = [
+        (counts.errors, "error"),
+        (counts.warnings, "warning"),
+        (counts.notes, "note"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+    .collect::<Vec<_>>();
+    if found.is_empty() {
+        text.push_str("no problems found\n");
+    } else {
+        let _ = writeln!(text, "found {}", found.join(", "));
+    }
+    text
+}

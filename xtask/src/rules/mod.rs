@@ -1,0 +1,9 @@
+//! The static checks, one module per rule. Each reads the store's layout model or its parsed
+//! SQL files and appends diagnostics; none of them reads files or parses SQL itself.
+
+pub mod dialect_leak;
+pub mod layout;
+pub mod naming;
+pub mod parse;
+pub mod stamp;
+pub mod versions;

@@ -1,0 +1,84 @@
+//! SQL files cut into statements and parsed once; every check (and, later, the replay) reads the
+//! result instead of splitting or parsing again.
+
+mod gap;
+mod parse;
+pub mod split;
+pub mod token;
+
+use std::ops::Range;
+
+use sqlparser::tokenizer::TokenWithSpan;
+
+use crate::diagnostic::{Position, Span};
+use crate::dialect::Dialect;
+use crate::source::SourceFile;
+
+/// What a SQL file is for; the checks differ between them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The fresh-install script of a dialect.
+    Latest,
+    /// An incremental migration, with the version the layout gives it.
+    Migration(semver::Version),
+    /// Demo data applied on top of a migrated database.
+    Seed,
+}
+
+/// A SQL file of the tree, split and parsed.
+#[derive(Debug)]
+pub struct SqlFile {
+    pub source: SourceFile,
+    pub dialect: Dialect,
+    pub role: Role,
+    pub statements: Vec<Statement>,
+    /// Set when the tokenizer gave up (an unterminated string or comment, say); `statements`
+    /// then holds what came before the error.
+    pub tokenize_error: Option<(String, Position)>,
+}
+
+/// One statement of a file.
+#[derive(Debug)]
+pub struct Statement {
+    /// Bytes of the statement in `SqlFile::source.text`, from its first token to its terminating
+    /// `;` (included when there is one).
+    pub range: Range<usize>,
+    /// Where the statement starts and ends.
+    pub span: Span,
+    /// The statement's tokens, white space and comments included, the terminating `;` excluded.
+    pub tokens: Vec<TokenWithSpan>,
+    pub parsed: Parsed,
+}
+
+impl Statement {
+    /// The statement's tokens without white space and comments.
+    pub fn significant(&self) -> impl Iterator<Item = &TokenWithSpan> + '_ {
+        self.tokens
+            .iter()
+            .filter(|token| !token::is_trivia(&token.token))
+    }
+}
+
+#[derive(Debug)]
+pub enum Parsed {
+    Ok(Box<sqlparser::ast::Statement>),
+    /// SQL that the engine accepts but sqlparser does not; `construct` names it for the note.
+    Gap {
+        construct: &'static str,
+    },
+    Error {
+        message: String,
+        position: Position,
+    },
+}
+
+impl SqlFile {
+    /// Splits and parses a file.
+    pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
+        split::load(source, dialect, role)
+    }
+
+    pub fn text_of(&self, statement: &Statement) -> &str {
+        &self.source.text[statement.range.clone()]
+    }
+}

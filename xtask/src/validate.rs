@@ -1,0 +1,158 @@
+//! `validate-migrations`: discover the store, load every SQL file once, run the checks, and hand
+//! the collected diagnostics to a renderer. The replay of chains on real engines is the next
+//! phase of this pipeline; it reads the same `SqlFile`s.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::codes::Code;
+use crate::diagnostic::{self, Counts, Diagnostic};
+use crate::dialect::Dialect;
+use crate::rules;
+use crate::source::SourceFile;
+use crate::sql::{Role, SqlFile};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The folder that holds `migration/` (and `seed/`).
+    pub root: PathBuf,
+    /// The dialects to check; empty means every dialect folder the store has.
+    pub dialects: Vec<Dialect>,
+}
+
+/// Everything a run found, ready to render.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The store's folder as shown to users.
+    pub root: String,
+    pub dialects: Vec<Dialect>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files diagnostics may point into, by display path, for snippets.
+    pub sources: BTreeMap<String, SourceFile>,
+    pub files: usize,
+    pub statements: usize,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.diagnostics)
+    }
+}
+
+pub fn run(options: &Options) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
+    let store = Store::discover(&root, &display_base(&root))?;
+    let dialects = if options.dialects.is_empty() {
+        store.drivers.iter().map(|d| d.dialect).collect()
+    } else {
+        let mut dialects = options.dialects.clone();
+        dialects.sort();
+        dialects.dedup();
+        dialects
+    };
+
+    let mut diagnostics = Vec::new();
+    rules::layout::check(&store, &dialects, &mut diagnostics);
+    rules::naming::check(&store, &dialects, &mut diagnostics);
+    rules::versions::check(&store, &dialects, &mut diagnostics);
+
+    let files = load_sql_files(&store, &dialects, &mut diagnostics);
+    for file in &files {
+        rules::parse::check(file, &mut diagnostics);
+        rules::dialect_leak::check(file, &mut diagnostics);
+        if file.role == Role::Latest {
+            rules::stamp::check(file, store.version_file.version(), &mut diagnostics);
+        }
+    }
+
+    let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
+    let version_path = store.root.join("migration").join("VERSION");
+    if let Ok(version) = SourceFile::read(&version_path, store.display(&version_path)) {
+        sources.insert(version.display.clone(), version);
+    }
+    let statements = files.iter().map(|f| f.statements.len()).sum();
+    let file_count = files.len();
+    sources.extend(
+        files
+            .into_iter()
+            .map(|f| (f.source.display.clone(), f.source)),
+    );
+
+    diagnostic::sort(&mut diagnostics);
+    Ok(Outcome {
+        root: store.display(&store.root),
+        dialects,
+        diagnostics,
+        sources,
+        files: file_count,
+        statements,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Paths are shown relative to the project when the store lies inside it, so that they are the
+/// paths of the repository (as GitHub annotations need them); otherwise relative to the folder
+/// that holds the store.
+fn display_base(root: &Path) -> PathBuf {
+    let project = crate::project_root();
+    let project = project.canonicalize().unwrap_or(project);
+    if root.starts_with(&project) {
+        project
+    } else {
+        root.parent()
+            .map_or_else(|| root.to_path_buf(), Path::to_path_buf)
+    }
+}
+
+/// Reads and parses every SQL file of the chosen dialects: LATEST.sql, each migration that has a
+/// version, and the seeds. A file that cannot be read as text is reported and left out.
+fn load_sql_files(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) -> Vec<SqlFile> {
+    let mut wanted: Vec<(Dialect, PathBuf, Role)> = Vec::new();
+    for driver in store
+        .drivers
+        .iter()
+        .filter(|d| dialects.contains(&d.dialect))
+    {
+        if let Some(latest) = &driver.latest {
+            wanted.push((driver.dialect, latest.clone(), Role::Latest));
+        }
+        for (version, file) in driver.migrations() {
+            wanted.push((
+                driver.dialect,
+                file.path.clone(),
+                Role::Migration(version.clone()),
+            ));
+        }
+    }
+    for (dialect, seeds) in store.seeds.iter().filter(|(d, _)| dialects.contains(d)) {
+        for seed in seeds {
+            wanted.push((*dialect, seed.clone(), Role::Seed));
+        }
+    }
+    wanted
+        .into_iter()
+        .filter_map(|(dialect, path, role)| {
+            let display = store.display(&path);
+            match SourceFile::read(&path, display.clone()) {
+                Ok(source) => Some(SqlFile::load(source, dialect, role)),
+                Err(e) => {
+                    out.push(
+                        Diagnostic::new(Code::ParseError, format!("{e:#}"))
+                            .file(display)
+                            .help("save the file as UTF-8 text"),
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
+}
