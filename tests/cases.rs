@@ -6,6 +6,7 @@
 //! # What this case shows.
 //! -- base: minimal                 (tests/fixtures/minimal; or `store`, or `none`)
 //! -- args: --dialect sqlite        (extra arguments; optional)
+//! -- replay                        (replay the chains on the engines; else --static-only)
 //! -- expect: bad-file-name store/migration/sqlite/0.2/00_x.sql
 //! -- exit: 1                       (optional: 1 when an error is expected, else 0)
 //! -- file: migration/sqlite/0.2/00_x.sql [crlf] [bom] [no-final-newline]
@@ -25,6 +26,7 @@ use xtask::diagnostic::Severity;
 
 struct Case {
     base: String,
+    replay: bool,
     args: Vec<String>,
     expects: Vec<(String, String)>,
     exit: Option<i32>,
@@ -39,6 +41,9 @@ enum Edit {
 const DIRECTIVES: [&str; 6] = ["base:", "args:", "expect:", "exit:", "file:", "delete:"];
 
 fn directive(line: &str) -> Option<(&str, &str)> {
+    if line == "-- replay" {
+        return Some(("replay", ""));
+    }
     let rest = line.strip_prefix("-- ")?;
     DIRECTIVES.iter().find_map(|d| {
         rest.strip_prefix(d)
@@ -49,6 +54,7 @@ fn directive(line: &str) -> Option<(&str, &str)> {
 fn parse_case(text: &str) -> Case {
     let mut case = Case {
         base: "minimal".into(),
+        replay: false,
         args: Vec::new(),
         expects: Vec::new(),
         exit: None,
@@ -81,6 +87,7 @@ fn parse_case(text: &str) -> Case {
                 close(&mut open, &mut case.edits);
                 match name {
                     "base" => case.base = value.to_string(),
+                    "replay" => case.replay = true,
                     "args" => case.args = value.split_whitespace().map(String::from).collect(),
                     "expect" => {
                         let (code, location) = value.split_once(' ').unwrap_or((value, ""));
@@ -123,7 +130,10 @@ fn run_case(path: &Path) {
     }
     let store = tree.store();
     let store = store.to_str().expect("UTF-8 temporary path");
-    let mut args = vec!["validate-migrations", "--root", store, "--static-only"];
+    let mut args = vec!["validate-migrations", "--root", store];
+    if !case.replay {
+        args.push("--static-only");
+    }
     args.extend(case.args.iter().map(String::as_str));
 
     let json = support::xtask(&[args.as_slice(), &["--format", "json"]].concat());

@@ -154,3 +154,34 @@ fn dialect_option_limits_the_checks() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("(postgres)"));
 }
+
+#[test]
+fn an_allowlist_entry_without_a_reason_cannot_run() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "validate-migrations.toml",
+        b"[[allow]]\nobject = \"table memo\"\nreason = \"\"\n",
+    );
+    let output = validate(&tree, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("store/validate-migrations.toml:1:1: an allow entry needs a reason"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_readme_lists_every_code() {
+    let readme =
+        std::fs::read_to_string(support::project_root().join("README.md")).expect("README");
+    for code in xtask::codes::Code::ALL {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            code.name(),
+            code.severity().as_str(),
+            code.summary()
+        );
+        assert!(readme.contains(&row), "README.md lacks the row: {row}");
+    }
+}

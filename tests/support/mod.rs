@@ -82,11 +82,14 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Replaces what changes from run to run (the time taken) so that output can be snapshotted.
+/// Replaces what changes from run to run or machine to machine (the time taken, the engines'
+/// versions and the cluster's temporary folder) so that output can be snapshotted.
 pub fn stable(text: &str) -> String {
     let time = regex::Regex::new(r"in \d+\.\d+s").expect("valid regex");
     let millis = regex::Regex::new(r#""elapsed_ms": \d+"#).expect("valid regex");
+    let engine = regex::Regex::new(r"(?m)^engine: (PostgreSQL|SQLite) .*$").expect("valid regex");
     let text = time.replace_all(text, "in [time]");
+    let text = engine.replace_all(&text, "engine: $1 [version]");
     millis
         .replace_all(&text, r#""elapsed_ms": "[time]""#)
         .into_owned()

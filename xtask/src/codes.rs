@@ -68,6 +68,18 @@ codes! {
     ParserGap = "parser-gap", Note, "parse", "valid SQL that the parser cannot read; the replay judges it";
     EmptyFile = "empty-file", Warning, "parse", "a SQL file holds no statement";
     DialectLeak = "dialect-leak", Error, "dialect", "a construct of another SQL dialect";
+    StatementFailed = "statement-failed", Error, "replay", "the engine refused a statement while replaying a chain";
+    StatementTimeout = "statement-timeout", Error, "replay", "a statement ran past the per-statement timeout";
+    CommitFailed = "commit-failed", Error, "replay", "the engine refused to commit a chain's transaction";
+    DowngradeRefused = "downgrade-refused", Error, "replay", "a release's schema version is above the target: the service refuses to start";
+    StoredVersionMissing = "stored-version-missing", Error, "replay", "after a chain, the database has no BASIC.schemaVersion";
+    StoredVersionMismatch = "stored-version-mismatch", Error, "replay", "after a chain, BASIC.schemaVersion differs from VERSION";
+    SeedFailed = "seed-failed", Error, "replay", "a seed file does not apply on top of a migrated database";
+    SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";
+    EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";
+    ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";
+    UnusedAllow = "unused-allow", Warning, "diff", "an allowlist entry matches no drift any more";
+    UpgradeChainsSkipped = "upgrade-chains-skipped", Note, "replay", "no release tags: upgrade chains were not replayed";
 }
 
 impl Code {

@@ -1,11 +1,15 @@
 //! `cargo xtask`: the validate-migrations tool. `main.rs` parses the command line; everything
 //! else lives here so that tests can call it.
 
+pub mod allowlist;
 pub mod codes;
 pub mod diagnostic;
 pub mod dialect;
+pub mod engine;
 pub mod render;
+pub mod replay;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod sql;
 pub mod store;

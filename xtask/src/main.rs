@@ -4,13 +4,15 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use xtask::codes::Code;
 use xtask::dialect::Dialect;
-use xtask::{render, validate};
+use xtask::engine::postgres::BinariesOptions;
+use xtask::{render, replay, validate};
 
 /// Exit codes, as documented in the README and in `--help`.
 const EXIT_CLEAN: u8 = 0;
@@ -38,7 +40,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check the SQL migration trees of the store: layout, naming, versions, stamps, parsing and
-    /// dialect leaks.
+    /// dialect leaks, then replay every migration chain on PostgreSQL and SQLite and compare the
+    /// schemas with the fresh install's.
     #[command(after_help = EXIT_CODES_HELP)]
     ValidateMigrations(ValidateArgs),
 }
@@ -55,6 +58,19 @@ struct ValidateArgs {
     /// Run the static checks only, without replaying the chains on database engines.
     #[arg(long)]
     static_only: bool,
+    /// How many chains to replay at once. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Stop a statement that runs longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    statement_timeout: f64,
+    /// Take the PostgreSQL server binaries (initdb, postgres) from this folder.
+    #[arg(long, value_name = "DIR", env = "PG_BIN")]
+    pg_bin: Option<PathBuf>,
+    /// Replay on this existing PostgreSQL server instead of a throwaway cluster; scratch
+    /// databases are created and dropped on it.
+    #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
+    postgres_url: Option<String>,
     /// Output format. Default: github under GITHUB_ACTIONS=true, human otherwise.
     #[arg(long, value_name = "FORMAT")]
     format: Option<Format>,
@@ -106,14 +122,15 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         print!("{}", code.explanation());
         return Ok(EXIT_CLEAN);
     }
-    // The replay phase is not part of this build yet; `--static-only` is accepted so that
-    // scripts written today keep working when it arrives.
-    let _ = args.static_only;
+    let replay = (!args.static_only)
+        .then(|| replay_options(&args))
+        .transpose()?;
     let options = validate::Options {
         root: args
             .root
             .unwrap_or_else(|| xtask::project_root().join("store")),
         dialects: args.dialect,
+        replay,
     };
     let outcome = validate::run(&options)?;
     let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
@@ -137,6 +154,37 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_CLEAN
     })
+}
+
+fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
+    if !(args.statement_timeout.is_finite() && args.statement_timeout > 0.0) {
+        anyhow::bail!("--statement-timeout takes a positive number of seconds");
+    }
+    let postgres = match &args.postgres_url {
+        Some(url) => replay::PostgresSource::Existing(url.clone()),
+        None => replay::PostgresSource::Throwaway(BinariesOptions {
+            explicit_dir: args.pg_bin.clone(),
+            ..BinariesOptions::default()
+        }),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(replay::Options {
+        jobs: args.jobs.unwrap_or(cores).max(1),
+        statement_timeout: Duration::from_secs_f64(args.statement_timeout),
+        sqlite_foreign_keys: true,
+        postgres,
+        cache_dir: cache_dir(),
+        minimum_upgrade: semver::Version::new(0, 1, 0),
+    })
+}
+
+/// Where the replay caches an initialized PostgreSQL cluster (and downloaded binaries): the
+/// cargo target folder, which `cargo clean` empties.
+fn cache_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| xtask::project_root().join("target"));
+    target.join("validate-migrations")
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -1,6 +1,5 @@
-//! `validate-migrations`: discover the store, load every SQL file once, run the checks, and hand
-//! the collected diagnostics to a renderer. The replay of chains on real engines is the next
-//! phase of this pipeline; it reads the same `SqlFile`s.
+//! `validate-migrations`: discover the store, load every SQL file once, run the static checks,
+//! replay the chains on real engines, and hand the collected diagnostics to a renderer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use crate::allowlist::{self, Allowlist};
 use crate::codes::Code;
 use crate::diagnostic::{self, Counts, Diagnostic};
 use crate::dialect::Dialect;
+use crate::replay;
 use crate::rules;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
@@ -22,6 +23,8 @@ pub struct Options {
     pub root: PathBuf,
     /// The dialects to check; empty means every dialect folder the store has.
     pub dialects: Vec<Dialect>,
+    /// How to replay the chains; `None` runs the static checks only.
+    pub replay: Option<replay::Options>,
 }
 
 /// Everything a run found, ready to render.
@@ -35,6 +38,8 @@ pub struct Outcome {
     pub sources: BTreeMap<String, SourceFile>,
     pub files: usize,
     pub statements: usize,
+    /// What the replay did; `None` when it did not run.
+    pub replay: Option<replay::Summary>,
     pub elapsed: Duration,
 }
 
@@ -74,10 +79,27 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         }
     }
 
+    let allowlist_path = store.root.join(allowlist::FILE_NAME);
+    let allowlist = Allowlist::load(&store.root, store.display(&allowlist_path))?;
+    let replay = match &options.replay {
+        Some(replay_options) => Some(replay::run(
+            &store,
+            &files,
+            &dialects,
+            replay_options,
+            &allowlist,
+            &mut diagnostics,
+        )?),
+        None => None,
+    };
+
     let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
     let version_path = store.root.join("migration").join("VERSION");
     if let Ok(version) = SourceFile::read(&version_path, store.display(&version_path)) {
         sources.insert(version.display.clone(), version);
+    }
+    if let Some(source) = allowlist.source() {
+        sources.insert(source.display.clone(), source.clone());
     }
     let statements = files.iter().map(|f| f.statements.len()).sum();
     let file_count = files.len();
@@ -95,6 +117,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         sources,
         files: file_count,
         statements,
+        replay,
         elapsed: started.elapsed(),
     })
 }

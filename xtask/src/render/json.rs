@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Counts, Diagnostic};
 use crate::dialect::Dialect;
+use crate::replay;
 use crate::validate::Outcome;
 
 pub const FORMAT: &str = "validate-migrations/1";
@@ -15,6 +16,8 @@ struct Document<'a> {
     root: &'a str,
     dialects: &'a [Dialect],
     summary: Summary,
+    /// `null` with `--static-only`.
+    replay: Option<&'a replay::Summary>,
     diagnostics: &'a [Diagnostic],
 }
 
@@ -38,6 +41,7 @@ pub fn render(outcome: &Outcome) -> String {
             counts: outcome.counts(),
             elapsed_ms: outcome.elapsed.as_millis(),
         },
+        replay: outcome.replay.as_ref(),
         diagnostics: &outcome.diagnostics,
     };
     // Serializing plain data into a string cannot fail.

@@ -16,13 +16,41 @@ pub fn summary(outcome: &Outcome) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "validated {} ({}): {} files, {} statements, static checks, in {:.2}s",
+        "validated {} ({}): {} files, {} statements, in {:.2}s",
         outcome.root,
         dialects.join(", "),
         outcome.files,
         outcome.statements,
         outcome.elapsed.as_secs_f64()
     );
+    match &outcome.replay {
+        None => text.push_str("replay: not run (--static-only)\n"),
+        Some(replay) if replay.chains.is_empty() => {
+            text.push_str("replay: no chain to replay\n");
+        }
+        Some(replay) => {
+            for engine in &replay.engines {
+                let _ = writeln!(text, "engine: {engine}");
+            }
+            let failed: Vec<String> = replay
+                .chains
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{}/{}", c.dialect, c.name))
+                .collect();
+            let applied = if failed.is_empty() {
+                "all applied".to_string()
+            } else {
+                format!("failed to apply: {}", failed.join(", "))
+            };
+            let _ = writeln!(
+                text,
+                "replay: {} chains, {} statements, {applied}",
+                replay.chains.len(),
+                replay.statements,
+            );
+        }
+    }
     let found = [
         (counts.errors, "error"),
         (counts.warnings, "warning"),

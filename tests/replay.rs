@@ -1,0 +1,245 @@
+//! The replay against real engines where a case file cannot say it: upgrade chains from release
+//! tags of a real git repository, and a run killed halfway.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{stable, stdout, Tree};
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The minimal tree as it was before the 0.2 index, with `extra` in its LATEST.sql and stamped
+/// `version`, committed and tagged `v<version>`; then brought back to the working tree's 0.2.1
+/// (uncommitted, as in a pull request).
+fn released_tree(extra: &str, version: &str) -> Tree {
+    let tree = Tree::new("minimal");
+    let store = tree.store();
+    let current: Vec<(String, Vec<u8>)> = ["postgres", "sqlite"]
+        .iter()
+        .flat_map(|d| {
+            [
+                format!("migration/{d}/LATEST.sql"),
+                format!("migration/{d}/0.2/00__memo_index.sql"),
+            ]
+        })
+        .chain(["migration/VERSION".to_string()])
+        .map(|p| {
+            let bytes = std::fs::read(store.join(&p)).expect("fixture file");
+            (p, bytes)
+        })
+        .collect();
+    for dialect in ["postgres", "sqlite"] {
+        tree.delete(&format!("migration/{dialect}/0.2"));
+        let latest = String::from_utf8(
+            std::fs::read(store.join(format!("migration/{dialect}/LATEST.sql"))).expect("LATEST"),
+        )
+        .expect("UTF-8")
+        .replace(
+            "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+            extra,
+        )
+        .replace("0.2.1", version);
+        tree.write(
+            &format!("migration/{dialect}/LATEST.sql"),
+            latest.as_bytes(),
+        );
+    }
+    tree.write("migration/VERSION", format!("{version}\n").as_bytes());
+    git(tree.dir.path(), &["init", "-q"]);
+    git(tree.dir.path(), &["add", "."]);
+    git(tree.dir.path(), &["commit", "-q", "-m", version]);
+    git(tree.dir.path(), &["tag", &format!("v{version}")]);
+    for (path, bytes) in current {
+        tree.write(&path, &bytes);
+    }
+    tree
+}
+
+fn validate(tree: &Tree, extra: &[&str]) -> std::process::Output {
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    support::xtask(&[&["validate-migrations", "--root", store], extra].concat())
+}
+
+fn chains(output: &std::process::Output) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["replay"]["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{} {}",
+                c["dialect"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default(),
+                if c["passed"] == true {
+                    "passed"
+                } else {
+                    "failed"
+                }
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_upgrade_from_each_release_tag_is_replayed() {
+    let tree = released_tree("", "0.1.2");
+    let output = validate(&tree, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let chains = chains(&output);
+    assert!(
+        chains.contains(&"postgres/upgrade-from-v0.1.2 passed".to_string()),
+        "{chains:?}"
+    );
+    assert!(
+        chains.contains(&"sqlite/upgrade-from-v0.1.2 passed".to_string()),
+        "{chains:?}"
+    );
+}
+
+#[test]
+fn a_table_no_migration_dropped_drifts_on_the_upgrade_path_only() {
+    // The release shipped a table in LATEST.sql that the working tree's LATEST.sql no longer
+    // has and that no migration drops: upgraded installs keep it (the `storage` case).
+    let tree = released_tree(
+        "CREATE TABLE storage (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+        "0.1.2",
+    );
+    let output = validate(&tree, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    insta::assert_snapshot!(stable(&stdout(&output)));
+}
+
+#[test]
+fn a_release_above_the_target_is_a_refused_downgrade() {
+    // A release stamped 0.3.1 while the working tree's newest migration is 0.2.1: migrations
+    // that were released are missing, and the service refuses to start ("cannot downgrade").
+    let tree = released_tree("", "0.3.1");
+    let output = validate(&tree, &["--dialect", "postgres"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains("error[downgrade-refused]"), "{text}");
+    assert!(text.contains("cannot downgrade"), "{text}");
+    assert!(text.contains("upgrade-from-v0.3.1"), "{text}");
+}
+
+#[test]
+fn a_shallow_clone_says_how_to_fetch_tags() {
+    let origin = released_tree("", "0.1.2");
+    git(origin.dir.path(), &["add", "."]);
+    git(origin.dir.path(), &["commit", "-q", "-m", "0.2.1"]);
+    let clone = tempfile::tempdir().expect("temporary folder");
+    let url = format!("file://{}", origin.dir.path().display());
+    git(clone.path(), &["clone", "-q", "--depth", "1", &url, "repo"]);
+    let output = support::xtask(&[
+        "validate-migrations",
+        "--root",
+        clone.path().join("repo/store").to_str().expect("UTF-8"),
+        "--dialect",
+        "sqlite",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("fetch-depth: 0"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// The cluster folders of a process, wherever the cluster manager puts them
+/// (`validate-migrations-pg-<pid>-<random>`, under /dev/shm or the temporary folder).
+fn cluster_dirs(pid: u32) -> Vec<std::path::PathBuf> {
+    let prefix = format!("validate-migrations-pg-{pid}-");
+    [Path::new("/dev/shm").to_path_buf(), std::env::temp_dir()]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Whether any process runs with `needle` in its command line.
+fn process_mentions(needle: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmdline| String::from_utf8_lossy(&cmdline).contains(needle))
+}
+
+#[test]
+fn a_killed_run_leaves_no_server_and_no_folder() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE INDEX idx_memo_creator_id ON memo (creator_id);\nSELECT pg_sleep(60);\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "validate-migrations",
+            "--dialect",
+            "postgres",
+            "--statement-timeout",
+            "120",
+            "--root",
+        ])
+        .arg(tree.store())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start xtask");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let dir = loop {
+        if let Some(dir) = cluster_dirs(child.id()).pop() {
+            break dir;
+        }
+        assert!(Instant::now() < deadline, "no cluster appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Wait until the chain's backend runs (its process title names the database), so that the
+    // run is killed in the middle of a chain.
+    while !process_mentions("chain_full") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill() with a pid we spawned and a valid signal number has no memory effects.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().expect("wait for xtask");
+    assert_eq!(
+        status.code(),
+        Some(143),
+        "terminated by SIGTERM: {status:?}"
+    );
+    assert!(!dir.exists(), "{} was left behind", dir.display());
+    let dir_name = dir.to_string_lossy().into_owned();
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while process_mentions(&dir_name) && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !process_mentions(&dir_name),
+        "a postgres process of {dir_name} outlived the run"
+    );
+}

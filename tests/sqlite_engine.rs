@@ -1,0 +1,419 @@
+//! The SQLite engine and its introspection, on the bundled SQLite and the repository's store:
+//! the fresh-install script and the whole migration chain must build equal schemas, and every
+//! kind of drift between two schemas must show as an inequality.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use xtask::dialect::Dialect;
+use xtask::engine::sqlite::SqliteDatabase;
+use xtask::engine::{Database, StatementError};
+use xtask::schema::Schema;
+use xtask::source::SourceFile;
+use xtask::sql::{Role, SqlFile};
+
+/// Far longer than any statement of the store takes; only the timeout test runs into its own.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn sqlite_root() -> PathBuf {
+    xtask::project_root().join("store/migration/sqlite")
+}
+
+fn open() -> SqliteDatabase {
+    SqliteDatabase::open_in_memory(true).unwrap_or_else(|error| panic!("{error:#}"))
+}
+
+fn load(path: &Path, text: String, role: Role) -> SqlFile {
+    let display = path.display().to_string();
+    let file = SqlFile::load(
+        SourceFile::new(path.to_path_buf(), display, text),
+        Dialect::Sqlite,
+        role,
+    );
+    if let Some((message, position)) = &file.tokenize_error {
+        panic!("{}:{position:?}: {message}", file.source.display);
+    }
+    file
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// Runs every statement of a file, panicking with the statement's place on the first error.
+fn apply(db: &mut SqliteDatabase, file: &SqlFile) {
+    for statement in &file.statements {
+        if let Err(error) = db.execute(file.text_of(statement), TIMEOUT) {
+            panic!(
+                "{}:{}: {error}",
+                file.source.display, statement.span.start.line
+            );
+        }
+    }
+}
+
+/// Applies SQL files in one transaction, as the service applies `LATEST.sql` or a chain.
+fn apply_in_one_transaction(files: &[SqlFile]) -> SqliteDatabase {
+    let mut db = open();
+    db.begin().unwrap();
+    for file in files {
+        apply(&mut db, file);
+    }
+    db.commit().unwrap();
+    db
+}
+
+fn introspect(db: &mut SqliteDatabase) -> Schema {
+    db.introspect().unwrap_or_else(|error| panic!("{error:#}"))
+}
+
+fn latest_text() -> String {
+    read(&sqlite_root().join("LATEST.sql"))
+}
+
+fn schema_of(latest: &str) -> Schema {
+    let file = load(Path::new("LATEST.sql"), latest.to_string(), Role::Latest);
+    introspect(&mut apply_in_one_transaction(&[file]))
+}
+
+/// The migration files of the store in the order the service runs them: version folders in
+/// semver order (0.9 before 0.10), then files by their sequence number.
+fn chain() -> Vec<SqlFile> {
+    let mut folders: Vec<((u64, u64), PathBuf)> = std::fs::read_dir(sqlite_root())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let (major, minor) = name.split_once('.').unwrap();
+            ((major.parse().unwrap(), minor.parse().unwrap()), path)
+        })
+        .collect();
+    folders.sort();
+    let mut files = Vec::new();
+    for ((major, minor), folder) in folders {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let sequence: u64 = name[..2].parse().unwrap();
+            let version = semver::Version::new(major, minor, sequence + 1);
+            files.push(load(&path, read(&path), Role::Migration(version)));
+        }
+    }
+    files
+}
+
+#[test]
+fn the_store_chain_has_every_migration_in_semver_order() {
+    let names: Vec<String> = chain()
+        .iter()
+        .map(|file| match &file.role {
+            Role::Migration(version) => version.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names.len(), 25);
+    assert_eq!(names.first().map(String::as_str), Some("0.1.1"));
+    assert_eq!(names.last().map(String::as_str), Some("0.10.3"));
+    let position = |v: &str| names.iter().position(|n| n == v).unwrap();
+    assert!(position("0.9.2") < position("0.10.1"));
+}
+
+#[test]
+fn latest_and_the_full_chain_build_equal_schemas() {
+    let latest = schema_of(&latest_text());
+    let mut chained = apply_in_one_transaction(&chain());
+    let chained = introspect(&mut chained);
+
+    // Table by table first, so that a failure names the table that differs.
+    let names = |schema: &Schema| schema.tables.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&latest), names(&chained));
+    for (name, table) in &latest.tables {
+        assert_eq!(Some(table), chained.tables.get(name), "table {name}");
+    }
+    assert_eq!(latest.indexes, chained.indexes);
+    assert_eq!(latest.triggers, chained.triggers);
+    assert_eq!(latest, chained);
+    assert_eq!(latest.tables.len(), 10);
+}
+
+#[test]
+fn the_store_latest_schema() {
+    insta::assert_json_snapshot!(schema_of(&latest_text()));
+}
+
+#[test]
+fn latest_stamps_the_schema_version() {
+    let mut db = open();
+    assert_eq!(db.setting("BASIC").unwrap(), None);
+    let file = load(Path::new("LATEST.sql"), latest_text(), Role::Latest);
+    db.begin().unwrap();
+    apply(&mut db, &file);
+    db.commit().unwrap();
+    assert_eq!(
+        db.setting("BASIC").unwrap().as_deref(),
+        Some(r#"{"schemaVersion":"0.10.3"}"#)
+    );
+    assert_eq!(db.setting("NO SUCH SETTING").unwrap(), None);
+}
+
+#[test]
+fn settings_are_none_until_the_table_and_row_exist() {
+    let mut db = open();
+    assert_eq!(db.setting("BASIC").unwrap(), None);
+    db.execute(
+        "CREATE TABLE instance_setting (name TEXT PRIMARY KEY, value TEXT)",
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(db.setting("BASIC").unwrap(), None);
+    db.execute(
+        "INSERT INTO instance_setting VALUES ('BASIC', '{\"schemaVersion\":\"0.1.0\"}')",
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(
+        db.setting("BASIC").unwrap().as_deref(),
+        Some(r#"{"schemaVersion":"0.1.0"}"#)
+    );
+}
+
+/// `text` with `find` replaced by `replace`. `find` must occur exactly once, so that a change of
+/// the store cannot leave a test comparing a schema with itself.
+fn edit(text: &str, find: &str, replace: &str) -> String {
+    assert_eq!(text.matches(find).count(), 1, "{find:?} in LATEST.sql");
+    text.replacen(find, replace, 1)
+}
+
+/// The schemas of the store's `LATEST.sql` and of a copy with one edit.
+fn changed_latest(find: &str, replace: &str) -> (Schema, Schema) {
+    let latest = latest_text();
+    (schema_of(&latest), schema_of(&edit(&latest, find, replace)))
+}
+
+#[test]
+fn another_default_differs() {
+    let (base, changed) = changed_latest(
+        "payload TEXT NOT NULL DEFAULT '{}'",
+        "payload TEXT NOT NULL DEFAULT '[]'",
+    );
+    assert_ne!(base, changed);
+    let default = |schema: &Schema| schema.tables["memo"].columns[9].default.clone();
+    assert_eq!(default(&base).as_deref(), Some("'{}'"));
+    assert_eq!(default(&changed).as_deref(), Some("'[]'"));
+}
+
+#[test]
+fn a_missing_index_differs() {
+    let (base, changed) =
+        changed_latest("CREATE INDEX idx_memo_creator_id ON memo (creator_id);", "");
+    assert_ne!(base, changed);
+    assert!(base.indexes.contains_key("idx_memo_creator_id"));
+    assert!(!changed.indexes.contains_key("idx_memo_creator_id"));
+}
+
+#[test]
+fn an_extra_column_differs() {
+    let (base, changed) = changed_latest(
+        "  url TEXT NOT NULL\n",
+        "  url TEXT NOT NULL,\n  secret TEXT\n",
+    );
+    assert_ne!(base, changed);
+    assert_eq!(
+        changed.tables["webhook"].columns.len(),
+        base.tables["webhook"].columns.len() + 1
+    );
+}
+
+#[test]
+fn a_changed_check_differs() {
+    let (base, changed) = changed_latest(
+        "CHECK (visibility IN ('PUBLIC', 'PROTECTED', 'PRIVATE'))",
+        "CHECK (visibility IN ('PUBLIC', 'PRIVATE'))",
+    );
+    assert_ne!(base.tables["memo"].checks, changed.tables["memo"].checks);
+    assert_eq!(base.tables["memo"].columns, changed.tables["memo"].columns);
+}
+
+#[test]
+fn a_changed_partial_index_predicate_differs() {
+    let (base, changed) = changed_latest(
+        "ON memo (creator_id) WHERE pinned = 1",
+        "ON memo (creator_id) WHERE pinned = 0",
+    );
+    assert_ne!(base, changed);
+    assert_eq!(
+        changed.indexes["idx_memo_pinned"].predicate.as_deref(),
+        Some("pinned = 0")
+    );
+}
+
+#[test]
+fn a_changed_foreign_key_action_differs() {
+    let (base, changed) = changed_latest(
+        "memo_id INTEGER REFERENCES memo (id) ON DELETE SET NULL",
+        "memo_id INTEGER REFERENCES memo (id) ON DELETE CASCADE",
+    );
+    let actions = |schema: &Schema| {
+        schema.tables["attachment"]
+            .foreign_keys
+            .iter()
+            .map(|key| key.on_delete.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(actions(&base), ["cascade", "set null"]);
+    assert_eq!(actions(&changed), ["cascade", "cascade"]);
+}
+
+#[test]
+fn a_changed_column_order_differs() {
+    let (base, changed) = changed_latest(
+        "  reaction_type TEXT NOT NULL,\n  content_id TEXT NOT NULL DEFAULT ''\n",
+        "  content_id TEXT NOT NULL DEFAULT '',\n  reaction_type TEXT NOT NULL\n",
+    );
+    assert_ne!(base, changed);
+    let sorted = |schema: &Schema| {
+        let mut columns = schema.tables["reaction"].columns.clone();
+        columns.sort_by(|a, b| a.name.cmp(&b.name));
+        columns
+    };
+    assert_eq!(sorted(&base), sorted(&changed));
+}
+
+#[test]
+fn a_changed_trigger_body_differs() {
+    let (base, changed) = changed_latest(
+        "CAST(strftime('%s', 'now') AS INTEGER) WHERE id = NEW.id",
+        "CAST(strftime('%s', 'now') AS TEXT) WHERE id = NEW.id",
+    );
+    assert_ne!(base.triggers, changed.triggers);
+    assert_eq!(base.tables, changed.tables);
+}
+
+#[test]
+fn an_inline_unique_is_no_unique_index() {
+    // The field notes' drift: a plain column with a separate unique index in one script,
+    // `uid TEXT NOT NULL UNIQUE` in the other.
+    let latest = latest_text();
+    let inline = edit(
+        &latest,
+        "config TEXT NOT NULL DEFAULT '{}',\n  uid TEXT NOT NULL DEFAULT ''",
+        "config TEXT NOT NULL DEFAULT '{}',\n  uid TEXT NOT NULL UNIQUE",
+    );
+    let inline = edit(&inline, "CREATE UNIQUE INDEX idx_idp_uid ON idp (uid);", "");
+    let (base, inline) = (schema_of(&latest), schema_of(&inline));
+    assert_ne!(base, inline);
+    assert_eq!(base.tables["idp"].uniques, []);
+    assert_eq!(inline.tables["idp"].uniques.len(), 1);
+    assert!(base.indexes.contains_key("idx_idp_uid"));
+    assert!(!inline.indexes.contains_key("idx_idp_uid"));
+}
+
+#[test]
+fn equal_meaning_written_differently_compares_equal() {
+    let latest = latest_text();
+    let edits = [
+        ("CREATE TABLE memo_relation (", "create table \"memo_relation\" ("),
+        (
+            "CHECK (memo_id <> related_memo_id)",
+            "CHECK ((\"MEMO_ID\"!=related_memo_id))",
+        ),
+        (
+            "CREATE TABLE idp (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,",
+            "CREATE TABLE idp (\n  id integer NOT NULL,",
+        ),
+        (
+            "  uid TEXT NOT NULL DEFAULT ''\n);\n\nCREATE UNIQUE INDEX idx_idp_uid",
+            "  uid TEXT NOT NULL DEFAULT '',\n  PRIMARY KEY (id AUTOINCREMENT)\n);\n\nCREATE UNIQUE INDEX idx_idp_uid",
+        ),
+        (
+            "CREATE INDEX idx_memo_pinned ON memo (creator_id) WHERE pinned = 1;",
+            "CREATE INDEX idx_memo_pinned ON memo (\"creator_id\") WHERE (pinned=1);",
+        ),
+        (
+            "row_status TEXT NOT NULL DEFAULT 'NORMAL' CONSTRAINT user_row_status_check",
+            "row_status TEXT NOT NULL DEFAULT ('NORMAL') CONSTRAINT user_row_status_check",
+        ),
+    ];
+    let respelled = edits.iter().fold(latest.clone(), |text, (find, replace)| {
+        edit(&text, find, replace)
+    });
+    assert_eq!(schema_of(&latest), schema_of(&respelled));
+}
+
+#[test]
+fn a_failing_statement_reports_sqlites_message() {
+    let mut db = open();
+    let error = db.execute("SELECT * FROM x;", TIMEOUT).unwrap_err();
+    assert_eq!(
+        error,
+        StatementError {
+            message: "no such table: x".into(),
+            sqlstate: None,
+            offset: None,
+            timed_out: false,
+        }
+    );
+}
+
+#[test]
+fn a_runaway_statement_is_interrupted() {
+    let mut db = open();
+    db.begin().unwrap();
+    let error = db
+        .execute(
+            "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r) SELECT count(*) FROM r;",
+            Duration::from_millis(50),
+        )
+        .unwrap_err();
+    assert!(error.timed_out, "{error:?}");
+    assert!(error.message.contains("timeout"), "{}", error.message);
+    db.rollback().unwrap();
+    // The database goes on working, and the next statement is not interrupted.
+    db.execute("CREATE TABLE t (a INTEGER)", TIMEOUT).unwrap();
+    db.execute("SELECT count(*) FROM t", TIMEOUT).unwrap();
+}
+
+#[test]
+fn a_deferred_foreign_key_violation_fails_the_commit() {
+    let mut db = open();
+    db.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)", TIMEOUT)
+        .unwrap();
+    db.execute(
+        "CREATE TABLE c (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)",
+        TIMEOUT,
+    )
+    .unwrap();
+    db.begin().unwrap();
+    db.execute("INSERT INTO c VALUES (5)", TIMEOUT).unwrap();
+    let error = db.commit().unwrap_err();
+    assert_eq!(error.message, "FOREIGN KEY constraint failed");
+    db.rollback().unwrap();
+    assert_eq!(introspect(&mut db).tables.len(), 2);
+}
+
+#[test]
+fn foreign_keys_are_enforced_only_when_asked() {
+    let schema =
+        "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p INTEGER REFERENCES p (id));";
+    let orphan = "INSERT INTO c VALUES (5)";
+    for (foreign_keys, fails) in [(true, true), (false, false)] {
+        let mut db = SqliteDatabase::open_in_memory(foreign_keys).unwrap();
+        db.execute(schema, TIMEOUT).unwrap();
+        assert_eq!(db.execute(orphan, TIMEOUT).is_err(), fails);
+    }
+}
+
+#[test]
+fn the_engine_reports_its_version() {
+    let db = open();
+    let reported: String = db
+        .connection()
+        .query_row("SELECT sqlite_version()", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(xtask::engine::sqlite::version(), reported);
+}

@@ -1,0 +1,157 @@
+//! The reviewed allowlist: schema drifts a project accepts, each with the reason it is accepted.
+//! It lives in `validate-migrations.toml` in the store's folder, next to `migration/`:
+//!
+//! ```toml
+//! [[allow]]
+//! dialect = "postgres"              # optional: every dialect when absent
+//! chain = "upgrade-from-*"          # optional: a chain name, or a prefix ending in `*`
+//! object = "table storage"          # the object as diagnostics name it
+//! aspect = "column order"           # optional: every aspect of the object when absent
+//! reason = "kept for the v0.9 importer until 0.12"
+//! ```
+//!
+//! An entry that matches nothing any more is reported, so that the list shrinks with the drifts.
+
+use std::cell::Cell;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::dialect::Dialect;
+use crate::source::SourceFile;
+
+pub const FILE_NAME: &str = "validate-migrations.toml";
+
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    /// The file, for locating entries in diagnostics; `None` when there is no file.
+    source: Option<SourceFile>,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    dialect: Option<Dialect>,
+    chain: Option<String>,
+    object: String,
+    aspect: Option<String>,
+    span: Span,
+    used: Cell<bool>,
+}
+
+impl Entry {
+    /// Whether the entry applies to a chain of a dialect.
+    fn covers(&self, dialect: Dialect, chain: &str) -> bool {
+        let chain_matches = match self.chain.as_deref() {
+            None => true,
+            Some(pattern) => match pattern.strip_suffix('*') {
+                Some(prefix) => chain.starts_with(prefix),
+                None => chain == pattern,
+            },
+        };
+        self.dialect.is_none_or(|d| d == dialect) && chain_matches
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    allow: Vec<toml::Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    dialect: Option<Dialect>,
+    chain: Option<String>,
+    object: String,
+    aspect: Option<String>,
+    reason: String,
+}
+
+impl Allowlist {
+    /// Reads `validate-migrations.toml` of the store, if there is one. A malformed file stops the
+    /// run: an allowlist that is silently ignored would let drifts through or hide them.
+    pub fn load(store_root: &Path, display: String) -> anyhow::Result<Allowlist> {
+        let path = store_root.join(FILE_NAME);
+        if !path.exists() {
+            return Ok(Allowlist::default());
+        }
+        let source = SourceFile::read(&path, display)?;
+        let file: File = toml::from_str(&source.text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", source.display, e.message()))
+            .with_context(|| format!("{} is not a valid allowlist", source.display))?;
+        let mut entries = Vec::new();
+        for spanned in file.allow {
+            let range = spanned.span();
+            let start = source.position(range.start);
+            let entry = spanned.into_inner();
+            if entry.reason.trim().is_empty() {
+                bail!(
+                    "{}:{}:{}: an allow entry needs a reason: say why this drift is accepted",
+                    source.display,
+                    start.line,
+                    start.column
+                );
+            }
+            let first_line = source.line(start.line).unwrap_or_default().chars().count() as u32;
+            entries.push(Entry {
+                dialect: entry.dialect,
+                chain: entry.chain,
+                object: entry.object,
+                aspect: entry.aspect,
+                span: Span::on_line(start.line, start.column, first_line),
+                used: Cell::new(false),
+            });
+        }
+        Ok(Allowlist {
+            source: Some(source),
+            entries,
+        })
+    }
+
+    /// Whether a difference is allowed; marks the entries that allow it as used.
+    pub fn allows(&self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
+        let mut allowed = false;
+        for entry in &self.entries {
+            if entry.covers(dialect, chain)
+                && entry.object == object
+                && entry.aspect.as_deref().is_none_or(|a| a == aspect)
+            {
+                entry.used.set(true);
+                allowed = true;
+            }
+        }
+        allowed
+    }
+
+    /// Diagnostics for the entries that allowed nothing, among those that could have: an entry
+    /// for a dialect that was not checked, or for chains that did not run (no tags in a shallow
+    /// clone), is not judged.
+    pub fn unused(&self, ran: &[(Dialect, &str)], out: &mut Vec<Diagnostic>) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        let judged = |e: &&Entry| ran.iter().any(|(dialect, chain)| e.covers(*dialect, chain));
+        for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedAllow,
+                    format!("this allow entry for `{}` matches no drift any more", entry.object),
+                )
+                .file(source.display.clone())
+                .span(entry.span)
+                .help("remove the entry: the drift it allowed is gone (or its object, chain or aspect no longer match)"),
+            );
+        }
+    }
+
+    /// The file, for snippets of its diagnostics.
+    pub fn source(&self) -> Option<&SourceFile> {
+        self.source.as_ref()
+    }
+}

@@ -1,0 +1,290 @@
+//! Finding the PostgreSQL server programs (`initdb` and `postgres`).
+
+use std::fmt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+/// Where a set of binaries was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BinariesOrigin {
+    /// The directory the caller named (`--pg-bin DIR` or `PG_BIN`).
+    Explicit,
+    /// `pg_config --bindir`.
+    PgConfig,
+    /// A well-known installation directory (Debian's, Homebrew's, the source build's).
+    KnownLocation,
+    /// A directory on `PATH`.
+    Path,
+    /// Downloaded with pg-embed from this URL.
+    Fetched { url: String },
+}
+
+impl fmt::Display for BinariesOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BinariesOrigin::Explicit => f.write_str("given directory"),
+            BinariesOrigin::PgConfig => f.write_str("pg_config --bindir"),
+            BinariesOrigin::KnownLocation => f.write_str("installation directory"),
+            BinariesOrigin::Path => f.write_str("PATH"),
+            BinariesOrigin::Fetched { url } => write!(f, "downloaded from {url}"),
+        }
+    }
+}
+
+/// A directory with PostgreSQL's `initdb` and `postgres`, and their version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgBinaries {
+    bin_dir: PathBuf,
+    version: String,
+    origin: BinariesOrigin,
+}
+
+impl fmt::Display for PgBinaries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PostgreSQL {} in {} ({})",
+            self.version,
+            self.bin_dir.display(),
+            self.origin
+        )
+    }
+}
+
+/// Where to look for binaries, and where to download them to when none are installed.
+#[derive(Clone, Debug, Default)]
+pub struct BinariesOptions {
+    /// A directory to take the binaries from, and no other (`--pg-bin DIR` or `PG_BIN`).
+    pub explicit_dir: Option<PathBuf>,
+    /// Where downloaded binaries are kept (the tool passes `target/validate-migrations/`);
+    /// without it nothing is downloaded.
+    pub cache_dir: Option<PathBuf>,
+    /// Where to download from.
+    #[cfg(feature = "pg-embed")]
+    pub fetch: super::fetch::FetchSource,
+}
+
+impl PgBinaries {
+    /// Finds the binaries: in `options.explicit_dir` when given (and only there); else
+    /// `pg_config --bindir`, the newest `/usr/lib/postgresql/*/bin`, Homebrew's
+    /// `postgresql@*`, `/usr/local/pgsql/bin`, then `PATH`; else downloads them with pg-embed
+    /// into the cache directory (when that feature is on and a cache directory is given).
+    pub fn find(options: &BinariesOptions) -> Result<PgBinaries> {
+        if let Some(dir) = &options.explicit_dir {
+            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
+        }
+        if let Some((dir, origin)) = installed_bin_dir() {
+            return PgBinaries::from_dir(&dir, origin);
+        }
+        Self::fetch_or_fail(options)
+    }
+
+    /// Downloads the binaries of `source` with pg-embed into
+    /// `<cache_dir>/pg-embed-<version>-<platform>/`, or takes them from there when an earlier
+    /// run did.
+    #[cfg(feature = "pg-embed")]
+    pub fn fetch(cache_dir: &Path, source: &super::fetch::FetchSource) -> Result<PgBinaries> {
+        super::fetch::fetch(cache_dir, source)
+    }
+
+    #[cfg(feature = "pg-embed")]
+    fn fetch_or_fail(options: &BinariesOptions) -> Result<PgBinaries> {
+        match &options.cache_dir {
+            Some(cache_dir) => Self::fetch(cache_dir, &options.fetch),
+            None => bail!(NOT_FOUND),
+        }
+    }
+
+    #[cfg(not(feature = "pg-embed"))]
+    fn fetch_or_fail(_options: &BinariesOptions) -> Result<PgBinaries> {
+        bail!(NOT_FOUND)
+    }
+
+    /// Takes the binaries in `bin_dir`, which must hold `initdb` and `postgres`, and asks
+    /// `postgres --version` for their version.
+    pub fn from_dir(bin_dir: &Path, origin: BinariesOrigin) -> Result<PgBinaries> {
+        if !is_server_bin_dir(bin_dir) {
+            bail!(
+                "{} has no executable `initdb` and `postgres`: it is not a PostgreSQL server \
+                 bin directory",
+                bin_dir.display()
+            );
+        }
+        let postgres = bin_dir.join("postgres");
+        let shell = Shell::new().context("creating a shell to run postgres --version")?;
+        let output = cmd!(shell, "{postgres} --version")
+            .quiet()
+            .read()
+            .with_context(|| format!("running {} --version", postgres.display()))?;
+        let version = parse_version(&output).with_context(|| {
+            format!(
+                "reading the version in the output of {} --version: {output:?}",
+                postgres.display()
+            )
+        })?;
+        Ok(PgBinaries {
+            bin_dir: bin_dir.to_path_buf(),
+            version,
+            origin,
+        })
+    }
+
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The version `postgres --version` printed, e.g. `15.14`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn origin(&self) -> &BinariesOrigin {
+        &self.origin
+    }
+
+    pub fn initdb(&self) -> PathBuf {
+        self.bin_dir.join("initdb")
+    }
+
+    pub fn postgres(&self) -> PathBuf {
+        self.bin_dir.join("postgres")
+    }
+}
+
+const NOT_FOUND: &str = "no PostgreSQL server binaries (initdb and postgres) found: install \
+    PostgreSQL (Debian: apt-get install postgresql) or name its bin directory with --pg-bin DIR \
+    or PG_BIN";
+
+/// The first installed bin directory, in the documented order of preference.
+fn installed_bin_dir() -> Option<(PathBuf, BinariesOrigin)> {
+    if let Some(dir) = pg_config_bin_dir().filter(|dir| is_server_bin_dir(dir)) {
+        return Some((dir, BinariesOrigin::PgConfig));
+    }
+    let known = [
+        newest_versioned_dir("/usr/lib/postgresql", "", "bin"),
+        newest_versioned_dir("/opt/homebrew/opt", "postgresql@", "bin"),
+        newest_versioned_dir("/usr/local/opt", "postgresql@", "bin"),
+        Some(PathBuf::from("/usr/local/pgsql/bin")),
+    ];
+    if let Some(dir) = known
+        .into_iter()
+        .flatten()
+        .find(|dir| is_server_bin_dir(dir))
+    {
+        return Some((dir, BinariesOrigin::KnownLocation));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .find(|dir| is_server_bin_dir(dir))
+        .map(|dir| (dir, BinariesOrigin::Path))
+}
+
+/// What `pg_config --bindir` says, if there is a `pg_config` that says anything.
+fn pg_config_bin_dir() -> Option<PathBuf> {
+    let shell = Shell::new().ok()?;
+    let output = cmd!(shell, "pg_config --bindir")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()?;
+    let dir = output.trim();
+    (!dir.is_empty()).then(|| PathBuf::from(dir))
+}
+
+/// In `parent`, of the entries named `<prefix><version>` (with `<sub>` inside), the one with
+/// the highest version, comparing the dot-separated parts as numbers (so 10 beats 9.6).
+fn newest_versioned_dir(parent: &str, prefix: &str, sub: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(parent).ok()?;
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let version = version_key(name.strip_prefix(prefix)?)?;
+            Some((version, entry.path().join(sub)))
+        })
+        .filter(|(_, dir)| is_server_bin_dir(dir))
+        .max_by(|(left, _), (right, _)| left.cmp(right))
+        .map(|(_, dir)| dir)
+}
+
+/// `16` -> [16], `9.6` -> [9, 6]; anything else (`common`) is not a version.
+fn version_key(text: &str) -> Option<Vec<u64>> {
+    text.split('.').map(|part| part.parse().ok()).collect()
+}
+
+/// A directory counts only if it has both server programs, executable.
+fn is_server_bin_dir(dir: &Path) -> bool {
+    ["initdb", "postgres"].iter().all(|program| {
+        std::fs::metadata(dir.join(program))
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// `postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)` -> `15.14`.
+fn parse_version(output: &str) -> Option<String> {
+    let after = output.split("(PostgreSQL)").nth(1)?;
+    after.split_whitespace().next().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_is_read_from_postgres_version_output() {
+        assert_eq!(
+            parse_version("postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)\n").as_deref(),
+            Some("15.14")
+        );
+        assert_eq!(
+            parse_version("postgres (PostgreSQL) 17devel").as_deref(),
+            Some("17devel")
+        );
+        assert_eq!(parse_version("something else"), None);
+    }
+
+    #[test]
+    fn versions_of_directories_compare_as_numbers() {
+        assert!(version_key("10") > version_key("9.6"));
+        assert!(version_key("16") > version_key("9"));
+        assert_eq!(version_key("common"), None);
+    }
+
+    #[test]
+    fn the_newest_versioned_directory_with_both_programs_wins() -> Result<()> {
+        let root = tempfile::tempdir()?;
+        for (name, complete) in [("9.6", true), ("10", true), ("12", false), ("common", true)] {
+            let bin = root.path().join(name).join("bin");
+            std::fs::create_dir_all(&bin)?;
+            let programs: &[&str] = if complete {
+                &["initdb", "postgres"]
+            } else {
+                &["initdb"]
+            };
+            for program in programs {
+                let path = bin.join(program);
+                std::fs::write(&path, "")?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            }
+        }
+        let parent = root.path().to_str().context("temp dir path is not UTF-8")?;
+        assert_eq!(
+            newest_versioned_dir(parent, "", "bin"),
+            Some(root.path().join("10").join("bin"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_explicit_directory_without_the_programs_is_an_error() {
+        let options = BinariesOptions {
+            explicit_dir: Some(PathBuf::from("/nonexistent/pg/bin")),
+            ..BinariesOptions::default()
+        };
+        let error = PgBinaries::find(&options).expect_err("a missing directory must fail");
+        assert!(format!("{error:#}").contains("/nonexistent/pg/bin"));
+    }
+}

@@ -1,0 +1,105 @@
+//! PostgreSQL for the replay: a throwaway server of this run ([`Cluster`]), or an existing
+//! server given by URL ([`ExistingServer`]), behind one API ([`PgServer`]).
+//!
+//! A throwaway cluster needs no Docker and no setup: the server binaries are found on the
+//! machine ([`PgBinaries::find`]) or downloaded, `initdb` runs into a private temporary
+//! directory (or a cached data directory is copied), and `postgres` is started directly,
+//! listening only on a unix socket of its own. Nothing of it outlives the run: see
+//! [`Cluster`] for how that is guaranteed.
+
+mod admin;
+mod binaries;
+mod cluster;
+mod database;
+mod datadir;
+mod existing;
+#[cfg(feature = "pg-embed")]
+mod fetch;
+mod process;
+mod registry;
+
+use std::fmt;
+
+use anyhow::Result;
+use postgres::Client;
+
+pub use binaries::{BinariesOptions, BinariesOrigin, PgBinaries};
+pub use cluster::{Cluster, ClusterOptions, DataDirOrigin, StartupReport};
+pub use database::PostgresDatabase;
+pub use existing::{redact_url, ExistingServer};
+#[cfg(feature = "pg-embed")]
+pub use fetch::FetchSource;
+#[cfg(feature = "pg-embed")]
+pub use pg_embed::pg_fetch::PostgresVersion;
+pub use process::RunAs;
+
+/// The server the replay runs on. Database names are the replay's own: on an existing server
+/// they are mapped to this run's scratch databases.
+#[derive(Debug)]
+pub enum PgServer {
+    /// A throwaway cluster of this run.
+    Throwaway(Cluster),
+    /// A server given by URL.
+    Existing(ExistingServer),
+}
+
+impl fmt::Display for PgServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.fmt(f),
+            PgServer::Existing(server) => server.fmt(f),
+        }
+    }
+}
+
+impl PgServer {
+    /// Opens a connection to `database`.
+    pub fn connect(&self, database: &str) -> Result<Client> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.connect(database),
+            PgServer::Existing(server) => server.connect(database),
+        }
+    }
+
+    /// Creates a database, copying `template` when given.
+    pub fn create_database(&self, name: &str, template: Option<&str>) -> Result<()> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.create_database(name, template),
+            PgServer::Existing(server) => server.create_database(name, template),
+        }
+    }
+
+    /// Drops a database if it exists.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.drop_database(name),
+            PgServer::Existing(server) => server.drop_database(name),
+        }
+    }
+
+    /// The name `database` has on the server (for messages): the same on a throwaway
+    /// cluster, prefixed on an existing server.
+    pub fn database_name(&self, database: &str) -> Result<String> {
+        match self {
+            PgServer::Throwaway(_) => Ok(database.to_string()),
+            PgServer::Existing(server) => server.database_name(database),
+        }
+    }
+
+    /// The server's `server_version`, e.g. `15.14 (Debian 15.14-0+deb12u1)`.
+    pub fn server_version(&self) -> Result<String> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.server_version(),
+            PgServer::Existing(server) => server.server_version(),
+        }
+    }
+
+    /// Stops the throwaway cluster, or drops this run's scratch databases on the existing
+    /// server; errors are reported (dropping does the same, but can only warn).
+    pub fn close(self) -> Result<()> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.stop(),
+            PgServer::Existing(server) => server.close(),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! SQLite, bundled with rusqlite and run in process: every chain gets a new in-memory database.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rusqlite::fallible_iterator::FallibleIterator as _;
+use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
+
+use super::{Database, StatementError};
+use crate::schema::sqlite::optional_text;
+use crate::schema::Schema;
+
+/// The version of the bundled SQLite library, as `sqlite_version()` reports it.
+pub fn version() -> String {
+    rusqlite::version().to_string()
+}
+
+/// One in-memory SQLite database.
+pub struct SqliteDatabase {
+    // Declared first so that it is dropped first: the watchdog thread stops before the
+    // connection it may interrupt is closed.
+    watchdog: Watchdog,
+    connection: Connection,
+}
+
+impl SqliteDatabase {
+    /// Opens a new, empty in-memory database. The service turns `PRAGMA foreign_keys` on when it
+    /// opens its database, so the replay normally does too; it is a connection setting, which a
+    /// `PRAGMA foreign_keys` inside a migration's transaction cannot change.
+    pub fn open_in_memory(foreign_keys: bool) -> anyhow::Result<SqliteDatabase> {
+        let connection =
+            Connection::open_in_memory().context("cannot open an in-memory SQLite database")?;
+        connection
+            .pragma_update(None, "foreign_keys", foreign_keys)
+            .context("cannot set PRAGMA foreign_keys")?;
+        let watchdog = Watchdog::start(connection.get_interrupt_handle())
+            .context("cannot start the thread that enforces SQLite's statement timeout")?;
+        Ok(SqliteDatabase {
+            watchdog,
+            connection,
+        })
+    }
+
+    /// The connection, for reading the database in ways the `Database` trait does not offer.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+impl Database for SqliteDatabase {
+    /// Runs the statement in `sql` (every statement, should it hold more than one), stepping it
+    /// to the end so that a `SELECT` runs in full, as it would in the service.
+    fn execute(&mut self, sql: &str, timeout: Duration) -> Result<(), StatementError> {
+        self.watchdog.arm(timeout);
+        let result = run(&self.connection, sql);
+        let timed_out = self.watchdog.disarm();
+        result.map_err(|error| {
+            if timed_out && is_interrupt(&error) {
+                StatementError {
+                    message: format!(
+                        "the statement ran longer than the timeout of {timeout:?} and was \
+                         interrupted"
+                    ),
+                    sqlstate: None,
+                    offset: None,
+                    timed_out: true,
+                }
+            } else {
+                statement_error(&error, sql)
+            }
+        })
+    }
+
+    fn begin(&mut self) -> anyhow::Result<()> {
+        self.connection
+            .execute_batch("BEGIN")
+            .context("SQLite refused BEGIN")
+    }
+
+    fn commit(&mut self) -> Result<(), StatementError> {
+        self.connection
+            .execute_batch("COMMIT")
+            .map_err(|error| statement_error(&error, "COMMIT"))
+    }
+
+    /// Rolls the open transaction back. SQLite may have rolled it back itself already (after an
+    /// interrupt, or a `RAISE(ROLLBACK)`); there is then nothing left to do.
+    fn rollback(&mut self) -> anyhow::Result<()> {
+        if self.connection.is_autocommit() {
+            return Ok(());
+        }
+        self.connection
+            .execute_batch("ROLLBACK")
+            .context("SQLite refused ROLLBACK")
+    }
+
+    fn setting(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+        // SQLite compares table names without regard to case, so the lookup does too.
+        let exists: bool = self
+            .connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema \
+                 WHERE type = 'table' AND name = 'instance_setting' COLLATE NOCASE)",
+                [],
+                |row| row.get(0),
+            )
+            .context("cannot look for the table instance_setting")?;
+        if !exists {
+            return Ok(None);
+        }
+        let mut statement = self
+            .connection
+            .prepare("SELECT value FROM instance_setting WHERE name = ?1")
+            .context("cannot read the table instance_setting")?;
+        let mut rows = statement
+            .query([name])
+            .with_context(|| format!("cannot read the instance setting {name}"))?;
+        let Some(row) = rows
+            .next()
+            .with_context(|| format!("cannot read the instance setting {name}"))?
+        else {
+            return Ok(None);
+        };
+        // The column is declared TEXT, but SQLite stores whatever it is given.
+        optional_text(row, 0).with_context(|| format!("cannot read the instance setting {name}"))
+    }
+
+    fn introspect(&mut self) -> anyhow::Result<Schema> {
+        crate::schema::sqlite::introspect(&self.connection)
+    }
+}
+
+/// Prepares and steps every statement of `sql` to its end.
+fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let mut batch = Batch::new(connection, sql);
+    while let Some(mut statement) = batch.next()? {
+        let mut rows = statement.raw_query();
+        while rows.next()?.is_some() {}
+    }
+    Ok(())
+}
+
+fn is_interrupt(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(ErrorCode::OperationInterrupted)
+}
+
+/// SQLite's own message, and where it says the error is (a byte offset into `sql`, which is
+/// turned into a character offset).
+fn statement_error(error: &rusqlite::Error, sql: &str) -> StatementError {
+    let (message, offset) = match error {
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            let offset = usize::try_from(*offset)
+                .ok()
+                .and_then(|offset| sql.get(..offset))
+                .map(|before| before.chars().count());
+            (msg.clone(), offset)
+        }
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            (message.clone().unwrap_or_else(|| failure.to_string()), None)
+        }
+        other => (other.to_string(), None),
+    };
+    StatementError {
+        message,
+        sqlstate: None,
+        offset,
+        timed_out: false,
+    }
+}
+
+/// A thread that interrupts the running statement once its deadline has passed. Unlike
+/// SQLite's progress handler it needs no optional rusqlite feature, and one thread serves every
+/// statement of the database.
+struct Watchdog {
+    shared: Arc<(Mutex<Deadline>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Deadline {
+    /// When the running statement is to be interrupted; `None` when none is running.
+    at: Option<Instant>,
+    /// Set when the watchdog interrupted the statement.
+    fired: bool,
+    shutdown: bool,
+}
+
+impl Watchdog {
+    fn start(handle: InterruptHandle) -> std::io::Result<Watchdog> {
+        let shared = Arc::new((Mutex::new(Deadline::default()), Condvar::new()));
+        let thread = std::thread::Builder::new()
+            .name("sqlite-timeout".into())
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || watch(&shared, &handle)
+            })?;
+        Ok(Watchdog {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, Deadline> {
+        // The state stays consistent even if a holder panicked: every field is written whole.
+        self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the clock for one statement. A timeout too large to add to the clock means none.
+    fn arm(&self, timeout: Duration) {
+        let mut state = self.state();
+        state.at = Instant::now().checked_add(timeout);
+        state.fired = false;
+        self.shared.1.notify_one();
+    }
+
+    /// Stops the clock, and tells whether the statement was interrupted. The interrupt is sent
+    /// while the lock is held, so once this returns no late interrupt can reach the next
+    /// statement; one that arrived after the statement ended does nothing, as SQLite ignores an
+    /// interrupt while no statement runs.
+    fn disarm(&self) -> bool {
+        let mut state = self.state();
+        state.at = None;
+        std::mem::take(&mut state.fired)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.state().shutdown = true;
+        self.shared.1.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // The thread never panics, and there is nothing to do here if it did.
+            let _ = thread.join();
+        }
+    }
+}
+
+fn watch(shared: &(Mutex<Deadline>, Condvar), handle: &InterruptHandle) {
+    let (lock, wake) = shared;
+    let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    while !state.shutdown {
+        state = match state.at {
+            None => wake.wait(state).unwrap_or_else(PoisonError::into_inner),
+            Some(at) => {
+                let now = Instant::now();
+                if now >= at {
+                    handle.interrupt();
+                    state.at = None;
+                    state.fired = true;
+                    state
+                } else {
+                    wake.wait_timeout(state, at - now)
+                        .map_or_else(|poison| poison.into_inner().0, |(state, _)| state)
+                }
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(10);
+
+    fn database() -> SqliteDatabase {
+        match SqliteDatabase::open_in_memory(true) {
+            Ok(database) => database,
+            Err(error) => panic!("{error:#}"),
+        }
+    }
+
+    #[test]
+    fn statements_with_and_without_rows_run() {
+        let mut db = database();
+        db.execute("CREATE TABLE t (a INTEGER)", SECOND).unwrap();
+        db.execute("INSERT INTO t VALUES (1), (2)", SECOND).unwrap();
+        db.execute("SELECT a FROM t", SECOND).unwrap();
+        db.execute("-- only a comment", SECOND).unwrap();
+        db.execute(
+            "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = a + 1; DELETE FROM t \
+             WHERE a > 100; END;",
+            SECOND,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_select_runs_to_its_end() {
+        // Only the second row is malformed JSON: a statement stepped once would not see it.
+        let mut db = database();
+        let error = db
+            .execute(
+                "SELECT json(value) FROM (SELECT '1' AS value UNION ALL SELECT 'not json')",
+                SECOND,
+            )
+            .unwrap_err();
+        assert_eq!(error.message, "malformed JSON");
+    }
+
+    #[test]
+    fn errors_carry_sqlite_message_and_offset() {
+        let mut db = database();
+        let error = db.execute("SELECT * FROM x", SECOND).unwrap_err();
+        assert_eq!(error.message, "no such table: x");
+        assert!(!error.timed_out);
+        assert_eq!(error.sqlstate, None);
+        // SQLite gives a byte offset; the error reports characters (`é` is two bytes).
+        let error = db.execute("SELECT 'é' FRM x", SECOND).unwrap_err();
+        assert_eq!(error.message, "near \"x\": syntax error");
+        assert_eq!(error.offset, Some(15));
+    }
+
+    #[test]
+    fn version_is_a_dotted_number() {
+        let version = version();
+        assert!(version.starts_with("3."), "{version}");
+    }
+}

@@ -1,0 +1,314 @@
+//! Turns what the chains found into diagnostics. The same failure or difference in several
+//! chains (a broken migration breaks `full` and every upgrade that runs it) is reported once,
+//! naming every chain.
+
+use std::collections::BTreeMap;
+
+use super::chain::{Chain, Failure, Outcome, Plan, Refusal};
+use crate::allowlist::Allowlist;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Position, Severity, Span};
+use crate::dialect::Dialect;
+use crate::engine::StatementError;
+use crate::schema::diff::{self, Difference};
+use sqlparser::tokenizer::Token;
+
+use crate::sql::token::is_trivia;
+use crate::sql::{SqlFile, Statement};
+
+/// Collects diagnostics by everything but the chain, so that each is reported once.
+#[derive(Default)]
+struct Grouped {
+    entries: BTreeMap<String, (Diagnostic, Vec<String>)>,
+}
+
+impl Grouped {
+    fn add(&mut self, diagnostic: Diagnostic, chain: &str) {
+        let key = format!(
+            "{:?}{:?}{:?}{}",
+            diagnostic.code, diagnostic.file, diagnostic.span, diagnostic.message
+        );
+        self.entries
+            .entry(key)
+            .or_insert_with(|| (diagnostic, Vec::new()))
+            .1
+            .push(chain.to_string());
+    }
+
+    /// The diagnostics, each headline (the message's first line) ending with the chains it
+    /// happened in.
+    fn finish(self, out: &mut Vec<Diagnostic>) {
+        for (_, (mut diagnostic, chains)) in self.entries {
+            let noun = if chains.len() == 1 { "chain" } else { "chains" };
+            let (headline, body) = diagnostic
+                .message
+                .split_once('\n')
+                .map_or((diagnostic.message.as_str(), None), |(h, b)| (h, Some(b)));
+            let mut message = format!("{headline} [{noun} {}]", chains.join(", "));
+            if let Some(body) = body {
+                message = format!("{message}\n{body}");
+            }
+            diagnostic.message = message;
+            out.push(diagnostic);
+        }
+    }
+}
+
+pub fn failures(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    dialect: Dialect,
+    plan: &Plan<'_>,
+    engines: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    let engine = engines
+        .iter()
+        .find(|e| e.starts_with(dialect.engine()))
+        .and_then(|e| e.split(" (").next())
+        .unwrap_or(dialect.engine());
+    let mut grouped = Grouped::default();
+    for (chain, outcome) in chains
+        .iter()
+        .zip(outcomes)
+        .filter(|(c, _)| c.dialect == dialect)
+    {
+        for failure in &outcome.failures {
+            grouped.add(describe(failure, engine, plan), &chain.name);
+        }
+    }
+    grouped.finish(out);
+}
+
+fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic {
+    match failure {
+        Failure::Statement {
+            file,
+            statement,
+            error,
+        } => statement_diagnostic(file, statement, error, engine, false),
+        Failure::Seed {
+            file,
+            statement: Some(statement),
+            error,
+        } => statement_diagnostic(file, statement, error, engine, true),
+        Failure::Seed {
+            file,
+            statement: None,
+            error,
+        } => Diagnostic::new(Code::SeedFailed, format!("{engine} refused to commit this seed: {error}"))
+            .file(file.source.display.clone())
+            .help("the seed must apply on top of a fresh or migrated database: fix its data"),
+        Failure::Commit { files, error } => {
+            let names: Vec<&str> = files.iter().map(|f| f.source.display.as_str()).collect();
+            Diagnostic::new(
+                Code::CommitFailed,
+                format!("{engine} refused to commit the transaction of {}: {error}", names.join(", ")),
+            )
+            .file(names.last().copied().unwrap_or_default())
+            .help("a deferred constraint fails at commit: look for rows that violate a foreign key or a deferred check")
+        }
+        Failure::Refused {
+            file,
+            current,
+            reason,
+        } => {
+            let (message, help) = match reason {
+                Refusal::Downgrade => (
+                    format!("the release's LATEST.sql stamps {current}, above the target {}: the service refuses to start (\"cannot downgrade\")", plan.target),
+                    "the working tree's newest migration must not be older than a released version: add the missing migrations".to_string(),
+                ),
+                Refusal::BelowMinimum => (
+                    format!("the release's schema version {current} is below the minimum upgrade version {}: the service refuses it", plan.minimum_upgrade),
+                    "raise the release tags' floor, or lower the minimum upgrade version".to_string(),
+                ),
+                Refusal::Unversioned => (
+                    format!("the release's LATEST.sql leaves no usable BASIC.schemaVersion (`{current}`), so an upgrade cannot tell which migrations are pending"),
+                    "this is history and cannot change; make sure the current LATEST.sql stamps its version".to_string(),
+                ),
+            };
+            Diagnostic::new(Code::DowngradeRefused, message)
+                .file(file.source.display.clone())
+                .help(help)
+        }
+        Failure::StoredVersion { stored: None } => Diagnostic::new(
+            Code::StoredVersionMissing,
+            format!("after migrating, {engine} has no BASIC.schemaVersion: the service's health check would answer UNAVAILABLE"),
+        )
+        .help(format!("make sure instance_setting exists and the BASIC row is written (version {})", plan.target)),
+        Failure::StoredVersion {
+            stored: Some(stored),
+        } => Diagnostic::new(
+            Code::StoredVersionMismatch,
+            format!("after migrating, {engine} stores schema version {stored}, but VERSION says {}", plan.target),
+        )
+        .help("the stamp in LATEST.sql and VERSION must agree with the newest migration"),
+        Failure::Engine(message) => Diagnostic::new(
+            Code::StatementFailed,
+            format!("{engine} failed outside the tree's SQL: {message}"),
+        )
+        .help("this is a problem of the engine or the tool, not of the migrations; run again, and report it if it stays"),
+    }
+}
+
+fn statement_diagnostic(
+    file: &SqlFile,
+    statement: &Statement,
+    error: &StatementError,
+    engine: &str,
+    seed: bool,
+) -> Diagnostic {
+    let (code, help) = if error.timed_out {
+        (
+            Code::StatementTimeout,
+            "the statement ran past the per-statement timeout (--statement-timeout): look for a runaway query or an unbounded recursion",
+        )
+    } else if seed {
+        (
+            Code::SeedFailed,
+            "the seed must apply on top of a fresh or migrated database: fix its SQL or data",
+        )
+    } else {
+        (
+            Code::StatementFailed,
+            "fix the statement for this engine: the service would fail here and roll back the whole upgrade",
+        )
+    };
+    Diagnostic::new(code, format!("{engine} refused this statement: {error}"))
+        .file(file.source.display.clone())
+        .span(error_span(file, statement, error))
+        .help(help)
+}
+
+/// Where the engine says the error is, or else the statement's first line.
+fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> Span {
+    let text = file.text_of(statement);
+    let at = error.offset.and_then(|offset| {
+        text.char_indices()
+            .nth(offset)
+            .map(|(i, _)| file.source.position(statement.range.start + i))
+    });
+    match at {
+        Some(start) => Span::new(start, Position::new(start.line, start.column + 1)),
+        None => {
+            let start = statement.span.start;
+            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
+            Span::on_line(start.line, start.column, first_line)
+        }
+    }
+}
+
+/// Compares every chain's schema with the fresh install's, per dialect.
+pub fn differences(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    dialect: Dialect,
+    latest: Option<&SqlFile>,
+    allowlist: &Allowlist,
+    out: &mut Vec<Diagnostic>,
+) {
+    let of_dialect: Vec<(&Chain<'_>, &Outcome<'_>)> = chains
+        .iter()
+        .zip(outcomes)
+        .filter(|(c, _)| c.dialect == dialect)
+        .collect();
+    let Some(fresh) = of_dialect
+        .iter()
+        .find(|(c, _)| c.name == "fresh")
+        .and_then(|(_, o)| o.schema.as_ref())
+    else {
+        return;
+    };
+    let mut grouped = Grouped::default();
+    for (chain, outcome) in of_dialect.iter().filter(|(c, _)| c.name != "fresh") {
+        let Some(schema) = &outcome.schema else {
+            continue;
+        };
+        for difference in diff::diff(fresh, schema) {
+            if allowlist.allows(dialect, &chain.name, &difference.object, &difference.aspect) {
+                continue;
+            }
+            grouped.add(
+                difference_diagnostic(&difference, dialect, latest),
+                &chain.name,
+            );
+        }
+    }
+    grouped.finish(out);
+}
+
+fn difference_diagnostic(d: &Difference, dialect: Dialect, latest: Option<&SqlFile>) -> Diagnostic {
+    let code = match (d.severity, d.aspect.as_str()) {
+        (Severity::Warning, "column order") => Code::ColumnOrder,
+        (Severity::Warning, _) => Code::EquivalentDrift,
+        _ => Code::SchemaDrift,
+    };
+    let headline = match (d.aspect.is_empty(), &d.expected, &d.actual) {
+        (true, Some(_), None) => format!(
+            "{} is in the fresh install but not after the chain",
+            d.object
+        ),
+        (true, None, Some(_)) => format!(
+            "{} exists after the chain but not in the fresh install",
+            d.object
+        ),
+        (true, _, _) => format!("{} differs from the fresh install", d.object),
+        (false, _, _) => format!("{}, {} differs from the fresh install", d.object, d.aspect),
+    };
+    let side = |value: &Option<String>| value.clone().unwrap_or_else(|| "absent".into());
+    let message = format!(
+        "{}: {headline}\n    fresh (LATEST.sql): {}\n    chain:              {}",
+        dialect.engine(),
+        side(&d.expected),
+        side(&d.actual)
+    );
+    let help = match code {
+        Code::ColumnOrder => "list the columns in LATEST.sql in the order the migrations leave them (ADD COLUMN appends)",
+        Code::EquivalentDrift => "use the same name in LATEST.sql and the migrations, so that later migrations can refer to it on every install",
+        _ => "make LATEST.sql and the migrations build the same schema: fix whichever side is wrong, or allow the drift with a reason",
+    };
+    let mut diagnostic = Diagnostic::new(code, message).help(help);
+    if let Some(latest) = latest {
+        diagnostic = diagnostic.file(latest.source.display.clone());
+        if let Some(span) = locate(latest, &d.object) {
+            diagnostic = diagnostic.span(span);
+        }
+    }
+    diagnostic
+}
+
+/// The statement of `LATEST.sql` that creates `object` (`table memo`, `index idx_x`), found on
+/// the tokens: `CREATE [UNIQUE|OR REPLACE|...] <kind> [IF NOT EXISTS] <name>`.
+fn locate(latest: &SqlFile, object: &str) -> Option<Span> {
+    let (kind, name) = object.split_once(' ')?;
+    let name = name
+        .split('(')
+        .next()?
+        .rsplit('.')
+        .next()?
+        .trim_matches('"');
+    latest.statements.iter().find_map(|statement| {
+        let words: Vec<String> = statement
+            .tokens
+            .iter()
+            .filter(|t| !is_trivia(&t.token))
+            .take(10)
+            .filter_map(|t| match &t.token {
+                Token::Word(word) => Some(word.value.to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect();
+        let position = words.iter().position(|w| w == kind)?;
+        let creates = words.first().is_some_and(|w| w == "create");
+        let named = words[position + 1..]
+            .iter()
+            .find(|w| !matches!(w.as_str(), "if" | "not" | "exists" | "concurrently"))
+            .is_some_and(|w| w.eq_ignore_ascii_case(name));
+        (creates && named).then(|| {
+            let start = statement.span.start;
+            let text = latest.text_of(statement);
+            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
+            Span::on_line(start.line, start.column, first_line)
+        })
+    })
+}
