@@ -243,3 +243,41 @@ fn a_killed_run_leaves_no_server_and_no_folder() {
         "a postgres process of {dir_name} outlived the run"
     );
 }
+
+#[test]
+fn an_existing_server_by_url_gets_scratch_databases_and_the_password_never_shows() {
+    use xtask::engine::postgres::{BinariesOptions, Cluster, ClusterOptions, PgBinaries};
+
+    let binaries = PgBinaries::find(&BinariesOptions::default()).expect("PostgreSQL binaries");
+    let cluster = Cluster::start(&binaries, &ClusterOptions::default()).expect("a cluster");
+    // The cluster trusts local connections, so the password is accepted and ignored: what
+    // matters is that the tool never prints it.
+    let url = format!(
+        "postgresql://postgres:s3cret-pw@localhost/postgres?host={}&port={}",
+        cluster.socket_dir().display(),
+        cluster.port()
+    );
+    let tree = Tree::new("minimal");
+    let output = validate(&tree, &["--dialect", "postgres", "--postgres-url", &url]);
+    let text = format!(
+        "{}{}",
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(text.contains("engine: PostgreSQL"), "{text}");
+
+    let mut client = cluster.connect("postgres").expect("connect");
+    let left: Vec<String> = client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'vm\\_%'",
+            &[],
+        )
+        .expect("list databases")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(left.is_empty(), "scratch databases left behind: {left:?}");
+    cluster.stop().expect("stop the cluster");
+}
