@@ -185,3 +185,154 @@ fn the_readme_lists_every_code() {
         assert!(readme.contains(&row), "README.md lacks the row: {row}");
     }
 }
+
+#[test]
+fn junit_has_a_test_case_per_check_and_dialect_failing_with_its_errors() {
+    let output = validate(&tree_with_problems(), &["--format", "junit"]);
+    assert_eq!(output.status.code(), Some(1));
+    let xml = stable(&stdout(&output));
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"static\" name=\"naming (sqlite)\">\n      <failure message=\"1 error\" type=\"bad-file-name\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"static\" name=\"naming (postgres)\"/>"),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+}
+
+#[test]
+fn sarif_lists_every_code_as_a_rule_and_every_diagnostic_as_a_result() {
+    let output = validate(&tree_with_problems(), &["--format", "sarif"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["version"], "2.1.0");
+    let run = &document["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), xtask::codes::Code::ALL.len());
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "{results:#?}");
+    assert_eq!(results[0]["ruleId"], "bad-file-name");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "store/migration/sqlite/0.2/01_memo_pinned.sql"
+    );
+}
+
+#[test]
+fn github_actions_gets_a_markdown_job_summary() {
+    let tree = tree_with_problems();
+    let summary = tree.dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--static-only", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(1));
+    let markdown = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        markdown.starts_with("earlier step\n## validate-migrations: store failed"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- `store/migration/sqlite/0.2/01_memo_pinned.sql` **bad-file-name**:"),
+        "{markdown}"
+    );
+}
+
+fn chains_of(output: &std::process::Output) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["replay"]["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["dialect"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn shards_split_the_chains_and_only_the_first_reports_fresh() {
+    let tree = Tree::new("minimal");
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    let shard = |k: &str| {
+        xtask(&[
+            "validate-migrations",
+            "--root",
+            store,
+            "--format",
+            "json",
+            "--shard",
+            k,
+        ])
+    };
+    let first = shard("1/2");
+    let second = shard("2/2");
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stdout(&second));
+    assert_eq!(
+        chains_of(&first),
+        ["postgres/fresh", "postgres/full", "sqlite/fresh"]
+    );
+    assert_eq!(chains_of(&second), ["sqlite/full"]);
+
+    // A static problem is reported by the first shard only.
+    tree.write("migration/sqlite/0.2/01_memo_pinned.sql", b"SELECT 1;\n");
+    let codes = |output: &std::process::Output| -> Vec<String> {
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        document["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert!(codes(&shard("1/2")).contains(&"bad-file-name".to_string()));
+    assert!(!codes(&shard("2/2")).contains(&"bad-file-name".to_string()));
+
+    let wrong = xtask(&["validate-migrations", "--root", store, "--shard", "3/2"]);
+    assert_eq!(wrong.status.code(), Some(2));
+}
+
+#[test]
+fn a_terminal_gets_a_progress_line() {
+    // `script` gives the tool a pseudo-terminal, which is what turns the progress line on.
+    let tree = Tree::new("minimal");
+    let command = format!(
+        "{} validate-migrations --dialect sqlite --color never --root {}",
+        env!("CARGO_BIN_EXE_xtask"),
+        tree.store().display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run script (util-linux)");
+    let text = stdout(&output);
+    assert!(text.contains("replaying chains: sqlite 2/2"), "{text}");
+    // Without a terminal there is none.
+    let store = tree.store();
+    let plain = xtask(&[
+        "validate-migrations",
+        "--dialect",
+        "sqlite",
+        "--root",
+        store.to_str().expect("UTF-8 temporary path"),
+    ]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("replaying"));
+}

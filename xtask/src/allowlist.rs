@@ -10,6 +10,12 @@
 //! reason = "kept for the v0.9 importer until 0.12"
 //! ```
 //!
+//! An entry with `check = "parity"` accepts a difference between the fresh PostgreSQL and SQLite
+//! schemas instead (`dialect-parity`); it takes no `dialect` or `chain`, since such a difference
+//! belongs to both dialects and to no chain. Entries without `check` (or with `check = "drift"`)
+//! never accept a parity difference, and parity entries never accept a drift, so that an entry
+//! written for one cannot silence the other.
+//!
 //! An entry that matches nothing any more is reported, so that the list shrinks with the drifts.
 
 use std::cell::Cell;
@@ -32,8 +38,19 @@ pub struct Allowlist {
     entries: Vec<Entry>,
 }
 
+/// What an entry accepts: a drift of a chain from its dialect's fresh install, or a difference
+/// between the dialects' fresh installs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Check {
+    #[default]
+    Drift,
+    Parity,
+}
+
 #[derive(Debug)]
 struct Entry {
+    check: Check,
     dialect: Option<Dialect>,
     chain: Option<String>,
     object: String,
@@ -52,7 +69,11 @@ impl Entry {
                 None => chain == pattern,
             },
         };
-        self.dialect.is_none_or(|d| d == dialect) && chain_matches
+        self.check == Check::Drift && self.dialect.is_none_or(|d| d == dialect) && chain_matches
+    }
+
+    fn matches(&self, object: &str, aspect: &str) -> bool {
+        self.object == object && self.aspect.as_deref().is_none_or(|a| a == aspect)
     }
 }
 
@@ -66,6 +87,8 @@ struct File {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
+    #[serde(default)]
+    check: Check,
     dialect: Option<Dialect>,
     chain: Option<String>,
     object: String,
@@ -98,8 +121,18 @@ impl Allowlist {
                     start.column
                 );
             }
+            if entry.check == Check::Parity && (entry.dialect.is_some() || entry.chain.is_some()) {
+                bail!(
+                    "{}:{}:{}: a parity entry takes no `dialect` or `chain`: a difference between \
+                     the dialects' fresh installs belongs to both dialects and to no chain",
+                    source.display,
+                    start.line,
+                    start.column
+                );
+            }
             let first_line = source.line(start.line).unwrap_or_default().chars().count() as u32;
             entries.push(Entry {
+                check: entry.check,
                 dialect: entry.dialect,
                 chain: entry.chain,
                 object: entry.object,
@@ -118,10 +151,20 @@ impl Allowlist {
     pub fn allows(&self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
         let mut allowed = false;
         for entry in &self.entries {
-            if entry.covers(dialect, chain)
-                && entry.object == object
-                && entry.aspect.as_deref().is_none_or(|a| a == aspect)
-            {
+            if entry.covers(dialect, chain) && entry.matches(object, aspect) {
+                entry.used.set(true);
+                allowed = true;
+            }
+        }
+        allowed
+    }
+
+    /// Whether a difference between the dialects' fresh installs is allowed; marks the entries
+    /// that allow it as used.
+    pub fn allows_parity(&self, object: &str, aspect: &str) -> bool {
+        let mut allowed = false;
+        for entry in &self.entries {
+            if entry.check == Check::Parity && entry.matches(object, aspect) {
                 entry.used.set(true);
                 allowed = true;
             }
@@ -150,8 +193,105 @@ impl Allowlist {
         }
     }
 
+    /// Diagnostics for the parity entries that allowed nothing; called only when the dialects'
+    /// fresh installs were compared, so that a run of one dialect does not judge them.
+    pub fn unused_parity(&self, out: &mut Vec<Diagnostic>) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        let unused = |e: &&Entry| e.check == Check::Parity && !e.used.get();
+        for entry in self.entries.iter().filter(unused) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedAllow,
+                    format!(
+                        "this parity allow entry for `{}` matches no difference between the dialects any more",
+                        entry.object
+                    ),
+                )
+                .file(source.display.clone())
+                .span(entry.span)
+                .help("remove the entry: the dialects agree now (or its object or aspect no longer match)"),
+            );
+        }
+    }
+
     /// The file, for snippets of its diagnostics.
     pub fn source(&self) -> Option<&SourceFile> {
         self.source.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> anyhow::Result<Allowlist> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(FILE_NAME), text)?;
+        Allowlist::load(dir.path(), FILE_NAME.into())
+    }
+
+    #[test]
+    fn parity_and_drift_entries_do_not_allow_each_other() -> anyhow::Result<()> {
+        let list = load(
+            r#"
+[[allow]]
+check = "parity"
+object = "table memo"
+aspect = "column pinned: type family"
+reason = "kept as an integer on SQLite"
+
+[[allow]]
+object = "table storage"
+reason = "kept for the importer"
+"#,
+        )?;
+        assert!(list.allows_parity("table memo", "column pinned: type family"));
+        assert!(!list.allows_parity("table memo", "column pinned: not null"));
+        assert!(!list.allows_parity("table storage", ""));
+        assert!(!list.allows(
+            Dialect::Sqlite,
+            "full",
+            "table memo",
+            "column pinned: type family"
+        ));
+        assert!(list.allows(Dialect::Sqlite, "full", "table storage", ""));
+
+        // Both were used; drift judging leaves parity entries alone, parity judging drift ones.
+        let mut out = Vec::new();
+        list.unused(&[(Dialect::Sqlite, "full")], &mut out);
+        list.unused_parity(&mut out);
+        assert!(out.is_empty(), "{out:#?}");
+        Ok(())
+    }
+
+    #[test]
+    fn unused_parity_entries_are_reported_by_unused_parity_only() -> anyhow::Result<()> {
+        let list =
+            load("[[allow]]\ncheck = \"parity\"\nobject = \"index idx_x\"\nreason = \"gone\"\n")?;
+        let mut out = Vec::new();
+        list.unused(&[(Dialect::Postgres, "full")], &mut out);
+        assert!(out.is_empty(), "{out:#?}");
+        list.unused_parity(&mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].code, Code::UnusedAllow);
+        Ok(())
+    }
+
+    #[test]
+    fn a_parity_entry_takes_no_dialect_or_chain() {
+        for field in ["dialect = \"sqlite\"", "chain = \"full\""] {
+            let text = format!(
+                "[[allow]]\ncheck = \"parity\"\n{field}\nobject = \"table memo\"\nreason = \"r\"\n"
+            );
+            let error = load(&text).err().map(|e| format!("{e:#}"));
+            assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("takes no `dialect` or `chain`")),
+                "{field}: {error:?}"
+            );
+        }
     }
 }

@@ -68,6 +68,22 @@ codes! {
     ParserGap = "parser-gap", Note, "parse", "valid SQL that the parser cannot read; the replay judges it";
     EmptyFile = "empty-file", Warning, "parse", "a SQL file holds no statement";
     DialectLeak = "dialect-leak", Error, "dialect", "a construct of another SQL dialect";
+    DropTable = "drop-table", Warning, "lint", "a migration drops a table and the rows in it";
+    DropColumn = "drop-column", Warning, "lint", "a migration drops a column and the data in it";
+    Truncate = "truncate", Warning, "lint", "a migration empties a table with TRUNCATE";
+    DeleteWithoutWhere = "delete-without-where", Warning, "lint", "a migration deletes every row of a table";
+    UpdateWithoutWhere = "update-without-where", Warning, "lint", "a migration updates every row of a table";
+    RenameTable = "rename-table", Warning, "lint", "a table rename breaks the older service still running during an upgrade";
+    RenameColumn = "rename-column", Warning, "lint", "a column rename breaks the older service still running during an upgrade";
+    ChangeColumnType = "change-column-type", Warning, "lint", "a column type change breaks the older service and rewrites the table";
+    AddNotNullWithoutDefault = "add-not-null-without-default", Error, "lint", "ADD COLUMN ... NOT NULL without DEFAULT fails on a table that has rows";
+    UniqueIndexOnExistingData = "unique-index-on-existing-data", Warning, "lint", "a new unique index on an existing table fails where its rows hold duplicates";
+    DropGeneratedConstraintName = "drop-generated-constraint-name", Error, "lint", "DROP CONSTRAINT of a name the engine generated, which differs between databases";
+    PragmaInTransaction = "pragma-in-transaction", Error, "lint", "PRAGMA foreign_keys in a migration, a no-op in the service's transaction";
+    DropIndexedColumn = "drop-indexed-column", Error, "lint", "a column is dropped while an index still uses it";
+    NonIdempotentDdl = "non-idempotent-ddl", Note, "lint", "a DROP without IF EXISTS fails when a partly applied version runs again";
+    SilenceWithoutReason = "silence-without-reason", Error, "lint", "a silence comment gives no reason";
+    UnusedSilence = "unused-silence", Warning, "lint", "a silence comment silences nothing";
     StatementFailed = "statement-failed", Error, "replay", "the engine refused a statement while replaying a chain";
     StatementTimeout = "statement-timeout", Error, "replay", "a statement ran past the per-statement timeout";
     CommitFailed = "commit-failed", Error, "replay", "the engine refused to commit a chain's transaction";
@@ -78,8 +94,16 @@ codes! {
     SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";
     EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";
     ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";
+    DialectParity = "dialect-parity", Error, "diff", "the fresh PostgreSQL and SQLite schemas differ in meaning";
     UnusedAllow = "unused-allow", Warning, "diff", "an allowlist entry matches no drift any more";
     UpgradeChainsSkipped = "upgrade-chains-skipped", Note, "replay", "no release tags: upgrade chains were not replayed";
+    ReleasedMigrationChanged = "released-migration-changed", Error, "history", "a migration a release shipped has changed since";
+    ReleasedMigrationRenamed = "released-migration-renamed", Error, "history", "a migration a release shipped is there under another name";
+    ReleasedMigrationDeleted = "released-migration-deleted", Error, "history", "a migration a release shipped is gone";
+    MigrationInThePast = "migration-in-the-past", Error, "history", "a new migration is not newer than the latest release's schema version";
+    SumMismatch = "sum-mismatch", Error, "history", "without release tags, a migration differs from what migrations.sum records";
+    SumOutdated = "sum-outdated", Warning, "history", "migrations.sum does not record the migrations as they are";
+    HistoryUnchecked = "history-unchecked", Note, "history", "no release tags and no migrations.sum: released history was not checked";
 }
 
 impl Code {

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::codes::Code;
+use crate::dialect::Dialect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +73,13 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub help: Option<String>,
+    /// The dialect the diagnostic concerns, where it concerns one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
+    /// The replay chains it happened in (`fresh`, `full`, `upgrade-from-v0.9.0`); empty for
+    /// static checks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<String>,
 }
 
 impl Diagnostic {
@@ -84,6 +92,8 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             help: None,
+            dialect: None,
+            chains: Vec::new(),
         }
     }
 
@@ -99,6 +109,11 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn dialect(mut self, dialect: Dialect) -> Diagnostic {
+        self.dialect = Some(dialect);
         self
     }
 

@@ -2,10 +2,12 @@
 //! else lives here so that tests can call it.
 
 pub mod allowlist;
+pub mod bench;
 pub mod codes;
 pub mod diagnostic;
 pub mod dialect;
 pub mod engine;
+pub mod history;
 pub mod render;
 pub mod replay;
 pub mod rules;

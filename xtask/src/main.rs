@@ -2,7 +2,7 @@
 //! subcommand lives in a module of the library.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -44,6 +44,32 @@ enum Command {
     /// schemas with the fresh install's.
     #[command(after_help = EXIT_CODES_HELP)]
     ValidateMigrations(ValidateArgs),
+    /// Time the validation: store/ warm, and a generated large tree (300+ migrations per
+    /// dialect) against its floor, the same SQL run by psql and sqlite3 alone. Prints the
+    /// machine, the engines, the times and the ratios (see docs/benchmarks.md).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Tables in the generated tree.
+    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.tables)]
+    tables: usize,
+    /// Migration files per dialect in the generated tree.
+    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.migrations)]
+    migrations: usize,
+    /// Timed runs of each measurement, after one warm-up run.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    runs: usize,
+    /// How many chains to replay at once. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Write the generated tree into this new folder and keep it, for inspection.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Take the PostgreSQL binaries (initdb, postgres, psql) from this folder.
+    #[arg(long, value_name = "DIR", env = "PG_BIN")]
+    pg_bin: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -71,7 +97,11 @@ struct ValidateArgs {
     /// databases are created and dropped on it.
     #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
     postgres_url: Option<String>,
-    /// Output format. Default: github under GITHUB_ACTIONS=true, human otherwise.
+    /// Replay only this share of the chains, for a CI matrix: shard K of N (e.g. 2/4).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<replay::Shard>,
+    /// Output format. Default: github under GITHUB_ACTIONS=true, human otherwise. Under GitHub
+    /// Actions a Markdown summary is also appended to $GITHUB_STEP_SUMMARY.
     #[arg(long, value_name = "FORMAT")]
     format: Option<Format>,
     /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
@@ -80,6 +110,10 @@ struct ValidateArgs {
     /// Print the explanation of a diagnostic code and exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// Write migration/<dialect>/migrations.sum, the record of the migrations that is checked
+    /// where there are no release tags, and exit without checking.
+    #[arg(long)]
+    update_sum: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +121,8 @@ enum Format {
     Human,
     Json,
     Github,
+    Junit,
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,6 +146,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::ValidateMigrations(args) => validate_migrations(args),
+        Command::Bench(args) => bench(args),
     }
 }
 
@@ -120,6 +157,15 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
             format!("unknown code `{name}`; the codes are: {}", known.join(", "))
         })?;
         print!("{}", code.explanation());
+        return Ok(EXIT_CLEAN);
+    }
+    if args.update_sum {
+        let root = args
+            .root
+            .unwrap_or_else(|| xtask::project_root().join("store"));
+        for (path, count) in xtask::history::sum::update(&root, &args.dialect)? {
+            println!("wrote {} ({count} migrations)", path.display());
+        }
         return Ok(EXIT_CLEAN);
     }
     let replay = (!args.static_only)
@@ -133,8 +179,7 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         replay,
     };
     let outcome = validate::run(&options)?;
-    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let format = args.format.unwrap_or(if in_actions {
+    let format = args.format.unwrap_or(if in_github_actions() {
         Format::Github
     } else {
         Format::Human
@@ -143,17 +188,34 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         Format::Human => render::human::render(&outcome, use_color(args.color)),
         Format::Json => render::json::render(&outcome),
         Format::Github => render::github::render(&outcome),
+        Format::Junit => render::junit::render(&outcome),
+        Format::Sarif => render::sarif::render(&outcome),
     };
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .context("cannot write the report")?;
+    if in_github_actions() {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            append_step_summary(Path::new(&path), &render::markdown::render(&outcome))?;
+        }
+    }
     Ok(if outcome.counts().errors > 0 {
         EXIT_PROBLEMS
     } else {
         EXIT_CLEAN
     })
+}
+
+fn append_step_summary(path: &Path, markdown: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open the job summary {}", path.display()))?;
+    file.write_all(markdown.as_bytes())
+        .with_context(|| format!("cannot write the job summary {}", path.display()))
 }
 
 fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
@@ -167,24 +229,36 @@ fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
             ..BinariesOptions::default()
         }),
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let defaults = replay::Options::default();
     Ok(replay::Options {
-        jobs: args.jobs.unwrap_or(cores).max(1),
+        jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
         statement_timeout: Duration::from_secs_f64(args.statement_timeout),
-        sqlite_foreign_keys: true,
         postgres,
-        cache_dir: cache_dir(),
-        minimum_upgrade: semver::Version::new(0, 1, 0),
+        shard: args.shard,
+        progress: std::io::stderr().is_terminal() && !in_github_actions(),
+        ..defaults
     })
 }
 
-/// Where the replay caches an initialized PostgreSQL cluster (and downloaded binaries): the
-/// cargo target folder, which `cargo clean` empties.
-fn cache_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| xtask::project_root().join("target"));
-    target.join("validate-migrations")
+fn bench(args: BenchArgs) -> anyhow::Result<u8> {
+    let defaults = replay::Options::default();
+    let report = xtask::bench::run(&xtask::bench::Options {
+        shape: xtask::bench::generate::Shape {
+            tables: args.tables,
+            migrations: args.migrations,
+        },
+        runs: args.runs,
+        jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
+        keep: args.keep,
+        cache_dir: defaults.cache_dir,
+        pg_bin: args.pg_bin,
+    })?;
+    print!("{report}");
+    Ok(EXIT_CLEAN)
+}
+
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -54,6 +54,9 @@ pub struct Driver {
     pub dialect: Dialect,
     pub dir: PathBuf,
     pub latest: Option<PathBuf>,
+    /// `migrations.sum`, the record of the migrations that `--update-sum` writes (see
+    /// `history::sum`).
+    pub sum: Option<PathBuf>,
     /// Version folders in the order the walk found them (by name); use `migrations()` for the
     /// semver order.
     pub folders: Vec<VersionFolder>,
@@ -143,6 +146,17 @@ impl Store {
             .join("/")
     }
 
+    /// The dialect of a displayed path, by the dialect folder (of `migration/` or `seed/`) it
+    /// lies in.
+    pub fn dialect_of(&self, display: &str) -> Option<Dialect> {
+        Dialect::ALL.into_iter().find(|dialect| {
+            ["migration", "seed"].iter().any(|top| {
+                let folder = self.display(&self.root.join(top).join(dialect.folder()));
+                display == folder || display.starts_with(&format!("{folder}/"))
+            })
+        })
+    }
+
     pub fn driver(&self, dialect: Dialect) -> Option<&Driver> {
         self.drivers.iter().find(|d| d.dialect == dialect)
     }
@@ -174,6 +188,7 @@ impl Store {
                             dialect,
                             dir: path,
                             latest: None,
+                            sum: None,
                             folders: Vec::new(),
                         }),
                         _ => {
@@ -188,6 +203,8 @@ impl Store {
                     let driver = self.drivers.last_mut().context("walk order")?;
                     if !is_dir && name == "LATEST.sql" {
                         driver.latest = Some(path);
+                    } else if !is_dir && name == crate::history::sum::FILE_NAME {
+                        driver.sum = Some(path);
                     } else if is_dir && name.chars().any(|c| c.is_ascii_digit()) {
                         driver.folders.push(VersionFolder {
                             minor: parse_minor(&name),

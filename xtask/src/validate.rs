@@ -69,6 +69,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     rules::layout::check(&store, &dialects, &mut diagnostics);
     rules::naming::check(&store, &dialects, &mut diagnostics);
     rules::versions::check(&store, &dialects, &mut diagnostics);
+    crate::history::check(&store, &dialects, &mut diagnostics)?;
 
     let files = load_sql_files(&store, &dialects, &mut diagnostics);
     for file in &files {
@@ -77,10 +78,36 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         if file.role == Role::Latest {
             rules::stamp::check(file, store.version_file.version(), &mut diagnostics);
         }
+        if matches!(file.role, Role::Migration(_)) {
+            rules::lint::check(file, &mut diagnostics);
+        }
+    }
+    for dialect in &dialects {
+        // The chain rules follow a dialect's migrations in the order the service applies them.
+        let mut chain: Vec<(&semver::Version, &SqlFile)> = files
+            .iter()
+            .filter_map(|file| match &file.role {
+                Role::Migration(version) if file.dialect == *dialect => Some((version, file)),
+                _ => None,
+            })
+            .collect();
+        chain.sort_by(|a, b| a.0.cmp(b.0));
+        let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
+        rules::lint::check_chain(&chain, &mut diagnostics);
     }
 
     let allowlist_path = store.root.join(allowlist::FILE_NAME);
     let allowlist = Allowlist::load(&store.root, store.display(&allowlist_path))?;
+    // A CI matrix runs the static checks in every shard, but only the first reports them, so
+    // that each problem is annotated once.
+    let later_shard = options
+        .replay
+        .as_ref()
+        .and_then(|r| r.shard)
+        .is_some_and(|shard| !shard.is_first());
+    if later_shard {
+        diagnostics.clear();
+    }
     let replay = match &options.replay {
         Some(replay_options) => Some(replay::run(
             &store,
@@ -109,6 +136,9 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
             .map(|f| (f.source.display.clone(), f.source)),
     );
 
+    for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
+        diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
+    }
     diagnostic::sort(&mut diagnostics);
     Ok(Outcome {
         root: store.display(&store.root),

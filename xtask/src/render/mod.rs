@@ -4,6 +4,9 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use std::fmt::Write as _;
 

@@ -42,6 +42,69 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// Releases below this version cannot upgrade (the service refuses them).
     pub minimum_upgrade: semver::Version,
+    /// This run's share of the chains, for a CI matrix: shard `index` (from 1) of `count`.
+    pub shard: Option<Shard>,
+    /// Whether to draw a progress line on standard error (a terminal, for long runs).
+    pub progress: bool,
+}
+
+impl Default for Options {
+    /// The defaults of `cargo xtask validate-migrations`.
+    fn default() -> Options {
+        Options {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            statement_timeout: Duration::from_secs(30),
+            sqlite_foreign_keys: true,
+            postgres: PostgresSource::Throwaway(BinariesOptions::default()),
+            cache_dir: default_cache_dir(),
+            minimum_upgrade: semver::Version::new(0, 1, 0),
+            shard: None,
+            progress: false,
+        }
+    }
+}
+
+/// Where the replay caches an initialized PostgreSQL cluster (and downloaded binaries): the
+/// cargo target folder, which `cargo clean` empties.
+pub fn default_cache_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::project_root().join("target"));
+    target.join("validate-migrations")
+}
+
+/// A share of the chains. Every shard replays each dialect's `fresh` (the other chains are
+/// compared with it) but only the first reports what `fresh` itself finds; the other chains are
+/// dealt out in turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
+            _ => Err(format!("`{text}` is not K/N with 1 <= K <= N, e.g. 2/4")),
+        }
+    }
+}
+
+impl Shard {
+    /// Whether this shard replays and reports the `position`-th chain that is not `fresh`.
+    fn owns(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+
+    pub fn is_first(&self) -> bool {
+        self.index == 1
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -56,9 +119,40 @@ pub enum PostgresSource {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Summary {
     /// Each engine used, with its version and where it came from.
-    pub engines: Vec<String>,
+    pub engines: Vec<Engine>,
     pub chains: Vec<ChainSummary>,
     pub statements: usize,
+}
+
+/// An engine the chains ran on.
+#[derive(Debug, serde::Serialize)]
+pub struct Engine {
+    pub dialect: Dialect,
+    /// As the engine reports it, e.g. `15.18 (Debian 15.18-0+deb12u1)` or `3.54.1`.
+    pub version: String,
+    /// Where it runs: the throwaway cluster and its binaries, the server's redacted URL, or the
+    /// bundled library.
+    pub origin: String,
+}
+
+impl Engine {
+    /// The engine and its version number, for messages: `PostgreSQL 15.18`.
+    pub fn name(&self) -> String {
+        let number = self.version.split_whitespace().next().unwrap_or_default();
+        format!("{} {number}", self.dialect.engine())
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} ({})",
+            self.dialect.engine(),
+            self.version,
+            self.origin
+        )
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -105,6 +199,16 @@ pub fn run(
         }
         plans.push((dialect, plan));
     }
+    if let Some(shard) = options.shard {
+        let mut position = 0;
+        chains.retain(|chain| {
+            if chain.name == "fresh" {
+                return true;
+            }
+            position += 1;
+            shard.owns(position - 1)
+        });
+    }
     if chains.is_empty() {
         return Ok(Summary::default());
     }
@@ -112,19 +216,21 @@ pub fn run(
     let mut summary = Summary::default();
     let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
         let server = start_postgres(&options.postgres, &options.cache_dir)?;
-        let version = server.server_version()?;
-        summary
-            .engines
-            .push(format!("PostgreSQL {version} ({server})"));
+        summary.engines.push(Engine {
+            dialect: Dialect::Postgres,
+            version: server.server_version()?,
+            origin: server.to_string(),
+        });
         Some(server)
     } else {
         None
     };
     if chains.iter().any(|c| c.dialect == Dialect::Sqlite) {
-        summary.engines.push(format!(
-            "SQLite {} (bundled, in process)",
-            crate::engine::sqlite::version()
-        ));
+        summary.engines.push(Engine {
+            dialect: Dialect::Sqlite,
+            version: crate::engine::sqlite::version(),
+            origin: "bundled, in process".into(),
+        });
     }
 
     let outcomes = run_chains(&chains, &plans, postgres.as_ref(), options);
@@ -133,7 +239,17 @@ pub fn run(
     }
     let outcomes = outcomes?;
 
-    for (chain, outcome) in chains.iter().zip(&outcomes) {
+    // On shards after the first, `fresh` ran only to be compared with: its own findings are
+    // the first shard's to report.
+    let reports =
+        |chain: &Chain<'_>| chain.name != "fresh" || options.shard.is_none_or(|s| s.is_first());
+    let mut outcomes = outcomes;
+    for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
+        if !reports(chain) {
+            outcome.failures.clear();
+        }
+    }
+    for (chain, outcome) in chains.iter().zip(&outcomes).filter(|(c, _)| reports(c)) {
         summary.statements += outcome.statements;
         summary.chains.push(ChainSummary {
             dialect: chain.dialect,
@@ -147,6 +263,10 @@ pub fn run(
             .find(|f| f.dialect == *dialect && f.role == Role::Latest);
         report::failures(&chains, &outcomes, *dialect, plan, &summary.engines, out);
         report::differences(&chains, &outcomes, *dialect, latest, allowlist, out);
+    }
+    // Parity is a finding of the `fresh` chains, so it is reported where they report.
+    if chains.iter().any(|c| c.name == "fresh" && reports(c)) {
+        report::parity(&chains, &outcomes, files, allowlist, out);
     }
     let ran: Vec<(Dialect, &str)> = chains
         .iter()
@@ -292,6 +412,7 @@ fn run_chains<'c>(
     options: &Options,
 ) -> anyhow::Result<Vec<chain::Outcome<'c>>> {
     let next = AtomicUsize::new(0);
+    let progress = options.progress.then(|| Mutex::new(Progress::new(chains)));
     let results: Mutex<Vec<Option<anyhow::Result<chain::Outcome<'c>>>>> =
         Mutex::new((0..chains.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -305,9 +426,16 @@ fn run_chains<'c>(
                 if let Ok(mut results) = results.lock() {
                     results[index] = Some(result);
                 }
+                if let Some(Ok(mut progress)) = progress.as_ref().map(Mutex::lock) {
+                    progress.done(chain.dialect);
+                }
             });
         }
     });
+    if progress.is_some() {
+        // Clear the progress line so that the report starts on a clean line.
+        eprint!("\r\x1b[2K");
+    }
     let results = results
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
@@ -356,4 +484,34 @@ fn database_name(chain: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     format!("chain_{name}")
+}
+
+/// The progress line: per dialect, chains done of total, redrawn on standard error.
+struct Progress {
+    dialects: Vec<(Dialect, usize, usize)>,
+}
+
+impl Progress {
+    fn new(chains: &[Chain<'_>]) -> Progress {
+        let mut dialects: Vec<(Dialect, usize, usize)> = Vec::new();
+        for chain in chains {
+            match dialects.iter_mut().find(|(d, _, _)| *d == chain.dialect) {
+                Some(entry) => entry.2 += 1,
+                None => dialects.push((chain.dialect, 0, 1)),
+            }
+        }
+        Progress { dialects }
+    }
+
+    fn done(&mut self, dialect: Dialect) {
+        if let Some(entry) = self.dialects.iter_mut().find(|(d, _, _)| *d == dialect) {
+            entry.1 += 1;
+        }
+        let parts: Vec<String> = self
+            .dialects
+            .iter()
+            .map(|(d, done, total)| format!("{d} {done}/{total}"))
+            .collect();
+        eprint!("\r\x1b[2Kreplaying chains: {}", parts.join(", "));
+    }
 }

@@ -5,25 +5,39 @@
 use std::collections::BTreeMap;
 
 use super::chain::{Chain, Failure, Outcome, Plan, Refusal};
+use super::Engine;
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Severity, Span};
 use crate::dialect::Dialect;
 use crate::engine::StatementError;
 use crate::schema::diff::{self, Difference};
+use crate::schema::parity;
 use sqlparser::tokenizer::Token;
 
 use crate::sql::token::is_trivia;
-use crate::sql::{SqlFile, Statement};
+use crate::sql::{Role, SqlFile, Statement};
 
-/// Collects diagnostics by everything but the chain, so that each is reported once.
-#[derive(Default)]
+/// Collects one dialect's diagnostics by everything but the chain, so that each is reported
+/// once.
 struct Grouped {
+    dialect: Dialect,
     entries: BTreeMap<String, (Diagnostic, Vec<String>)>,
 }
 
 impl Grouped {
+    fn new(dialect: Dialect) -> Grouped {
+        Grouped {
+            dialect,
+            entries: BTreeMap::new(),
+        }
+    }
+
     fn add(&mut self, diagnostic: Diagnostic, chain: &str) {
+        let diagnostic = match diagnostic.dialect {
+            Some(_) => diagnostic,
+            None => diagnostic.dialect(self.dialect),
+        };
         let key = format!(
             "{:?}{:?}{:?}{}",
             diagnostic.code, diagnostic.file, diagnostic.span, diagnostic.message
@@ -49,6 +63,7 @@ impl Grouped {
                 message = format!("{message}\n{body}");
             }
             diagnostic.message = message;
+            diagnostic.chains = chains;
             out.push(diagnostic);
         }
     }
@@ -59,15 +74,15 @@ pub fn failures(
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
     plan: &Plan<'_>,
-    engines: &[String],
+    engines: &[Engine],
     out: &mut Vec<Diagnostic>,
 ) {
     let engine = engines
         .iter()
-        .find(|e| e.starts_with(dialect.engine()))
-        .and_then(|e| e.split(" (").next())
-        .unwrap_or(dialect.engine());
-    let mut grouped = Grouped::default();
+        .find(|e| e.dialect == dialect)
+        .map_or_else(|| dialect.engine().to_string(), Engine::name);
+    let engine = engine.as_str();
+    let mut grouped = Grouped::new(dialect);
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
@@ -219,7 +234,7 @@ pub fn differences(
     else {
         return;
     };
-    let mut grouped = Grouped::default();
+    let mut grouped = Grouped::new(dialect);
     for (chain, outcome) in of_dialect.iter().filter(|(c, _)| c.name != "fresh") {
         let Some(schema) = &outcome.schema else {
             continue;
@@ -275,6 +290,79 @@ fn difference_diagnostic(d: &Difference, dialect: Dialect, latest: Option<&SqlFi
         }
     }
     diagnostic
+}
+
+/// Dialect parity: compares the fresh PostgreSQL install with the fresh SQLite install, where
+/// both were built, and reports every difference once (no chain is involved) with the
+/// `dialect-parity` code, unless a parity entry of the allowlist accepts it. Parity entries are
+/// judged here too, since only a run that compared both dialects can tell that one is unused.
+///
+/// A difference is located in PostgreSQL's `LATEST.sql`, at the statement that creates the
+/// object: the PostgreSQL schema is the explicit one (a real `boolean`, `jsonb`, named
+/// constraints) that the SQLite schema is written to match, and one file keeps a run's parity
+/// diagnostics together. Where PostgreSQL has no such statement (the object exists in SQLite
+/// only), SQLite's `LATEST.sql` is used, so that the location points at the object.
+pub fn parity(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    files: &[SqlFile],
+    allowlist: &Allowlist,
+    out: &mut Vec<Diagnostic>,
+) {
+    let fresh = |dialect: Dialect| {
+        chains
+            .iter()
+            .zip(outcomes)
+            .find(|(c, _)| c.dialect == dialect && c.name == "fresh")
+            .and_then(|(_, o)| o.schema.as_ref())
+    };
+    let (Some(postgres), Some(sqlite)) = (fresh(Dialect::Postgres), fresh(Dialect::Sqlite)) else {
+        return;
+    };
+    let latest = |dialect: Dialect| {
+        files
+            .iter()
+            .find(|f| f.dialect == dialect && f.role == Role::Latest)
+    };
+    let (postgres_latest, sqlite_latest) = (latest(Dialect::Postgres), latest(Dialect::Sqlite));
+    for d in parity::compare(postgres, sqlite) {
+        if allowlist.allows_parity(&d.object, &d.aspect) {
+            continue;
+        }
+        let headline = match (&d.expected, &d.actual) {
+            (Some(_), None) => "is in PostgreSQL but not in SQLite",
+            (None, Some(_)) => "is in SQLite but not in PostgreSQL",
+            _ => "differs between PostgreSQL and SQLite",
+        };
+        let what = if d.aspect.is_empty() {
+            d.object.clone()
+        } else {
+            format!("{}, {}", d.object, d.aspect)
+        };
+        let side = |value: &Option<String>| value.clone().unwrap_or_else(|| "absent".into());
+        let message = format!(
+            "{what} {headline}\n    PostgreSQL: {}\n    SQLite:     {}",
+            side(&d.expected),
+            side(&d.actual)
+        );
+        let mut diagnostic = Diagnostic::new(Code::DialectParity, message).help(
+            "make both dialects' LATEST.sql (and their migrations) describe one schema, or accept \
+             the difference in validate-migrations.toml with `check = \"parity\"` and a reason",
+        );
+        let located = [postgres_latest, sqlite_latest]
+            .into_iter()
+            .flatten()
+            .find_map(|latest| locate(latest, &d.object).map(|span| (latest, span)));
+        match (located, postgres_latest.or(sqlite_latest)) {
+            (Some((latest, span)), _) => {
+                diagnostic = diagnostic.file(latest.source.display.clone()).span(span);
+            }
+            (None, Some(latest)) => diagnostic = diagnostic.file(latest.source.display.clone()),
+            (None, None) => {}
+        }
+        out.push(diagnostic);
+    }
+    allowlist.unused_parity(out);
 }
 
 /// The statement of `LATEST.sql` that creates `object` (`table memo`, `index idx_x`), found on

@@ -3,6 +3,7 @@
 
 pub mod dialect_leak;
 pub mod layout;
+pub mod lint;
 pub mod naming;
 pub mod parse;
 pub mod stamp;

@@ -25,7 +25,7 @@ pub struct Difference {
 }
 
 impl Difference {
-    fn new(
+    pub(crate) fn new(
         severity: Severity,
         object: impl Into<String>,
         aspect: impl Into<String>,

@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod normalize;
+pub mod parity;
 pub mod postgres;
 pub mod sqlite;
 

@@ -35,6 +35,16 @@ pub struct SqlFile {
     /// Set when the tokenizer gave up (an unterminated string or comment, say); `statements`
     /// then holds what came before the error.
     pub tokenize_error: Option<(String, Position)>,
+    /// Every `--` comment of the file, in file order. The lint's silences are such comments,
+    /// and most of them (those above a statement, or after its `;`) lie in no statement's tokens.
+    pub line_comments: Vec<LineComment>,
+}
+
+/// A `--` comment: its text after the `--`, without the line break, and where it is.
+#[derive(Debug)]
+pub struct LineComment {
+    pub text: String,
+    pub span: Span,
 }
 
 /// One statement of a file.

@@ -4,11 +4,11 @@
 //! identifiers, comments and PostgreSQL's `$$` strings are single tokens, so a `;` inside them
 //! never reaches the splitter.
 
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use super::parse::parse_statement;
 use super::token::{bare_word, is_keyword, is_trivia, position, DollarEvent, DollarQuotes};
-use super::{Role, SqlFile, Statement};
+use super::{LineComment, Role, SqlFile, Statement};
 use crate::diagnostic::{Position, Span};
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
@@ -31,6 +31,7 @@ pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
                 .map_or(Position::new(1, 1), |token| position(token.span.end));
             (error.message, start)
         });
+    let line_comments = tokens.iter().filter_map(line_comment).collect();
     let mut pieces = cut(tokens);
     if tokenize_error.is_some() {
         // The last piece runs into the token the tokenizer could not read: it is incomplete,
@@ -49,6 +50,24 @@ pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
         role,
         statements,
         tokenize_error,
+        line_comments,
+    }
+}
+
+/// The token as a `--` comment, if it is one.
+fn line_comment(token: &TokenWithSpan) -> Option<LineComment> {
+    match &token.token {
+        Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) if prefix == "--" => {
+            let text = comment.trim_end_matches(['\r', '\n']).to_string();
+            // The token's own end lies past the line break; the span stays on the line.
+            let start = position(token.span.start);
+            let length = u32::try_from(text.chars().count() + prefix.len()).unwrap_or(u32::MAX);
+            Some(LineComment {
+                text,
+                span: Span::on_line(start.line, start.column, length),
+            })
+        }
+        _ => None,
     }
 }
 

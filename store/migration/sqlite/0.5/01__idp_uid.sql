@@ -4,4 +4,5 @@ ALTER TABLE idp ADD COLUMN uid TEXT NOT NULL DEFAULT '';
 
 UPDATE idp SET uid = 'idp-' || CAST(id AS TEXT) WHERE uid = '';
 
+-- validate-migrations: allow(unique-index-on-existing-data) because every uid was backfilled from the primary key just above, so no two rows share one
 CREATE UNIQUE INDEX idx_idp_uid ON idp (uid);

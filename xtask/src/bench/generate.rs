@@ -1,0 +1,1086 @@
+//! A generator of large, valid migration trees in the store convention, for the benchmark.
+//!
+//! The tree is built from a model of the schema: every migration changes the model and writes
+//! the SQL of that change for both dialects, and `LATEST.sql` is written from the final model,
+//! so it builds exactly what the chain builds (added columns last, every name the same). The
+//! generator is deterministic: the same shape always gives the same files.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+
+use crate::dialect::Dialect;
+
+/// How big a generated tree is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Tables of the final schema, `instance_setting` not counted.
+    pub tables: usize,
+    /// Migration files per dialect, `0.1/00__init.sql` included.
+    pub migrations: usize,
+}
+
+impl Shape {
+    /// The tree the benchmark times: at least 100 tables and 300 migrations per dialect, as the
+    /// issue asks.
+    pub const LARGE: Shape = Shape {
+        tables: 120,
+        migrations: 320,
+    };
+}
+
+/// What a generated tree holds, per dialect (both dialects hold the same versions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    pub version: semver::Version,
+    pub migrations: usize,
+    pub folders: usize,
+    /// Tables of the final schema, `instance_setting` included.
+    pub tables: usize,
+    pub indexes: usize,
+    pub table_renames: usize,
+    pub column_renames: usize,
+    pub dropped_columns: usize,
+    pub backfills: usize,
+}
+
+/// Tables that `0.1/00__init.sql` creates; the others get a migration each.
+const INITIAL_TABLES: usize = 3;
+
+/// How many migration files the version folders `0.1`, `0.2`, ... hold, in turn. Uneven, as
+/// real releases are; with 320 migrations the folders run past `0.100`, so semver order
+/// (`0.9` < `0.10` < `0.100`) matters.
+const FOLDER_SIZES: [usize; 10] = [3, 4, 2, 3, 1, 4, 3, 2, 5, 3];
+
+/// PostgreSQL truncates longer identifiers (SQLite does not), so generated names stay shorter.
+const MAX_IDENTIFIER: usize = 63;
+
+const INSTANCE_SETTING: &str = "CREATE TABLE instance_setting (\n  \
+    name TEXT NOT NULL PRIMARY KEY,\n  \
+    value TEXT NOT NULL,\n  \
+    description TEXT NOT NULL DEFAULT ''\n)";
+
+const TABLE_BASES: [&str; 30] = [
+    "account",
+    "project",
+    "task",
+    "invoice",
+    "purchase",
+    "product",
+    "customer",
+    "shipment",
+    "ticket",
+    "remark",
+    "document",
+    "folder",
+    "team",
+    "member",
+    "permission",
+    "device",
+    "report",
+    "metric",
+    "alert",
+    "hook",
+    "payment",
+    "refund",
+    "coupon",
+    "review",
+    "message",
+    "channel",
+    "upload",
+    "label",
+    "workspace",
+    "milestone",
+];
+
+const TABLE_SUFFIXES: [&str; 5] = ["", "_history", "_attribute", "_link", "_snapshot"];
+
+// Column names stay clear of SQL keywords (`position`, `public`, `timezone`), which the parser
+// could read as something else in an index key or a predicate.
+const TEXT_COLUMNS: [&str; 10] = [
+    "note",
+    "summary",
+    "caption",
+    "origin_url",
+    "locale_code",
+    "tz_name",
+    "color_hex",
+    "icon_url",
+    "slug",
+    "referrer",
+];
+const INT_COLUMNS: [&str; 6] = [
+    "sort_order",
+    "quantity",
+    "priority_level",
+    "score",
+    "weight_grams",
+    "retry_count",
+];
+const FLAG_COLUMNS: [&str; 5] = [
+    "is_archived",
+    "is_pinned",
+    "is_public",
+    "is_verified",
+    "is_locked",
+];
+const JSON_COLUMNS: [&str; 4] = ["payload", "settings", "metadata", "extra"];
+const CODE_COLUMNS: [&str; 3] = ["code", "uid", "handle"];
+
+/// Writes a tree of `shape` into `root` (which must be empty or not exist yet): `migration/`
+/// with `VERSION` and a driver folder per dialect.
+pub fn write(root: &Path, shape: Shape) -> anyhow::Result<Generated> {
+    if shape.tables < INITIAL_TABLES {
+        bail!("a generated tree has at least {INITIAL_TABLES} tables");
+    }
+    if shape.migrations <= shape.tables - INITIAL_TABLES {
+        bail!(
+            "{} tables need more than {} migrations: every table after the first \
+             {INITIAL_TABLES} is created by a migration of its own",
+            shape.tables,
+            shape.tables - INITIAL_TABLES
+        );
+    }
+    if root.exists()
+        && fs::read_dir(root)
+            .with_context(|| format!("cannot read {}", root.display()))?
+            .next()
+            .is_some()
+    {
+        bail!(
+            "{} is not empty; the tree is written into a new folder",
+            root.display()
+        );
+    }
+
+    let mut generator = Generator::default();
+    let mut migrations = vec![generator.init()];
+    let later_tables = shape.tables - INITIAL_TABLES;
+    let later_files = shape.migrations - 1;
+    for file in 1..=later_files {
+        // Table creations are spread evenly over the chain, alterations fill the files between.
+        let created_before = (file - 1) * later_tables / later_files;
+        let created_after = file * later_tables / later_files;
+        migrations.push(if created_after > created_before {
+            generator.create_table()
+        } else {
+            generator.alter()
+        });
+    }
+
+    let migration_dir = root.join("migration");
+    let mut version = semver::Version::new(0, 1, 1);
+    let mut folders = 0;
+    let mut pending = migrations.iter();
+    'folders: for (minor, size) in (1u64..).zip(FOLDER_SIZES.iter().cycle()) {
+        folders += 1;
+        for sequence in 0..*size {
+            let Some(migration) = pending.next() else {
+                break 'folders;
+            };
+            version = semver::Version::new(0, minor, sequence as u64 + 1);
+            for dialect in Dialect::ALL {
+                let path = migration_dir
+                    .join(dialect.folder())
+                    .join(format!("0.{minor}"))
+                    .join(format!("{sequence:02}__{}.sql", migration.name));
+                write_file(&path, &migration.file(&version, dialect))?;
+            }
+        }
+        if pending.len() == 0 {
+            break;
+        }
+    }
+    write_file(&migration_dir.join("VERSION"), &format!("{version}\n"))?;
+    for dialect in Dialect::ALL {
+        let latest = generator.model.latest(&version, dialect);
+        write_file(
+            &migration_dir.join(dialect.folder()).join("LATEST.sql"),
+            &latest,
+        )?;
+    }
+    let counts = generator.counts;
+    Ok(Generated {
+        version,
+        migrations: migrations.len(),
+        folders,
+        tables: generator.model.tables.len() + 1,
+        indexes: generator.model.tables.iter().map(|t| t.indexes.len()).sum(),
+        table_renames: counts.table_renames,
+        column_renames: counts.column_renames,
+        dropped_columns: counts.dropped_columns,
+        backfills: counts.backfills,
+    })
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// One migration file, in both dialects.
+struct Migration {
+    /// The description part of the file name.
+    name: String,
+    /// What it does, for its first comment line.
+    comment: String,
+    postgres: Vec<String>,
+    sqlite: Vec<String>,
+}
+
+impl Migration {
+    fn new(name: String, comment: String) -> Migration {
+        Migration {
+            name,
+            comment,
+            postgres: Vec::new(),
+            sqlite: Vec::new(),
+        }
+    }
+
+    /// Adds a statement that both dialects spell the same way.
+    fn both(&mut self, sql: String) {
+        self.postgres.push(sql.clone());
+        self.sqlite.push(sql);
+    }
+
+    fn file(&self, version: &semver::Version, dialect: Dialect) -> String {
+        let statements = match dialect {
+            Dialect::Postgres => &self.postgres,
+            Dialect::Sqlite => &self.sqlite,
+        };
+        let mut text = format!("-- {version}: {}.\n", self.comment);
+        for statement in statements {
+            let _ = write!(text, "{statement};\n\n");
+        }
+        text.truncate(text.trim_end().len());
+        text.push('\n');
+        text
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Id,
+    Timestamp,
+    /// `TEXT NOT NULL` without a default: only in `CREATE TABLE`.
+    Title,
+    Text,
+    Int,
+    /// `BOOLEAN` in PostgreSQL; `INTEGER` with a CHECK on `(0, 1)` in SQLite.
+    Flag,
+    /// `JSONB` in PostgreSQL, `TEXT` in SQLite.
+    Json,
+    /// `ACTIVE` or `ARCHIVED`, with a CHECK.
+    Status,
+    /// The `id` of an earlier table (by position in the model): `NOT NULL ... ON DELETE CASCADE`
+    /// when required, else `ON DELETE SET NULL`.
+    Reference {
+        parent: usize,
+        required: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Column {
+    name: String,
+    kind: Kind,
+    /// The name of the column's CHECK or foreign key constraint, where it has one. SQLite's
+    /// foreign keys are left unnamed, as in the store: SQLite never shows their names.
+    constraint: Option<String>,
+    /// Part of an index key or predicate: such a column is never renamed or dropped, which
+    /// SQLite refuses or would make rewrite the index.
+    indexed: bool,
+    renamed: bool,
+}
+
+impl Column {
+    fn new(name: impl Into<String>, kind: Kind) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+            constraint: None,
+            indexed: false,
+            renamed: false,
+        }
+    }
+
+    /// A column that can be renamed or dropped in both dialects without touching anything else.
+    fn is_plain(&self) -> bool {
+        matches!(self.kind, Kind::Text | Kind::Int | Kind::Json)
+            && !self.indexed
+            && self.constraint.is_none()
+    }
+
+    fn sql(&self, model: &Model, dialect: Dialect) -> String {
+        let name = &self.name;
+        let postgres = dialect == Dialect::Postgres;
+        let constraint = self.constraint.as_deref().unwrap_or_default();
+        match self.kind {
+            Kind::Id if postgres => "id SERIAL PRIMARY KEY".into(),
+            Kind::Id => "id INTEGER PRIMARY KEY AUTOINCREMENT".into(),
+            Kind::Timestamp if postgres => {
+                format!("{name} BIGINT NOT NULL DEFAULT EXTRACT(EPOCH FROM NOW())")
+            }
+            Kind::Timestamp => format!("{name} BIGINT NOT NULL DEFAULT (strftime('%s', 'now'))"),
+            Kind::Title => format!("{name} TEXT NOT NULL"),
+            Kind::Text => format!("{name} TEXT NOT NULL DEFAULT ''"),
+            Kind::Int => format!("{name} INTEGER NOT NULL DEFAULT 0"),
+            Kind::Flag if postgres => format!("{name} BOOLEAN NOT NULL DEFAULT false"),
+            Kind::Flag => format!(
+                "{name} INTEGER NOT NULL DEFAULT 0 CONSTRAINT {constraint} CHECK ({name} IN (0, 1))"
+            ),
+            Kind::Json if postgres => format!("{name} JSONB NOT NULL DEFAULT '{{}}'"),
+            Kind::Json => format!("{name} TEXT NOT NULL DEFAULT '{{}}'"),
+            Kind::Status => format!(
+                "{name} TEXT NOT NULL DEFAULT 'ACTIVE' CONSTRAINT {constraint} CHECK ({name} IN ('ACTIVE', 'ARCHIVED'))"
+            ),
+            Kind::Reference { parent, required } => {
+                let parent = &model.tables[parent].name;
+                let (null, action) = if required {
+                    (" NOT NULL", "CASCADE")
+                } else {
+                    ("", "SET NULL")
+                };
+                let named = if postgres {
+                    format!(" CONSTRAINT {constraint}")
+                } else {
+                    String::new()
+                };
+                format!("{name} INTEGER{null}{named} REFERENCES {parent} (id) ON DELETE {action}")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Predicate {
+    /// `WHERE status = 'ACTIVE'`.
+    Active,
+    /// `WHERE <flag> = true` (`= 1` in SQLite).
+    Set(String),
+}
+
+#[derive(Clone, Debug)]
+struct Index {
+    name: String,
+    columns: Vec<String>,
+    unique: bool,
+    predicate: Option<Predicate>,
+}
+
+impl Index {
+    fn sql(&self, table: &str, dialect: Dialect) -> String {
+        let unique = if self.unique { "UNIQUE " } else { "" };
+        let mut sql = format!(
+            "CREATE {unique}INDEX {} ON {table} ({})",
+            self.name,
+            self.columns.join(", ")
+        );
+        match (&self.predicate, dialect) {
+            (None, _) => {}
+            (Some(Predicate::Active), _) => sql.push_str(" WHERE status = 'ACTIVE'"),
+            (Some(Predicate::Set(flag)), Dialect::Postgres) => {
+                let _ = write!(sql, " WHERE {flag} = true");
+            }
+            (Some(Predicate::Set(flag)), Dialect::Sqlite) => {
+                let _ = write!(sql, " WHERE {flag} = 1");
+            }
+        }
+        sql
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    name: String,
+    columns: Vec<Column>,
+    indexes: Vec<Index>,
+    renamed: bool,
+}
+
+impl Table {
+    fn has(&self, column: &str) -> bool {
+        self.columns.iter().any(|c| c.name == column)
+    }
+
+    fn has_index(&self, name: &str) -> bool {
+        self.indexes.iter().any(|i| i.name == name)
+    }
+
+    fn mark_indexed(&mut self, names: &[String]) {
+        for column in self.columns.iter_mut().filter(|c| names.contains(&c.name)) {
+            column.indexed = true;
+        }
+    }
+
+    /// The first pair of a reference and a text column that no index has as its key yet.
+    fn unindexed_pair(&self) -> Option<(String, String)> {
+        let of = |wanted: fn(Kind) -> bool| {
+            self.columns
+                .iter()
+                .filter(move |c| wanted(c.kind))
+                .map(|c| c.name.clone())
+        };
+        of(|k| matches!(k, Kind::Reference { .. }))
+            .flat_map(|reference| {
+                of(|k| k == Kind::Text).map(move |text| (reference.clone(), text))
+            })
+            .find(|(reference, text)| {
+                !self.indexes.iter().any(|i| {
+                    i.columns.len() == 2 && i.columns[0] == *reference && i.columns[1] == *text
+                })
+            })
+    }
+
+    /// A column name from `bases` (starting at `turn`) that the table does not have yet.
+    fn new_column_name(&self, bases: &[&str], turn: usize) -> String {
+        let rotated = (0..bases.len()).map(|i| bases[(turn + i) % bases.len()].to_string());
+        let numbered = (2..).flat_map(|n| bases.iter().map(move |b| format!("{b}_{n}")));
+        rotated
+            .chain(numbered)
+            .find(|name| !self.has(name))
+            .unwrap_or_default()
+    }
+
+    fn create_sql(&self, model: &Model, dialect: Dialect) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("  {}", c.sql(model, dialect)))
+            .collect();
+        format!("CREATE TABLE {} (\n{}\n)", self.name, columns.join(",\n"))
+    }
+}
+
+/// The schema as the migrations so far have built it, in creation order: a table refers only
+/// to tables before it, so the order is also a valid order for `LATEST.sql`.
+#[derive(Default)]
+struct Model {
+    tables: Vec<Table>,
+}
+
+impl Model {
+    fn table_name(&self, number: usize) -> String {
+        let base = TABLE_BASES[number % TABLE_BASES.len()];
+        let suffix = TABLE_SUFFIXES[(number / TABLE_BASES.len()) % TABLE_SUFFIXES.len()];
+        let round = number / (TABLE_BASES.len() * TABLE_SUFFIXES.len());
+        if round == 0 {
+            format!("{base}{suffix}")
+        } else {
+            format!("{base}{suffix}_{round}")
+        }
+    }
+
+    fn index_exists(&self, name: &str) -> bool {
+        self.tables.iter().any(|t| t.has_index(name))
+    }
+
+    /// `idx_<table>_<parts>`, or a numbered name where that would be too long or is taken.
+    fn index_name(&self, table: &str, parts: &[&str]) -> String {
+        let name = format!("idx_{table}_{}", parts.join("_"));
+        if name.len() <= MAX_IDENTIFIER && !self.index_exists(&name) {
+            return name;
+        }
+        (1..)
+            .map(|n| format!("idx_{table}_{n}"))
+            .find(|name| !self.index_exists(name))
+            .unwrap_or_default()
+    }
+
+    fn is_referenced(&self, table: usize) -> bool {
+        self.tables.iter().any(|t| {
+            t.columns
+                .iter()
+                .any(|c| matches!(c.kind, Kind::Reference { parent, .. } if parent == table))
+        })
+    }
+
+    fn latest(&self, version: &semver::Version, dialect: Dialect) -> String {
+        let mut text = format!(
+            "-- The whole schema at version {version}, for a fresh install (run in one \
+             transaction).\n\
+             -- Generated by `cargo xtask bench`: it builds exactly what the migration chain \
+             builds (added columns last, the same names).\n\n\
+             {INSTANCE_SETTING};\n"
+        );
+        for table in &self.tables {
+            let _ = write!(
+                text,
+                "\n-- {}\n{};\n",
+                table.name,
+                table.create_sql(self, dialect)
+            );
+            for index in &table.indexes {
+                let _ = write!(text, "\n{};\n", index.sql(&table.name, dialect));
+            }
+        }
+        let _ = write!(
+            text,
+            "\n-- The schema version, as the last statement.\n\
+             INSERT INTO instance_setting (name, value, description) VALUES ('BASIC', \
+             '{{\"schemaVersion\":\"{version}\"}}', 'Basic instance settings: the schema \
+             version.');\n"
+        );
+        text
+    }
+}
+
+/// The alterations, taken in turn; one that does not apply to any table becomes `AddText`.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    AddText,
+    IndexColumn,
+    AddFlag,
+    AddReference,
+    AddCode,
+    AddInt,
+    RenameColumn,
+    AddJson,
+    UniquePair,
+    DropColumn,
+    RenameTable,
+}
+
+const OPS: [Op; 12] = [
+    Op::AddText,
+    Op::IndexColumn,
+    Op::AddFlag,
+    Op::AddReference,
+    Op::AddCode,
+    Op::AddInt,
+    Op::RenameColumn,
+    Op::AddJson,
+    Op::UniquePair,
+    Op::DropColumn,
+    Op::AddText,
+    Op::RenameTable,
+];
+
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    table_renames: usize,
+    column_renames: usize,
+    dropped_columns: usize,
+    backfills: usize,
+}
+
+#[derive(Default)]
+struct Generator {
+    model: Model,
+    /// Alterations made so far: picks the next operation and its table.
+    alterations: usize,
+    counts: Counts,
+}
+
+impl Generator {
+    fn init(&mut self) -> Migration {
+        let mut migration = Migration::new(
+            "init".into(),
+            "the initial schema, created from an empty database".into(),
+        );
+        migration.both(INSTANCE_SETTING.into());
+        for _ in 0..INITIAL_TABLES {
+            self.add_table(&mut migration);
+        }
+        migration
+    }
+
+    fn create_table(&mut self) -> Migration {
+        let name = self.model.table_name(self.model.tables.len());
+        let mut migration = Migration::new(format!("create_{name}"), format!("table {name}"));
+        self.add_table(&mut migration);
+        migration
+    }
+
+    /// Creates the next table: a key, references to earlier tables (two for every sixth, with
+    /// a unique pair), a title, a status with a CHECK (except every fifth), timestamps, and
+    /// indexes on the references (and a partial one on active rows for every fourth).
+    fn add_table(&mut self, migration: &mut Migration) {
+        let number = self.model.tables.len();
+        let name = self.model.table_name(number);
+        let mut table = Table {
+            name: name.clone(),
+            columns: vec![Column::new("id", Kind::Id)],
+            indexes: Vec::new(),
+            renamed: false,
+        };
+        let mut parents = Vec::new();
+        if number > 0 {
+            parents.push(pick(number, number));
+        }
+        if number >= 2 && number % 6 == 5 {
+            let second = pick(number + 1000, number);
+            if !parents.contains(&second) {
+                parents.push(second);
+            }
+        }
+        let mut references = Vec::new();
+        for parent in parents {
+            let column = format!("{}_id", self.model.tables[parent].name);
+            let mut reference = Column::new(
+                column.clone(),
+                Kind::Reference {
+                    parent,
+                    required: true,
+                },
+            );
+            reference.constraint = Some(constraint_name(&name, &column, "fkey"));
+            table.columns.push(reference);
+            references.push(column);
+        }
+        table.columns.push(Column::new("title", Kind::Title));
+        if number % 5 != 4 {
+            let mut status = Column::new("status", Kind::Status);
+            status.constraint = Some(constraint_name(&name, "status", "check"));
+            table.columns.push(status);
+        }
+        table
+            .columns
+            .push(Column::new("created_ts", Kind::Timestamp));
+        table
+            .columns
+            .push(Column::new("updated_ts", Kind::Timestamp));
+
+        let mut indexes = Vec::new();
+        match references.as_slice() {
+            [] => {}
+            [one] => indexes.push(Index {
+                name: self.model.index_name(&name, &[one]),
+                columns: vec![one.clone()],
+                unique: false,
+                predicate: None,
+            }),
+            [first, second, ..] => indexes.push(Index {
+                name: self.model.index_name(&name, &["pair"]),
+                columns: vec![first.clone(), second.clone()],
+                unique: true,
+                predicate: None,
+            }),
+        }
+        if number % 4 == 1 && table.has("status") {
+            indexes.push(Index {
+                name: self.model.index_name(&name, &["active"]),
+                columns: vec!["created_ts".into()],
+                unique: false,
+                predicate: Some(Predicate::Active),
+            });
+        }
+        for index in &indexes {
+            table.mark_indexed(&index.columns);
+        }
+        table.indexes = indexes;
+
+        self.model.tables.push(table);
+        let table = &self.model.tables[number];
+        migration
+            .postgres
+            .push(table.create_sql(&self.model, Dialect::Postgres));
+        migration
+            .sqlite
+            .push(table.create_sql(&self.model, Dialect::Sqlite));
+        for index in &table.indexes {
+            migration.postgres.push(index.sql(&name, Dialect::Postgres));
+            migration.sqlite.push(index.sql(&name, Dialect::Sqlite));
+        }
+    }
+
+    fn alter(&mut self) -> Migration {
+        let turn = self.alterations;
+        self.alterations += 1;
+        let op = OPS[turn % OPS.len()];
+        let count = self.model.tables.len();
+        let start = pick(turn, count);
+        let target = (0..count)
+            .map(|i| (start + i) % count)
+            .find(|&t| self.applies(op, t));
+        match target {
+            Some(table) => self.apply(op, table, turn),
+            None => self.apply(Op::AddText, start, turn),
+        }
+    }
+
+    fn applies(&self, op: Op, index: usize) -> bool {
+        let table = &self.model.tables[index];
+        match op {
+            Op::AddText | Op::AddFlag | Op::AddCode | Op::AddInt | Op::AddJson => true,
+            Op::IndexColumn => table
+                .columns
+                .iter()
+                .any(|c| c.is_plain() && matches!(c.kind, Kind::Text | Kind::Int)),
+            Op::AddReference => index > 0,
+            Op::RenameColumn => table.columns.iter().any(|c| c.is_plain() && !c.renamed),
+            Op::DropColumn => table.columns.iter().any(Column::is_plain),
+            Op::UniquePair => table.unindexed_pair().is_some(),
+            // PostgreSQL renames what carries the table's name (key, sequence, constraints,
+            // indexes); SQLite cannot rename a CHECK, so only tables without one are renamed,
+            // and only leaves, so that no foreign key has to follow.
+            Op::RenameTable => {
+                !table.renamed
+                    && !table
+                        .columns
+                        .iter()
+                        .any(|c| matches!(c.kind, Kind::Status | Kind::Flag))
+                    && !self.model.is_referenced(index)
+                    && !self
+                        .model
+                        .tables
+                        .iter()
+                        .any(|t| t.name == format!("{}_entry", table.name))
+            }
+        }
+    }
+
+    fn apply(&mut self, op: Op, index: usize, turn: usize) -> Migration {
+        match op {
+            Op::AddText => self.add_column(index, Kind::Text, &TEXT_COLUMNS, turn),
+            Op::AddInt => self.add_column(index, Kind::Int, &INT_COLUMNS, turn),
+            Op::AddJson => self.add_column(index, Kind::Json, &JSON_COLUMNS, turn),
+            Op::AddFlag => self.add_flag(index, turn),
+            Op::AddCode => self.add_code(index, turn),
+            Op::AddReference => self.add_reference(index, turn),
+            Op::IndexColumn => self.index_column(index),
+            Op::UniquePair => self.unique_pair(index),
+            Op::RenameColumn => self.rename_column(index),
+            Op::DropColumn => self.drop_column(index),
+            Op::RenameTable => self.rename_table(index),
+        }
+    }
+
+    /// `ALTER TABLE ... ADD COLUMN`, returning the column's name.
+    fn push_column(&mut self, migration: &mut Migration, index: usize, column: Column) -> String {
+        let name = column.name.clone();
+        let table = &self.model.tables[index].name;
+        for dialect in Dialect::ALL {
+            let sql = format!(
+                "ALTER TABLE {table} ADD COLUMN {}",
+                column.sql(&self.model, dialect)
+            );
+            match dialect {
+                Dialect::Postgres => migration.postgres.push(sql),
+                Dialect::Sqlite => migration.sqlite.push(sql),
+            }
+        }
+        self.model.tables[index].columns.push(column);
+        name
+    }
+
+    fn push_index(&mut self, migration: &mut Migration, index: usize, new: Index) {
+        let table = &mut self.model.tables[index];
+        migration
+            .postgres
+            .push(new.sql(&table.name, Dialect::Postgres));
+        migration.sqlite.push(new.sql(&table.name, Dialect::Sqlite));
+        table.mark_indexed(&new.columns);
+        if let Some(Predicate::Set(flag)) = &new.predicate {
+            table.mark_indexed(std::slice::from_ref(flag));
+        }
+        table.indexes.push(new);
+    }
+
+    fn add_column(&mut self, index: usize, kind: Kind, bases: &[&str], turn: usize) -> Migration {
+        let table = &self.model.tables[index];
+        let column = table.new_column_name(bases, turn);
+        let mut migration = Migration::new(
+            format!("{}_add_{column}", table.name),
+            format!(
+                "added column {}.{column} (appended: LATEST.sql lists it last)",
+                table.name
+            ),
+        );
+        self.push_column(&mut migration, index, Column::new(column, kind));
+        migration
+    }
+
+    /// A boolean column with a partial index on the rows where it is set.
+    fn add_flag(&mut self, index: usize, turn: usize) -> Migration {
+        let table = &self.model.tables[index];
+        let name = table.name.clone();
+        let flag = table.new_column_name(&FLAG_COLUMNS, turn);
+        let mut migration = Migration::new(
+            format!("{name}_add_{flag}"),
+            format!("flag {name}.{flag}, with a partial index on the rows where it is set"),
+        );
+        let mut column = Column::new(flag.clone(), Kind::Flag);
+        column.constraint = Some(constraint_name(&name, &flag, "check"));
+        self.push_column(&mut migration, index, column);
+        let new = Index {
+            name: self.model.index_name(&name, &[&flag]),
+            columns: vec!["created_ts".into()],
+            unique: false,
+            predicate: Some(Predicate::Set(flag)),
+        };
+        self.push_index(&mut migration, index, new);
+        migration
+    }
+
+    /// A public identifier: added, backfilled from the id, then made unique.
+    fn add_code(&mut self, index: usize, turn: usize) -> Migration {
+        let table = &self.model.tables[index];
+        let name = table.name.clone();
+        let code = table.new_column_name(&CODE_COLUMNS, turn);
+        let mut migration = Migration::new(
+            format!("{name}_{code}_backfill"),
+            format!("{name}.{code}: added, backfilled from id, then made unique"),
+        );
+        self.push_column(&mut migration, index, Column::new(code.clone(), Kind::Text));
+        migration.both(format!(
+            "UPDATE {name} SET {code} = '{name}-' || CAST(id AS TEXT) WHERE {code} = ''"
+        ));
+        let new = Index {
+            name: self.model.index_name(&name, &[&code]),
+            columns: vec![code],
+            unique: true,
+            predicate: None,
+        };
+        self.push_index(&mut migration, index, new);
+        self.counts.backfills += 1;
+        migration
+    }
+
+    /// An optional reference to an earlier table, with an index.
+    fn add_reference(&mut self, index: usize, turn: usize) -> Migration {
+        let parent = pick(turn + 2000, index);
+        let parent_name = self.model.tables[parent].name.clone();
+        let table = &self.model.tables[index];
+        let name = table.name.clone();
+        let base = format!("{parent_name}_id");
+        let column = if table.has(&base) {
+            table.new_column_name(&[&format!("{parent_name}_ref")], 0)
+        } else {
+            base
+        };
+        let mut migration = Migration::new(
+            format!("{name}_add_{column}"),
+            format!("optional reference {name}.{column} to {parent_name}, with an index"),
+        );
+        let mut reference = Column::new(
+            column.clone(),
+            Kind::Reference {
+                parent,
+                required: false,
+            },
+        );
+        reference.constraint = Some(constraint_name(&name, &column, "fkey"));
+        self.push_column(&mut migration, index, reference);
+        let new = Index {
+            name: self.model.index_name(&name, &[&column]),
+            columns: vec![column],
+            unique: false,
+            predicate: None,
+        };
+        self.push_index(&mut migration, index, new);
+        migration
+    }
+
+    fn index_column(&mut self, index: usize) -> Migration {
+        let table = &self.model.tables[index];
+        let name = table.name.clone();
+        let column = table
+            .columns
+            .iter()
+            .find(|c| c.is_plain() && matches!(c.kind, Kind::Text | Kind::Int))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let mut migration = Migration::new(
+            format!("{name}_index_{column}"),
+            format!("an index on {name}.{column}"),
+        );
+        let new = Index {
+            name: self.model.index_name(&name, &[&column]),
+            columns: vec![column],
+            unique: false,
+            predicate: None,
+        };
+        self.push_index(&mut migration, index, new);
+        migration
+    }
+
+    /// A unique index on a reference and a text column: one value per parent.
+    fn unique_pair(&mut self, index: usize) -> Migration {
+        let table = &self.model.tables[index];
+        let name = table.name.clone();
+        let (reference, text) = table.unindexed_pair().unwrap_or_default();
+        let mut migration = Migration::new(
+            format!("{name}_unique_{text}"),
+            format!("{name}.{text} is unique per {reference}"),
+        );
+        let new = Index {
+            name: self.model.index_name(&name, &[&reference, &text]),
+            columns: vec![reference, text],
+            unique: true,
+            predicate: None,
+        };
+        self.push_index(&mut migration, index, new);
+        migration
+    }
+
+    fn rename_column(&mut self, index: usize) -> Migration {
+        let table = &mut self.model.tables[index];
+        let name = table.name.clone();
+        let Some(position) = table
+            .columns
+            .iter()
+            .position(|c| c.is_plain() && !c.renamed)
+        else {
+            unreachable!("rename_column is only chosen for a table with a plain column")
+        };
+        let old = table.columns[position].name.clone();
+        let suffix = match table.columns[position].kind {
+            Kind::Int => "value",
+            Kind::Json => "doc",
+            _ => "text",
+        };
+        let new = table.new_column_name(&[&format!("{old}_{suffix}")], 0);
+        let column = &mut table.columns[position];
+        column.name = new.clone();
+        column.renamed = true;
+        let mut migration = Migration::new(
+            format!("{name}_rename_{old}"),
+            format!("column rename {name}.{old} -> {new}"),
+        );
+        migration.both(format!("ALTER TABLE {name} RENAME COLUMN {old} TO {new}"));
+        self.counts.column_renames += 1;
+        migration
+    }
+
+    fn drop_column(&mut self, index: usize) -> Migration {
+        let table = &mut self.model.tables[index];
+        let name = table.name.clone();
+        let Some(position) = table.columns.iter().position(Column::is_plain) else {
+            unreachable!("drop_column is only chosen for a table with a plain column")
+        };
+        let column = table.columns.remove(position).name;
+        let mut migration = Migration::new(
+            format!("{name}_drop_{column}"),
+            format!("dropped column {name}.{column}"),
+        );
+        migration.both(format!("ALTER TABLE {name} DROP COLUMN {column}"));
+        self.counts.dropped_columns += 1;
+        migration
+    }
+
+    /// A table rename. PostgreSQL keeps the names it derived from the old table name (primary
+    /// key, SERIAL sequence) and the explicit constraint and index names keep theirs, so all
+    /// are renamed, as LATEST.sql names them after the new table. SQLite has no
+    /// `ALTER INDEX ... RENAME`: its indexes are dropped and created again.
+    fn rename_table(&mut self, index: usize) -> Migration {
+        let old = self.model.tables[index].name.clone();
+        let new = format!("{old}_entry");
+        let mut migration = Migration::new(
+            format!("rename_{old}"),
+            format!("table rename {old} -> {new}"),
+        );
+        migration.both(format!("ALTER TABLE {old} RENAME TO {new}"));
+        migration
+            .postgres
+            .push(format!("ALTER INDEX {old}_pkey RENAME TO {new}_pkey"));
+        // `ALTER TABLE` on a sequence is PostgreSQL's documented equivalent of
+        // `ALTER SEQUENCE ... RENAME TO`, which the sqlparser crate cannot parse.
+        migration
+            .postgres
+            .push(format!("ALTER TABLE {old}_id_seq RENAME TO {new}_id_seq"));
+
+        let table = &mut self.model.tables[index];
+        table.name = new.clone();
+        table.renamed = true;
+        for column in &mut table.columns {
+            if let (Kind::Reference { .. }, Some(constraint)) = (column.kind, &column.constraint) {
+                let renamed = constraint_name(&new, &column.name, "fkey");
+                migration.postgres.push(format!(
+                    "ALTER TABLE {new} RENAME CONSTRAINT {constraint} TO {renamed}"
+                ));
+                column.constraint = Some(renamed);
+            }
+        }
+        // The indexes are taken out and put back one by one, so that the model answers which
+        // of the new names are free.
+        let indexes = std::mem::take(&mut table.indexes);
+        for old_index in indexes {
+            let rest = old_index
+                .name
+                .strip_prefix(&format!("idx_{old}_"))
+                .unwrap_or(&old_index.name)
+                .to_string();
+            let mut renamed = old_index.clone();
+            renamed.name = self.model.index_name(&new, &[&rest]);
+            migration.postgres.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                old_index.name, renamed.name
+            ));
+            migration
+                .sqlite
+                .push(format!("DROP INDEX {}", old_index.name));
+            migration.sqlite.push(renamed.sql(&new, Dialect::Sqlite));
+            self.model.tables[index].indexes.push(renamed);
+        }
+        self.counts.table_renames += 1;
+        migration
+    }
+}
+
+/// A number below `bound` that looks random but depends only on `seed` (SplitMix64's mixing),
+/// so that tables and references spread over the schema the same way on every run.
+fn pick(seed: usize, bound: usize) -> usize {
+    let mut z = (seed as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % bound.max(1) as u64) as usize
+}
+
+/// `<table>_<column>_<kind>`, PostgreSQL's own pattern, shortened where it would be too long.
+fn constraint_name(table: &str, column: &str, kind: &str) -> String {
+    let name = format!("{table}_{column}_{kind}");
+    if name.len() <= MAX_IDENTIFIER {
+        name
+    } else {
+        let keep = MAX_IDENTIFIER - kind.len() - 1;
+        format!("{}_{kind}", &name[..keep])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generating_twice_gives_the_same_files() -> anyhow::Result<()> {
+        let shape = Shape {
+            tables: 12,
+            migrations: 30,
+        };
+        let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        write(a.path(), shape)?;
+        write(b.path(), shape)?;
+        for entry in walkdir::WalkDir::new(a.path()).sort_by_file_name() {
+            let entry = entry?;
+            if entry.file_type().is_file() {
+                let relative = entry.path().strip_prefix(a.path())?;
+                assert_eq!(
+                    fs::read(entry.path())?,
+                    fs::read(b.path().join(relative))?,
+                    "{}",
+                    relative.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn too_few_migrations_for_the_tables_is_refused() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let shape = Shape {
+            tables: 40,
+            migrations: 30,
+        };
+        assert!(write(&dir.path().join("tree"), shape).is_err());
+        Ok(())
+    }
+}

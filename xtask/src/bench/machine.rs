@@ -1,0 +1,78 @@
+//! The machine a benchmark ran on, as far as Linux's `/proc` tells it; other systems get
+//! "unknown" where `/proc` is missing, since a benchmark should not fail for a description.
+
+use std::fmt;
+
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// What `nproc` prints: the cores this process may use.
+    pub cores: usize,
+    pub cpu: String,
+    /// `MemTotal` of `/proc/meminfo`, in kB.
+    pub memory_kb: Option<u64>,
+    pub kernel: String,
+}
+
+impl Machine {
+    pub fn read() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        Machine {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu: field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
+            memory_kb: field(&meminfo, "MemTotal")
+                .and_then(|v| v.trim_end_matches("kB").trim().parse().ok()),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map_or_else(|_| "unknown".into(), |v| v.trim().to_string()),
+        }
+    }
+}
+
+/// The 1, 5 and 15 minute load averages: on a machine that other work shares, the numbers of a
+/// benchmark mean little, and this says how shared it was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
+}
+
+/// The value of the first `name: value` line.
+fn field(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == name).then(|| value.trim().to_string())
+    })
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let memory = self.memory_kb.map_or_else(
+            || "unknown memory".to_string(),
+            |kb| format!("{:.1} GiB", kb as f64 / (1024.0 * 1024.0)),
+        );
+        write!(
+            f,
+            "{} cores (nproc), CPU {}, {memory}, Linux {}",
+            self.cores, self.cpu, self.kernel
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_from_proc_style_text() {
+        let text = "processor\t: 0\nmodel name\t: AMD EPYC\nMemTotal:       24576000 kB\n";
+        assert_eq!(field(text, "model name").as_deref(), Some("AMD EPYC"));
+        assert_eq!(field(text, "MemTotal").as_deref(), Some("24576000 kB"));
+        assert_eq!(field(text, "cpu MHz"), None);
+    }
+}

@@ -1,0 +1,228 @@
+//! What a benchmark found, printed as a plain-text report (`main` prints it).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::generate::Generated;
+use super::machine::Machine;
+use super::profile::Profile;
+use super::Stats;
+
+/// The issue's targets: `store/` in under 1.5 s warm, the large tree within 1.5x of the floor.
+const STORE_TARGET: Duration = Duration::from_millis(1500);
+const RATIO_TARGET: f64 = 1.5;
+
+pub struct Report {
+    pub machine: Machine,
+    /// The load averages (1, 5, 15 minutes) when the benchmark started and when it ended.
+    pub load: [String; 2],
+    /// The build profile of this binary: `dev` (what `cargo xtask` builds) or `release`.
+    pub build: &'static str,
+    pub runs: usize,
+    pub jobs: usize,
+    pub engines: Engines,
+    /// `store/`, the whole validation, warm, in process.
+    pub store: Stats,
+    /// The same as a process of the built binary: process start and rendering included.
+    pub store_process: Stats,
+    pub generated: Generated,
+    /// Where the generated tree was kept, if it was.
+    pub kept: Option<PathBuf>,
+    /// The large tree, per scope (`postgres`, `sqlite`, `total`): the tool against the floor.
+    pub large: Vec<Row>,
+    pub profile: Profile,
+}
+
+pub struct Engines {
+    /// The server's `server_version`.
+    pub postgres: String,
+    /// `psql --version`.
+    pub psql: String,
+    /// The SQLite library bundled into the tool.
+    pub sqlite: String,
+    /// `sqlite3 --version`.
+    pub sqlite3: String,
+}
+
+pub struct Row {
+    pub scope: &'static str,
+    pub tool: Stats,
+    /// psql and sqlite3.
+    pub floor: Stats,
+    /// psql and the SQLite bundled into the tool, where the scope has SQLite chains.
+    pub bundled_floor: Option<Stats>,
+}
+
+impl Row {
+    /// The tool's median over the floor's median.
+    pub fn ratio(&self) -> f64 {
+        ratio(self.tool, self.floor)
+    }
+}
+
+fn ratio(tool: Stats, floor: Stats) -> f64 {
+    tool.median.as_secs_f64() / floor.median.as_secs_f64().max(f64::EPSILON)
+}
+
+impl Report {
+    pub fn store_target_met(&self) -> bool {
+        self.store_process.median < STORE_TARGET
+    }
+
+    pub fn ratio_target_met(&self) -> bool {
+        self.large
+            .iter()
+            .find(|row| row.scope == "total")
+            .is_some_and(|row| row.ratio() <= RATIO_TARGET)
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = &self.generated;
+        writeln!(
+            f,
+            "cargo xtask bench: {} profile, {} timed runs after a warm-up, {} chains at once",
+            self.build, self.runs, self.jobs
+        )?;
+        writeln!(f, "machine: {}", self.machine)?;
+        writeln!(
+            f,
+            "load average: {} at the start, {} at the end",
+            self.load[0], self.load[1]
+        )?;
+        writeln!(
+            f,
+            "engines: PostgreSQL {} (client: {}); SQLite {} bundled in the tool, sqlite3 {} for the floor",
+            self.engines.postgres, self.engines.psql, self.engines.sqlite, self.engines.sqlite3
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "store/ (both dialects, every chain), warm: in process min {}, median {}; as a \
+             process min {}, median {} (target < {}: {})",
+            ms(self.store.min),
+            ms(self.store.median),
+            ms(self.store_process.min),
+            ms(self.store_process.median),
+            ms(STORE_TARGET),
+            met(self.store_target_met())
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "generated tree: {} tables, {} migrations per dialect in {} folders (0.1 to 0.{}), \
+             version {}; {} indexes, {} table renames, {} column renames, {} dropped columns, \
+             {} backfills",
+            g.tables,
+            g.migrations,
+            g.folders,
+            g.version.minor,
+            g.version,
+            g.indexes,
+            g.table_renames,
+            g.column_renames,
+            g.dropped_columns,
+            g.backfills
+        )?;
+        if let Some(kept) = &self.kept {
+            writeln!(f, "kept in {}", kept.display())?;
+        }
+        writeln!(
+            f,
+            "{:<9} {:>11} {:>12} {:>6}   {:>9} {:>9}   {:>21} {:>6}",
+            "scope",
+            "tool median",
+            "floor median",
+            "ratio",
+            "tool min",
+            "floor min",
+            "bundled-SQLite floor",
+            "ratio"
+        )?;
+        for row in &self.large {
+            let (bundled, bundled_ratio) = row.bundled_floor.map_or_else(
+                || ("-".to_string(), "-".to_string()),
+                |floor| (ms(floor.median), format!("{:.2}x", ratio(row.tool, floor))),
+            );
+            writeln!(
+                f,
+                "{:<9} {:>11} {:>12} {:>5.2}x   {:>9} {:>9}   {:>21} {:>6}",
+                row.scope,
+                ms(row.tool.median),
+                ms(row.floor.median),
+                row.ratio(),
+                ms(row.tool.min),
+                ms(row.floor.min),
+                bundled,
+                bundled_ratio
+            )?;
+        }
+        writeln!(
+            f,
+            "(target: total within {RATIO_TARGET}x of the floor: {})",
+            met(self.ratio_target_met())
+        )?;
+        writeln!(f)?;
+
+        let p = &self.profile;
+        writeln!(f, "where the time goes (large tree, medians):")?;
+        writeln!(
+            f,
+            "  static checks (both dialects, {} files): {}",
+            2 * (g.migrations + 1),
+            ms(p.static_checks.median)
+        )?;
+        writeln!(
+            f,
+            "  PostgreSQL binaries lookup: {}; throwaway cluster: start {} (from the cached \
+             data directory), stop {}",
+            ms(p.binaries_lookup.median),
+            ms(p.cluster_start.median),
+            ms(p.cluster_stop.median)
+        )?;
+        writeln!(
+            f,
+            "  per PostgreSQL chain: CREATE DATABASE {} (in the replay times below), \
+             DROP DATABASE {} (not in them)",
+            ms(p.create_database.median),
+            ms(p.drop_database.median)
+        )?;
+        writeln!(
+            f,
+            "  {:<16} {:>13} {:>22} {:>14}",
+            "chain", "replay (tool)", "of which introspection", "floor (alone)"
+        )?;
+        for chain in &p.chains {
+            writeln!(
+                f,
+                "  {:<16} {:>13} {:>22} {:>14}",
+                format!("{} {}", chain.dialect, chain.name),
+                ms(chain.replay.median),
+                ms(chain.introspection.median),
+                ms(chain.floor.median)
+            )?;
+        }
+        for (dialect, stats) in &p.diffs {
+            writeln!(
+                f,
+                "  schema diff {dialect}: {:.2} ms",
+                stats.median.as_secs_f64() * 1000.0
+            )?;
+        }
+        Ok(())
+    }
+}

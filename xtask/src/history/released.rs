@@ -1,0 +1,504 @@
+//! The working tree against the release tags: every migration a release shipped is still there,
+//! under its name, with its text; and a migration no release shipped is newer than the latest
+//! release's schema version.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::LazyLock;
+
+use anyhow::Context as _;
+use regex::Regex;
+
+use super::git::{self, EntryKind, Object};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::dialect::Dialect;
+use crate::replay::history::Release;
+use crate::store::{Driver, Store};
+
+/// How many removed and added lines a diff in a message shows at most.
+const DIFF_LINES: usize = 6;
+
+/// The stamp as the service writes it into `LATEST.sql`: `{"schemaVersion":"X.Y.Z"}`.
+static STAMP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""schemaVersion"\s*:\s*"([^"]*)""#).expect("valid regex"));
+
+/// A release's dialect folder: the tag and the dialect.
+type FolderKey = (String, Dialect);
+
+/// A dialect folder as a release shipped it.
+#[derive(Default)]
+struct Shipped {
+    /// The blob id of `LATEST.sql`.
+    latest: Option<String>,
+    /// Migration files by their path in the dialect folder (`0.1/00__init.sql`), with blob ids.
+    files: BTreeMap<String, String>,
+}
+
+pub(super) fn check(
+    store: &Store,
+    drivers: &[&Driver],
+    repository: &Path,
+    releases: &[Release],
+    out: &mut Vec<Diagnostic>,
+) -> anyhow::Result<()> {
+    let prefix = store_prefix(&store.root, repository)?;
+    let dialects: Vec<Dialect> = drivers.iter().map(|d| d.dialect).collect();
+    let shipped = read_shipped(repository, &prefix, releases, &dialects)?;
+    let Some(latest_release) = releases.last() else {
+        return Ok(());
+    };
+
+    // Every blob needed, each read once however many releases shipped it.
+    let mut wanted: BTreeSet<&str> = shipped
+        .values()
+        .flat_map(|s| s.files.values().map(String::as_str))
+        .collect();
+    wanted.extend(
+        shipped
+            .iter()
+            .filter(|((tag, _), _)| *tag == latest_release.tag)
+            .filter_map(|(_, s)| s.latest.as_deref()),
+    );
+    let wanted: Vec<String> = wanted.into_iter().map(String::from).collect();
+    let blobs: HashMap<String, Vec<u8>> = wanted
+        .iter()
+        .cloned()
+        .zip(git::read(repository, &wanted)?)
+        .filter_map(|(id, object)| match object {
+            Object::Blob(bytes) => Some((id, bytes)),
+            _ => None,
+        })
+        .collect();
+    let blob = |id: &str| -> anyhow::Result<Vec<u8>> {
+        blobs
+            .get(id)
+            .map(|b| super::normalize(b).into_owned())
+            .with_context(|| format!("git has no blob {id}"))
+    };
+
+    for driver in drivers {
+        let working = working_tree(driver)?;
+        let context = Context {
+            store,
+            driver,
+            prefix: &prefix,
+        };
+        // Per released path, each released text with the tags that shipped it, oldest first.
+        let mut released: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = BTreeMap::new();
+        for release in releases {
+            let Some(folder) = shipped.get(&(release.tag.clone(), driver.dialect)) else {
+                continue;
+            };
+            for (path, id) in &folder.files {
+                let texts = released.entry(path).or_default();
+                match texts.iter_mut().find(|(known, _)| known == id) {
+                    Some((_, tags)) => tags.push(&release.tag),
+                    None => texts.push((id, vec![&release.tag])),
+                }
+            }
+        }
+        let latest_files = shipped
+            .get(&(latest_release.tag.clone(), driver.dialect))
+            .map(|s| &s.files);
+        let mut renamed_to = BTreeSet::new();
+        for (path, texts) in &released {
+            match working.get(*path) {
+                Some(now) => {
+                    for (id, tags) in texts {
+                        let then = blob(id)?;
+                        if &then != now {
+                            out.push(context.changed(path, tags, &then, now));
+                        }
+                    }
+                }
+                None => {
+                    let mut new_name = None;
+                    for (id, _) in texts {
+                        let then = blob(id)?;
+                        new_name = working.iter().find_map(|(other, now)| {
+                            let released_too = latest_files.is_some_and(|f| f.contains_key(other));
+                            (*now == then && !released_too).then_some(other.as_str())
+                        });
+                        if new_name.is_some() {
+                            break;
+                        }
+                    }
+                    let tags: Vec<&str> = releases
+                        .iter()
+                        .map(|r| r.tag.as_str())
+                        .filter(|tag| texts.iter().any(|(_, tags)| tags.contains(tag)))
+                        .collect();
+                    out.push(context.gone(path, &tags, new_name));
+                    renamed_to.extend(new_name);
+                }
+            }
+        }
+
+        let Some(latest_files) = latest_files else {
+            // The dialect did not exist at the latest release: no installation of it can skip
+            // anything.
+            continue;
+        };
+        let latest_id = shipped
+            .get(&(latest_release.tag.clone(), driver.dialect))
+            .and_then(|s| s.latest.as_deref());
+        let stamped = match latest_id {
+            Some(id) => stamp(&blob(id)?),
+            None => None,
+        };
+        for (version, file) in driver.migrations() {
+            let path = relative(driver, &file.path);
+            if latest_files.contains_key(&path) || renamed_to.contains(path.as_str()) {
+                continue;
+            }
+            let schema = stamped.as_ref().unwrap_or(&latest_release.version);
+            if version <= schema {
+                out.push(context.in_the_past(
+                    &path,
+                    version,
+                    latest_release,
+                    schema,
+                    stamped.is_some(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The store's path inside the repository, as git names it: `store/`, or nothing when the
+/// store is the repository's root.
+fn store_prefix(root: &Path, repository: &Path) -> anyhow::Result<String> {
+    let inside = root.strip_prefix(repository).with_context(|| {
+        format!(
+            "the store {} is not inside its git repository {}",
+            root.display(),
+            repository.display()
+        )
+    })?;
+    Ok(inside
+        .components()
+        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+        .collect())
+}
+
+/// Reads every release's dialect folders: one batch for the dialect folders of all releases,
+/// one for the distinct version folders among them. A release without the folder is absent.
+fn read_shipped(
+    repository: &Path,
+    prefix: &str,
+    releases: &[Release],
+    dialects: &[Dialect],
+) -> anyhow::Result<BTreeMap<FolderKey, Shipped>> {
+    let keys: Vec<FolderKey> = releases
+        .iter()
+        .flat_map(|r| dialects.iter().map(|&d| (r.tag.clone(), d)))
+        .collect();
+    let requests: Vec<String> = keys
+        .iter()
+        .map(|(tag, dialect)| format!("{tag}:{prefix}migration/{}", dialect.folder()))
+        .collect();
+    let folders = git::read(repository, &requests)?;
+
+    let mut shipped = BTreeMap::new();
+    // Version folders by tree id, read once, with the dialect folders that hold them.
+    let mut version_folders: BTreeMap<String, Vec<(FolderKey, String)>> = BTreeMap::new();
+    for (key, folder) in keys.into_iter().zip(folders) {
+        let Object::Tree(entries) = folder else {
+            continue;
+        };
+        let mut release = Shipped::default();
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Blob if entry.name == "LATEST.sql" => release.latest = Some(entry.id),
+                // Version folders as the layout model sees them: folders with a digit in the
+                // name; anything else was a stray there and is no migration.
+                EntryKind::Tree if entry.name.chars().any(|c| c.is_ascii_digit()) => {
+                    version_folders
+                        .entry(entry.id)
+                        .or_default()
+                        .push((key.clone(), entry.name));
+                }
+                _ => {}
+            }
+        }
+        shipped.insert(key, release);
+    }
+    let ids: Vec<String> = version_folders.keys().cloned().collect();
+    for (id, object) in ids.iter().zip(git::read(repository, &ids)?) {
+        let Object::Tree(entries) = object else {
+            continue;
+        };
+        for (key, folder_name) in &version_folders[id] {
+            let Some(release) = shipped.get_mut(key) else {
+                continue;
+            };
+            for entry in entries.iter().filter(|e| {
+                e.kind == EntryKind::Blob && e.name.to_ascii_lowercase().ends_with(".sql")
+            }) {
+                release
+                    .files
+                    .insert(format!("{folder_name}/{}", entry.name), entry.id.clone());
+            }
+        }
+    }
+    Ok(shipped)
+}
+
+/// The migration files of a dialect on disk, normalized, by their path in the dialect folder.
+fn working_tree(driver: &Driver) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    driver
+        .folders
+        .iter()
+        .flat_map(|folder| &folder.files)
+        .map(|file| {
+            let bytes = std::fs::read(&file.path)
+                .with_context(|| format!("cannot read {}", file.path.display()))?;
+            Ok((
+                relative(driver, &file.path),
+                super::normalize(&bytes).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn relative(driver: &Driver, path: &Path) -> String {
+    path.strip_prefix(&driver.dir)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The schema version a release's `LATEST.sql` stamps (its last stamp), if it can be read.
+fn stamp(latest: &[u8]) -> Option<semver::Version> {
+    let text = String::from_utf8_lossy(latest);
+    let found = STAMP.captures_iter(&text).last()?;
+    semver::Version::parse(found.get(1)?.as_str()).ok()
+}
+
+/// What the messages of one dialect need.
+struct Context<'a> {
+    store: &'a Store,
+    driver: &'a Driver,
+    prefix: &'a str,
+}
+
+impl Context<'_> {
+    fn display(&self, path: &str) -> String {
+        self.store.display(&self.driver.dir.join(path))
+    }
+
+    /// The path git knows the file by, for commands in help texts.
+    fn git_path(&self, path: &str) -> String {
+        format!(
+            "{}migration/{}/{path}",
+            self.prefix,
+            self.driver.dialect.folder()
+        )
+    }
+
+    /// The command that brings back the text a release shipped, run at the repository's root.
+    fn restore(&self, tag: &str, path: &str) -> String {
+        format!("git checkout {tag} -- {}", self.git_path(path))
+    }
+
+    fn changed(&self, path: &str, tags: &[&str], then: &[u8], now: &[u8]) -> Diagnostic {
+        let tag = tags.last().copied().unwrap_or_default();
+        let display = self.display(path);
+        let (diff, line) = short_diff(
+            &String::from_utf8_lossy(then),
+            &String::from_utf8_lossy(now),
+            &format!("{tag}:{display}"),
+            &display,
+        );
+        let width = String::from_utf8_lossy(now)
+            .lines()
+            .nth(line as usize - 1)
+            .map_or(1, |l| l.chars().count() as u32);
+        Diagnostic::new(
+            Code::ReleasedMigrationChanged,
+            format!(
+                "`{path}` was released in {} and has changed since:\n{diff}",
+                releases_phrase(tags)
+            ),
+        )
+        .file(display)
+        .span(Span::on_line(line, 1, width))
+        .help(format!(
+            "installations of {tag} ran the released text and never run this file again: restore it (`{}`) and make the change in a new migration",
+            self.restore(tag, path)
+        ))
+    }
+
+    fn gone(&self, path: &str, tags: &[&str], new_name: Option<&str>) -> Diagnostic {
+        let tag = tags.last().copied().unwrap_or_default();
+        match new_name {
+            Some(new_name) => Diagnostic::new(
+                Code::ReleasedMigrationRenamed,
+                format!(
+                    "`{path}` was released in {} and has been renamed to `{new_name}` (same text): released names are history, and a new number is a new version, which installations of {tag} run again or never",
+                    releases_phrase(tags)
+                ),
+            )
+            .file(self.display(new_name))
+            .help(format!("rename it back to `{path}`")),
+            None => Diagnostic::new(
+                Code::ReleasedMigrationDeleted,
+                format!(
+                    "`{path}` was released in {} and is gone: installations of {tag} ran it, and upgrades from older releases no longer do",
+                    releases_phrase(tags)
+                ),
+            )
+            .file(self.display(path))
+            .help(format!(
+                "restore it (`{}`); to undo what it did, add a new migration",
+                self.restore(tag, path)
+            )),
+        }
+    }
+
+    fn in_the_past(
+        &self,
+        path: &str,
+        version: &semver::Version,
+        release: &Release,
+        schema: &semver::Version,
+        stamped: bool,
+    ) -> Diagnostic {
+        let source = if stamped {
+            "as its LATEST.sql stamps"
+        } else {
+            "its tag, as its LATEST.sql stamps no readable version"
+        };
+        let description = path
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.split_once("__"))
+            .map_or("description.sql", |(_, rest)| rest);
+        let newest = self
+            .driver
+            .target()
+            .filter(|t| *t > schema)
+            .unwrap_or(schema);
+        Diagnostic::new(
+            Code::MigrationInThePast,
+            format!(
+                "`{path}` (version {version}) is new since {tag}, whose schema version is {schema} ({source}): the service skips it on every installation already at {tag}",
+                tag = release.tag
+            ),
+        )
+        .file(self.display(path))
+        .help(format!(
+            "give it a version above {schema} and after the newest migration, e.g. `{}.{}/{:02}__{description}`",
+            newest.major, newest.minor, newest.patch
+        ))
+    }
+}
+
+/// `v0.1.2`, or `v0.1.2 (and 3 later releases, up to v0.4.0)`.
+fn releases_phrase(tags: &[&str]) -> String {
+    match tags {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [first, .., last] => format!(
+            "{first} (and {} later release{}, up to {last})",
+            tags.len() - 1,
+            if tags.len() == 2 { "" } else { "s" }
+        ),
+    }
+}
+
+/// A unified diff of the first differing lines (one hunk, with a line of context and at most
+/// `DIFF_LINES` lines removed and added), and the line of `now` where they start.
+fn short_diff(then: &str, now: &str, then_label: &str, now_label: &str) -> (String, u32) {
+    let old: Vec<&str> = then.lines().collect();
+    let new: Vec<&str> = now.lines().collect();
+    let same_start = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let same_end = old[same_start..]
+        .iter()
+        .rev()
+        .zip(new[same_start..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let removed = &old[same_start..old.len() - same_end];
+    let added = &new[same_start..new.len() - same_end];
+    let context = same_start.saturating_sub(1);
+    let hunk = |start: usize, changed: usize| {
+        let length = same_start - context + changed;
+        format!("{},{length}", if length == 0 { start } else { start + 1 })
+    };
+    let mut lines = vec![
+        format!("--- {then_label}"),
+        format!("+++ {now_label}"),
+        format!(
+            "@@ -{} +{} @@",
+            hunk(context, removed.len()),
+            hunk(context, added.len())
+        ),
+    ];
+    lines.extend(old[context..same_start].iter().map(|l| format!(" {l}")));
+    let shown = |sign: char, part: &[&str], lines: &mut Vec<String>| {
+        lines.extend(part.iter().take(DIFF_LINES).map(|l| format!("{sign}{l}")));
+        if part.len() > DIFF_LINES {
+            lines.push(format!(
+                "{sign}... ({} more lines)",
+                part.len() - DIFF_LINES
+            ));
+        }
+    };
+    shown('-', removed, &mut lines);
+    shown('+', added, &mut lines);
+    if removed.is_empty() && added.is_empty() {
+        // Only the final newline or a byte `lines()` hides differs.
+        lines.push("(the texts differ in white space at the end of the file)".into());
+    }
+    let text = lines
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let line = (same_start + 1).min(new.len().max(1));
+    (text, line as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_diff_shows_the_first_differing_lines() {
+        let (diff, line) = short_diff("a\nb\nc\nd\n", "a\nb\nC\nd\n", "v1:x", "x");
+        assert_eq!(
+            diff,
+            "    --- v1:x\n    +++ x\n    @@ -2,2 +2,2 @@\n     b\n    -c\n    +C"
+        );
+        assert_eq!(line, 3);
+
+        let (diff, line) = short_diff("a\n", "a\nb\n", "v1:x", "x");
+        assert!(diff.ends_with("@@ -1,1 +1,2 @@\n     a\n    +b"), "{diff}");
+        assert_eq!(line, 2);
+
+        let long: String = (0..10).map(|i| format!("{i}\n")).collect();
+        let (diff, _) = short_diff("", &long, "v1:x", "x");
+        assert!(diff.contains("+... (4 more lines)"), "{diff}");
+    }
+
+    #[test]
+    fn releases_are_named_by_the_first_and_the_last() {
+        assert_eq!(releases_phrase(&["v0.1.0"]), "v0.1.0");
+        assert_eq!(
+            releases_phrase(&["v0.1.0", "v0.2.0", "v0.3.0"]),
+            "v0.1.0 (and 2 later releases, up to v0.3.0)"
+        );
+    }
+
+    #[test]
+    fn the_stamp_is_read_from_the_text() {
+        let latest = br#"INSERT INTO instance_setting VALUES ('BASIC', '{"schemaVersion": "0.10.3"}', 'x');"#;
+        assert_eq!(stamp(latest), Some(semver::Version::new(0, 10, 3)));
+        assert_eq!(stamp(b"CREATE TABLE x (id INT);"), None);
+    }
+}

@@ -1,0 +1,77 @@
+//! The Markdown job summary that GitHub Actions shows on a run's page (appended to
+//! `$GITHUB_STEP_SUMMARY`): the counts, the chains, and the errors.
+
+use std::fmt::Write as _;
+
+use crate::diagnostic::Severity;
+use crate::validate::Outcome;
+
+/// How many errors the summary lists; the annotations and the log have all of them.
+const LISTED_ERRORS: usize = 50;
+
+pub fn render(outcome: &Outcome) -> String {
+    let counts = outcome.counts();
+    let verdict = if counts.errors == 0 {
+        "passed"
+    } else {
+        "failed"
+    };
+    let mut text = String::new();
+    let _ = writeln!(text, "## validate-migrations: {} {verdict}\n", outcome.root);
+    let _ = writeln!(
+        text,
+        "| errors | warnings | notes | files | statements | time |"
+    );
+    let _ = writeln!(text, "| --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        text,
+        "| {} | {} | {} | {} | {} | {:.2} s |\n",
+        counts.errors,
+        counts.warnings,
+        counts.notes,
+        outcome.files,
+        outcome.statements,
+        outcome.elapsed.as_secs_f64()
+    );
+    if let Some(replay) = &outcome.replay {
+        for engine in &replay.engines {
+            let _ = writeln!(text, "- {engine}");
+        }
+        if !replay.chains.is_empty() {
+            let _ = writeln!(text, "\n| dialect | chain | applied |");
+            let _ = writeln!(text, "| --- | --- | --- |");
+            for chain in &replay.chains {
+                let mark = if chain.passed { "yes" } else { "**no**" };
+                let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.name);
+            }
+            text.push('\n');
+        }
+    }
+    let errors: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(text, "### Errors\n");
+        for d in errors.iter().take(LISTED_ERRORS) {
+            let location = match (&d.file, d.span) {
+                (Some(file), Some(span)) => {
+                    format!("`{file}:{}:{}` ", span.start.line, span.start.column)
+                }
+                (Some(file), None) => format!("`{file}` "),
+                _ => String::new(),
+            };
+            let headline = d.message.lines().next().unwrap_or_default();
+            let _ = writeln!(text, "- {location}**{}**: {headline}", d.code);
+        }
+        if errors.len() > LISTED_ERRORS {
+            let _ = writeln!(
+                text,
+                "- … and {} more (see the annotations)",
+                errors.len() - LISTED_ERRORS
+            );
+        }
+    }
+    text
+}

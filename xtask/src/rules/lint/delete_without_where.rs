@@ -1,0 +1,43 @@
+//! `delete-without-where`: a `DELETE` without a `WHERE` at its top level deletes every row of its
+//! table on every installation that upgrades. Sometimes meant (a table emptied before a drop or
+//! a re-import), so a warning to review and silence.
+
+use sqlparser::ast::{FromTable, Statement, TableFactor};
+
+use super::{object_span, silence_hint, Context, Finding};
+use crate::codes::Code;
+
+pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let Some(Statement::Delete(delete)) = cx.ast() else {
+        return;
+    };
+    if delete.selection.is_some() {
+        return;
+    }
+    let tables = match &delete.from {
+        FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
+    };
+    let name = tables.first().and_then(|table| match &table.relation {
+        TableFactor::Table { name, .. } => Some(name),
+        _ => None,
+    });
+    if name.is_some_and(|name| cx.created_here(name)) {
+        return;
+    }
+    let span = cx.head_span(name.and_then(object_span));
+    let table = name.map_or_else(|| "its table".to_string(), |name| format!("table {name}"));
+    out.push(cx.finding(
+        Code::DeleteWithoutWhere,
+        span,
+        format!(
+            "`{}` has no WHERE: it deletes every row of {table} on every installation that \
+             upgrades",
+            cx.text(span)
+        ),
+        format!(
+            "add the condition that selects the rows to delete; if every row must go, silence \
+             this warning with the reason: {}",
+            silence_hint(Code::DeleteWithoutWhere)
+        ),
+    ));
+}

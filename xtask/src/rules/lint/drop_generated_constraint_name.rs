@@ -1,0 +1,117 @@
+//! `drop-generated-constraint-name`: `ALTER TABLE t DROP CONSTRAINT name` where the name is one
+//! PostgreSQL generates (`t_pkey`, `t_<columns>_key`, `_fkey`, `_check`, `_excl`, `_not_null`,
+//! perhaps numbered) and no earlier migration gave that name explicitly. A generated name is not
+//! the same in every database: a fresh install whose `LATEST.sql` declares the constraint another
+//! way, a name cut at 63 characters, a collision numbered `_key1`. Where it differs the drop fails
+//! (field notes: `reaction_creator_id_content_id_reaction_type_key`), or, with `IF EXISTS`,
+//! silently leaves the constraint in place.
+//!
+//! The explicit names are collected along the chain: every `CONSTRAINT name` in a table
+//! definition or `ADD CONSTRAINT`, the new name of `RENAME CONSTRAINT` and of `ALTER INDEX ...
+//! RENAME TO` (an index renamed is its unique constraint renamed).
+
+use std::collections::HashSet;
+
+use sqlparser::ast::{AlterIndexOperation, AlterTableOperation, Statement};
+use sqlparser::tokenizer::Token;
+
+use super::{ident_key, ident_span, name_key, object_key, Context, Finding};
+use crate::codes::Code;
+use crate::sql::token::is_keyword;
+
+/// The constraint names the chain has given explicitly so far, as the engine compares names.
+#[derive(Debug, Default)]
+pub(super) struct ExplicitNames(HashSet<String>);
+
+/// The endings PostgreSQL gives the names it generates, after `<table>_<columns>`.
+const GENERATED_SUFFIXES: [&str; 5] = ["_key", "_fkey", "_check", "_excl", "_not_null"];
+
+pub(super) fn check(cx: &Context, names: &mut ExplicitNames, out: &mut Vec<Finding>) {
+    if let Some((table, operations)) = cx.alter_table() {
+        let table_key = object_key(cx.dialect(), table);
+        for operation in operations {
+            let AlterTableOperation::DropConstraint { name, .. } = operation else {
+                continue;
+            };
+            let key = ident_key(cx.dialect(), name);
+            if names.0.contains(&key) || !looks_generated(&table_key, &key) {
+                continue;
+            }
+            let span = cx.clause_span("DROP", ident_span(name));
+            out.push(cx.finding(
+                Code::DropGeneratedConstraintName,
+                span,
+                format!(
+                    "`{}` drops a constraint by a name PostgreSQL generates, which no earlier \
+                     migration gave explicitly: where the constraint got another name (a fresh \
+                     install from a LATEST.sql that declares it differently, a name cut at 63 \
+                     characters or numbered on a collision) the upgrade fails, or with IF EXISTS \
+                     keeps the constraint",
+                    cx.text(span)
+                ),
+                "name the constraint where it is created (`CONSTRAINT name UNIQUE (...)`), in the \
+                 migration and in LATEST.sql alike, and drop it by that name; for a constraint \
+                 released under a generated name, find its name in pg_constraint (by table and \
+                 columns) in a DO block",
+            ));
+        }
+    }
+    remember(cx, names);
+}
+
+/// Whether `name` has the shape of a name PostgreSQL generates for a constraint of `table`.
+fn looks_generated(table: &str, name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix(table)
+        .and_then(|rest| rest.strip_prefix('_'))
+    else {
+        return false;
+    };
+    // A collision is numbered: `memo_uid_key1`.
+    let rest = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+    rest == "pkey"
+        || GENERATED_SUFFIXES
+            .iter()
+            .any(|suffix| rest.len() > suffix.len() && rest.ends_with(suffix))
+}
+
+/// Takes note of the constraint names the statement gives explicitly.
+fn remember(cx: &Context, names: &mut ExplicitNames) {
+    let dialect = cx.dialect();
+    match cx.ast() {
+        Some(Statement::AlterTable(alter)) => {
+            for operation in &alter.operations {
+                if let AlterTableOperation::RenameConstraint { new_name, .. } = operation {
+                    names.0.insert(ident_key(dialect, new_name));
+                }
+            }
+        }
+        Some(Statement::AlterIndex {
+            operation: AlterIndexOperation::RenameIndex { index_name },
+            ..
+        }) => {
+            names.0.insert(object_key(dialect, index_name));
+        }
+        _ => {}
+    }
+    // `CONSTRAINT name` defines a name, except in `DROP CONSTRAINT name` and
+    // `RENAME CONSTRAINT old TO new` (whose new name the AST gave above).
+    let tokens = cx.significant();
+    for (index, token) in tokens.iter().enumerate() {
+        if !is_keyword(&token.token, "CONSTRAINT") {
+            continue;
+        }
+        let refers = index.checked_sub(1).is_some_and(|previous| {
+            let previous = &tokens[previous].token;
+            is_keyword(previous, "DROP") || is_keyword(previous, "RENAME")
+        });
+        if refers {
+            continue;
+        }
+        if let Some(Token::Word(word)) = tokens.get(index + 1).map(|next| &next.token) {
+            names
+                .0
+                .insert(name_key(dialect, &word.value, word.quote_style.is_some()));
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Migration lint: statements that are valid SQL, apply cleanly on the replay's empty databases,
+//! and still hurt a real installation on upgrade: they destroy data, break the older service that
+//! is still running, fail only where tables hold rows, or rely on something the service's runner
+//! does not do. One module per rule; they read the statements the loader already parsed (the
+//! AST where sqlparser read the statement, the tokens where it did not) and never parse again.
+//!
+//! Only migration files are linted: `LATEST.sql` builds a new, empty database, and seeds are
+//! demo data, so none of these hazards applies to them.
+//!
+//! Most rules look at one file ([`check`]). Two need every migration of a dialect in the order
+//! the service applies them ([`check_chain`]): which indexes exist when a column is dropped, and
+//! which constraint names an earlier migration gave explicitly.
+//!
+//! A finding can be silenced where it occurs, with a reason, by a comment on the statement (see
+//! [`silence`]).
+
+mod add_not_null_without_default;
+mod change_column_type;
+mod delete_without_where;
+mod drop_column;
+mod drop_generated_constraint_name;
+mod drop_indexed_column;
+mod drop_table;
+mod non_idempotent_ddl;
+mod pragma_in_transaction;
+mod rename_column;
+mod rename_table;
+mod silence;
+mod truncate;
+mod unique_index_on_existing_data;
+mod update_without_where;
+
+use std::collections::HashSet;
+
+use sqlparser::ast::{self, AlterTableOperation, Ident, ObjectName, RenameTableNameKind};
+use sqlparser::tokenizer::TokenWithSpan;
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::dialect::Dialect;
+use crate::sql::token::{is_keyword, position, span};
+use crate::sql::{Parsed, Role, SqlFile, Statement};
+
+use silence::Scope;
+
+/// Lints one migration file with the rules that need only that file. Other files are left
+/// alone.
+pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
+    if !matches!(file.role, Role::Migration(_)) {
+        return;
+    }
+    let mut findings = Vec::new();
+    let mut created_here = CreatedTables::default();
+    for (index, statement) in file.statements.iter().enumerate() {
+        let cx = Context {
+            file,
+            statement,
+            index,
+            created_here: &created_here,
+        };
+        drop_table::check(&cx, &mut findings);
+        drop_column::check(&cx, &mut findings);
+        truncate::check(&cx, &mut findings);
+        delete_without_where::check(&cx, &mut findings);
+        update_without_where::check(&cx, &mut findings);
+        rename_table::check(&cx, &mut findings);
+        rename_column::check(&cx, &mut findings);
+        change_column_type::check(&cx, &mut findings);
+        add_not_null_without_default::check(&cx, &mut findings);
+        unique_index_on_existing_data::check(&cx, &mut findings);
+        pragma_in_transaction::check(&cx, &mut findings);
+        non_idempotent_ddl::check(&cx, &mut findings);
+        created_here.observe(file.dialect, statement);
+    }
+    silence::apply(file, findings, Scope::File, out);
+}
+
+/// Lints the migrations of one dialect as a chain, with the rules that need to know what earlier
+/// migrations did. `files` are that dialect's migrations in semver order, as the service applies
+/// them; files of other roles are skipped.
+pub fn check_chain(files: &[&SqlFile], out: &mut Vec<Diagnostic>) {
+    let mut indexes = drop_indexed_column::Indexes::default();
+    let mut constraint_names = drop_generated_constraint_name::ExplicitNames::default();
+    let no_tables = CreatedTables::default();
+    for file in files
+        .iter()
+        .filter(|file| matches!(file.role, Role::Migration(_)))
+    {
+        let mut findings = Vec::new();
+        for (index, statement) in file.statements.iter().enumerate() {
+            let cx = Context {
+                file,
+                statement,
+                index,
+                created_here: &no_tables,
+            };
+            drop_indexed_column::check(&cx, &mut indexes, &mut findings);
+            drop_generated_constraint_name::check(&cx, &mut constraint_names, &mut findings);
+        }
+        silence::apply(file, findings, Scope::Chain, out);
+    }
+}
+
+/// The codes of the rules [`check_chain`] runs; [`check`] runs the others.
+const CHAIN_CODES: [Code; 2] = [Code::DropIndexedColumn, Code::DropGeneratedConstraintName];
+
+/// A problem a rule found in one statement, before silences are applied.
+#[derive(Debug)]
+struct Finding {
+    /// The index of the statement in its file.
+    statement: usize,
+    code: Code,
+    severity: Severity,
+    span: Span,
+    message: String,
+    help: String,
+}
+
+/// What a rule sees of the statement it looks at.
+struct Context<'a> {
+    file: &'a SqlFile,
+    statement: &'a Statement,
+    /// The statement's index in the file.
+    index: usize,
+    /// The tables created by earlier statements of the same file (empty for the chain rules).
+    created_here: &'a CreatedTables,
+}
+
+impl Context<'_> {
+    fn dialect(&self) -> Dialect {
+        self.file.dialect
+    }
+
+    /// The statement as sqlparser read it, unless it is a parser gap or an error.
+    fn ast(&self) -> Option<&ast::Statement> {
+        match &self.statement.parsed {
+            Parsed::Ok(statement) => Some(statement),
+            Parsed::Gap { .. } | Parsed::Error { .. } => None,
+        }
+    }
+
+    /// The statement's tokens without white space and comments.
+    fn significant(&self) -> Vec<&TokenWithSpan> {
+        self.statement.significant().collect()
+    }
+
+    /// The `ALTER TABLE` statement's table and operations.
+    fn alter_table(&self) -> Option<(&ObjectName, &[AlterTableOperation])> {
+        match self.ast()? {
+            ast::Statement::AlterTable(alter) => Some((&alter.name, &alter.operations)),
+            _ => None,
+        }
+    }
+
+    /// Whether an earlier statement of this file created the table, so that it holds only what
+    /// this file put in it and no older service knows it.
+    fn created_here(&self, table: &ObjectName) -> bool {
+        self.created_here
+            .0
+            .contains(&object_key(self.dialect(), table))
+    }
+
+    /// A finding at the code's default severity.
+    fn finding(
+        &self,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            statement: self.index,
+            code,
+            severity: code.severity(),
+            span,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    /// The span from the statement's first token to `end`, or the first token alone.
+    fn head_span(&self, end: Option<Span>) -> Span {
+        let first = self.statement.span.start;
+        match end {
+            Some(end) if end.end > first => Span::new(first, end.end),
+            _ => self.first_token_span(),
+        }
+    }
+
+    fn first_token_span(&self) -> Span {
+        self.statement
+            .significant()
+            .next()
+            .map_or(self.statement.span, span)
+    }
+
+    /// The span from the last `keyword` at or before `end` to the end of `end`: the clause an
+    /// identifier belongs to, such as `DROP COLUMN tags` for the identifier `tags`. Without such
+    /// a keyword (or without `end`), the statement's first token.
+    fn clause_span(&self, keyword: &str, end: Option<Span>) -> Span {
+        let Some(end) = end else {
+            return self.first_token_span();
+        };
+        self.statement
+            .significant()
+            .filter(|token| position(token.span.start) <= end.start)
+            .filter(|token| is_keyword(&token.token, keyword))
+            .last()
+            .map_or(end, |token| Span::new(position(token.span.start), end.end))
+    }
+
+    /// The source text a span covers, for messages that quote the statement.
+    fn text(&self, span: Span) -> String {
+        let source = &self.file.source;
+        let text = source
+            .text
+            .get(source.offset(span.start)..source.offset(span.end))
+            .unwrap_or_default();
+        // A clause that runs over several lines is quoted on one.
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Where an identifier is in the file; `None` where sqlparser did not record it.
+fn ident_span(ident: &Ident) -> Option<Span> {
+    let start = position(ident.span.start);
+    let end = position(ident.span.end);
+    (start.line > 0 && end > start).then(|| Span::new(start, end))
+}
+
+/// Where an object name is in the file: from its first part to its last.
+fn object_span(name: &ObjectName) -> Option<Span> {
+    let mut idents = name.0.iter().filter_map(|part| part.as_ident());
+    let first = ident_span(idents.next()?)?;
+    let last = idents.next_back().and_then(ident_span).unwrap_or(first);
+    Some(Span::new(first.start, last.end))
+}
+
+/// An identifier as the engine compares it: SQLite ignores the case of every name, PostgreSQL
+/// that of unquoted names only.
+fn ident_key(dialect: Dialect, ident: &Ident) -> String {
+    name_key(dialect, &ident.value, ident.quote_style.is_some())
+}
+
+/// A name, quoted or not, as the engine compares it (see [`ident_key`]).
+fn name_key(dialect: Dialect, value: &str, quoted: bool) -> String {
+    match (dialect, quoted) {
+        (Dialect::Postgres, true) => value.to_string(),
+        _ => value.to_lowercase(),
+    }
+}
+
+/// An object name as the engine compares it, without its schema: the migrations of one store
+/// work in one schema.
+fn object_key(dialect: Dialect, name: &ObjectName) -> String {
+    name.0
+        .iter()
+        .rev()
+        .find_map(|part| part.as_ident())
+        .map(|ident| ident_key(dialect, ident))
+        .unwrap_or_default()
+}
+
+/// The tables created by the statements of one file so far, under their current names.
+#[derive(Debug, Default)]
+struct CreatedTables(HashSet<String>);
+
+impl CreatedTables {
+    fn observe(&mut self, dialect: Dialect, statement: &Statement) {
+        let Parsed::Ok(parsed) = &statement.parsed else {
+            return;
+        };
+        match parsed.as_ref() {
+            ast::Statement::CreateTable(create) => {
+                self.0.insert(object_key(dialect, &create.name));
+            }
+            ast::Statement::Drop {
+                object_type: ast::ObjectType::Table,
+                names,
+                ..
+            } => {
+                for name in names {
+                    self.0.remove(&object_key(dialect, name));
+                }
+            }
+            ast::Statement::AlterTable(alter) => {
+                for operation in &alter.operations {
+                    if let AlterTableOperation::RenameTable { table_name } = operation {
+                        // A table of this file keeps being one under its new name.
+                        if self.0.remove(&object_key(dialect, &alter.name)) {
+                            self.0.insert(object_key(dialect, renamed_to(table_name)));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The new name of `RENAME TO new` (or MySQL's `RENAME AS new`).
+fn renamed_to(kind: &RenameTableNameKind) -> &ObjectName {
+    match kind {
+        RenameTableNameKind::As(name) | RenameTableNameKind::To(name) => name,
+    }
+}
+
+/// The silence to suggest in a help text.
+fn silence_hint(code: Code) -> String {
+    format!("`-- validate-migrations: allow({code}) because <reason>` on the line above")
+}
+
+#[cfg(test)]
+mod tests;

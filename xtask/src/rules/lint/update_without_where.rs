@@ -1,0 +1,40 @@
+//! `update-without-where`: an `UPDATE` without a `WHERE` at its top level rewrites every row of
+//! its table. That is exactly what a backfill of a new column does, so this is a warning to
+//! review and silence, not an error: a forgotten condition looks the same.
+
+use sqlparser::ast::{Statement, TableFactor};
+
+use super::{object_span, silence_hint, Context, Finding};
+use crate::codes::Code;
+
+pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let Some(Statement::Update(update)) = cx.ast() else {
+        return;
+    };
+    if update.selection.is_some() {
+        return;
+    }
+    let name = match &update.table.relation {
+        TableFactor::Table { name, .. } => Some(name),
+        _ => None,
+    };
+    if name.is_some_and(|name| cx.created_here(name)) {
+        return;
+    }
+    let span = cx.head_span(name.and_then(object_span));
+    let table = name.map_or_else(|| "its table".to_string(), |name| format!("table {name}"));
+    out.push(cx.finding(
+        Code::UpdateWithoutWhere,
+        span,
+        format!(
+            "`{}` has no WHERE: it rewrites every row of {table} on every installation that \
+             upgrades",
+            cx.text(span)
+        ),
+        format!(
+            "add the condition that selects the rows to change; for a backfill that must set \
+             every row, keep the statement and silence this warning with the reason: {}",
+            silence_hint(Code::UpdateWithoutWhere)
+        ),
+    ));
+}
