@@ -5,36 +5,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use support::{stdout, xtask, Tree};
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.invalid",
-            "-c",
-            "core.autocrlf=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn commit(tree: &Tree, message: &str) {
-    git(tree.dir.path(), &["add", "."]);
-    git(tree.dir.path(), &["commit", "-q", "-m", message]);
-}
+use support::{commit, git, stdout, xtask, Tree};
 
 /// The minimal tree (schema 0.2.1) committed and tagged `tag` in a new repository.
 fn released(tag: &str) -> Tree {
@@ -45,42 +18,10 @@ fn released(tag: &str) -> Tree {
     tree
 }
 
-/// The minimal tree as it was before its 0.2 migration, released as v0.1.2 in a new
-/// repository, with `before_tag` run on it before the tag; then the 0.2 migration is back in the
-/// working tree, unreleased, as in a pull request.
+/// The minimal tree released as v0.1.2 before its 0.2 migration, with `before_tag` run on it
+/// before the tag; the 0.2 migration is back in the working tree, unreleased.
 fn released_before_0_2(before_tag: impl Fn(&Tree)) -> Tree {
-    let tree = Tree::new("minimal");
-    let store = tree.store();
-    let read = |relative: &str| std::fs::read(store.join(relative)).expect("fixture file");
-    let current: Vec<(String, Vec<u8>)> = ["postgres", "sqlite"]
-        .iter()
-        .flat_map(|d| {
-            [
-                format!("migration/{d}/LATEST.sql"),
-                format!("migration/{d}/0.2/00__memo_index.sql"),
-            ]
-        })
-        .chain(["migration/VERSION".to_string()])
-        .map(|p| {
-            let bytes = read(&p);
-            (p, bytes)
-        })
-        .collect();
-    for dialect in ["postgres", "sqlite"] {
-        tree.delete(&format!("migration/{dialect}/0.2"));
-        let latest = format!("migration/{dialect}/LATEST.sql");
-        let text = String::from_utf8(read(&latest)).expect("UTF-8");
-        tree.write(&latest, text.replace("0.2.1", "0.1.2").as_bytes());
-    }
-    tree.write("migration/VERSION", b"0.1.2\n");
-    git(tree.dir.path(), &["init", "-q"]);
-    before_tag(&tree);
-    commit(&tree, "0.1.2");
-    git(tree.dir.path(), &["tag", "v0.1.2"]);
-    for (path, bytes) in current {
-        tree.write(&path, &bytes);
-    }
-    tree
+    support::released_before_0_2("0.1.2", str::to_string, before_tag)
 }
 
 fn check(tree: &Tree) -> Output {
@@ -306,6 +247,23 @@ fn without_tags_the_sum_file_catches_an_edit_of_an_early_migration() {
     );
     assert!(text.contains("--update-sum"), "{text}");
     assert!(!text.contains("sqlite/migrations.sum"), "{text}");
+
+    // The hashes are chained: recording the edit changes the first migration's line and every
+    // later one, not just its own.
+    let sum = || {
+        std::fs::read_to_string(tree.store().join("migration/postgres/migrations.sum"))
+            .expect("sum file")
+    };
+    let before = sum();
+    update_sum(&tree);
+    let after = sum();
+    let changed: Vec<bool> = before
+        .lines()
+        .zip(after.lines())
+        .map(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed, [true, true, true, true], "{before}\n{after}");
+    expect(&check(&tree), 0);
 }
 
 #[test]

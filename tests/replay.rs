@@ -7,72 +7,21 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{stable, stdout, Tree};
+use support::{git, stable, stdout, Tree};
 
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The minimal tree as it was before the 0.2 index, with `extra` in its LATEST.sql and stamped
-/// `version`, committed and tagged `v<version>`; then brought back to the working tree's 0.2.1
-/// (uncommitted, as in a pull request).
+/// The minimal tree released as `v<version>` before its 0.2 migration, with `extra` in place of
+/// the 0.2 index in its LATEST.sql; the working tree is back at 0.2.1, unreleased.
 fn released_tree(extra: &str, version: &str) -> Tree {
-    let tree = Tree::new("minimal");
-    let store = tree.store();
-    let current: Vec<(String, Vec<u8>)> = ["postgres", "sqlite"]
-        .iter()
-        .flat_map(|d| {
-            [
-                format!("migration/{d}/LATEST.sql"),
-                format!("migration/{d}/0.2/00__memo_index.sql"),
-            ]
-        })
-        .chain(["migration/VERSION".to_string()])
-        .map(|p| {
-            let bytes = std::fs::read(store.join(&p)).expect("fixture file");
-            (p, bytes)
-        })
-        .collect();
-    for dialect in ["postgres", "sqlite"] {
-        tree.delete(&format!("migration/{dialect}/0.2"));
-        let latest = String::from_utf8(
-            std::fs::read(store.join(format!("migration/{dialect}/LATEST.sql"))).expect("LATEST"),
-        )
-        .expect("UTF-8")
-        .replace(
-            "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
-            extra,
-        )
-        .replace("0.2.1", version);
-        tree.write(
-            &format!("migration/{dialect}/LATEST.sql"),
-            latest.as_bytes(),
-        );
-    }
-    tree.write("migration/VERSION", format!("{version}\n").as_bytes());
-    git(tree.dir.path(), &["init", "-q"]);
-    git(tree.dir.path(), &["add", "."]);
-    git(tree.dir.path(), &["commit", "-q", "-m", version]);
-    git(tree.dir.path(), &["tag", &format!("v{version}")]);
-    for (path, bytes) in current {
-        tree.write(&path, &bytes);
-    }
-    tree
+    support::released_before_0_2(
+        version,
+        |latest| {
+            latest.replace(
+                "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+                extra,
+            )
+        },
+        |_| {},
+    )
 }
 
 fn validate(tree: &Tree, extra: &[&str]) -> std::process::Output {

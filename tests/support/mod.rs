@@ -94,3 +94,79 @@ pub fn stable(text: &str) -> String {
         .replace_all(&text, r#""elapsed_ms": "[time]""#)
         .into_owned()
 }
+
+/// Runs git in `dir` with a fixed identity and no line-ending conversion; fails the test with
+/// git's message when git fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "core.autocrlf=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Stages and commits everything in the tree's repository.
+pub fn commit(tree: &Tree, message: &str) {
+    git(tree.dir.path(), &["add", "."]);
+    git(tree.dir.path(), &["commit", "-q", "-m", message]);
+}
+
+/// The minimal tree as it was before its 0.2 migration, released in a new repository: the 0.2
+/// folders removed, each LATEST.sql passed through `edit_latest` and stamped `version`, VERSION
+/// `version`; `before_tag` runs on it, then it is committed and tagged `v<version>`. Then the
+/// 0.2 migration and the 0.2.1 files are back in the working tree, unreleased, as in a pull
+/// request.
+pub fn released_before_0_2(
+    version: &str,
+    edit_latest: impl Fn(&str) -> String,
+    before_tag: impl Fn(&Tree),
+) -> Tree {
+    let tree = Tree::new("minimal");
+    let store = tree.store();
+    let read = |relative: &str| std::fs::read(store.join(relative)).expect("fixture file");
+    let current: Vec<(String, Vec<u8>)> = ["postgres", "sqlite"]
+        .iter()
+        .flat_map(|d| {
+            [
+                format!("migration/{d}/LATEST.sql"),
+                format!("migration/{d}/0.2/00__memo_index.sql"),
+            ]
+        })
+        .chain(["migration/VERSION".to_string()])
+        .map(|p| {
+            let bytes = read(&p);
+            (p, bytes)
+        })
+        .collect();
+    for dialect in ["postgres", "sqlite"] {
+        tree.delete(&format!("migration/{dialect}/0.2"));
+        let latest = format!("migration/{dialect}/LATEST.sql");
+        let text = String::from_utf8(read(&latest)).expect("UTF-8");
+        tree.write(
+            &latest,
+            edit_latest(&text).replace("0.2.1", version).as_bytes(),
+        );
+    }
+    tree.write("migration/VERSION", format!("{version}\n").as_bytes());
+    git(tree.dir.path(), &["init", "-q"]);
+    before_tag(&tree);
+    commit(&tree, version);
+    git(tree.dir.path(), &["tag", &format!("v{version}")]);
+    for (path, bytes) in current {
+        tree.write(&path, &bytes);
+    }
+    tree
+}

@@ -16,6 +16,7 @@ mod machine;
 mod profile;
 mod report;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -95,7 +96,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         validate_clean(&store_root, &[], Some(replay.clone()))
     })
     .context("timing the validation of store/")?;
-    let store_process = sample(options.runs, || validate_process(&store_root))
+    let store_process = sample(options.runs, || validate_process(&store_root, options))
         .context("timing validate-migrations on store/ as a process")?;
 
     let temporary;
@@ -213,16 +214,26 @@ fn measure_on_cluster(
 
 /// Runs `validate-migrations` on `root` as a process of this very binary, as `cargo xtask` runs
 /// it once built: process start, the whole validation and the rendering of the report.
-fn validate_process(root: &Path) -> anyhow::Result<Duration> {
+fn validate_process(root: &Path, options: &Options) -> anyhow::Result<Duration> {
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     let sh = Shell::new().context("cannot run a command")?;
+    let jobs = options.jobs.max(1).to_string();
+    // The binaries the benchmark was told to use, if any (PG_BIN is inherited anyway).
+    let pg_bin: Vec<OsString> = options
+        .pg_bin
+        .iter()
+        .flat_map(|dir| [OsString::from("--pg-bin"), dir.clone().into_os_string()])
+        .collect();
     let started = Instant::now();
-    let output = cmd!(sh, "{exe} validate-migrations --root {root} --color never")
-        .env_remove("GITHUB_ACTIONS")
-        .quiet()
-        .ignore_status()
-        .output()
-        .context("cannot run validate-migrations")?;
+    let output = cmd!(
+        sh,
+        "{exe} validate-migrations --root {root} --jobs {jobs} --color never {pg_bin...}"
+    )
+    .env_remove("GITHUB_ACTIONS")
+    .quiet()
+    .ignore_status()
+    .output()
+    .context("cannot run validate-migrations")?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         bail!(

@@ -70,11 +70,17 @@ impl Report {
         self.store_process.median < STORE_TARGET
     }
 
-    pub fn ratio_target_met(&self) -> bool {
-        self.large
-            .iter()
-            .find(|row| row.scope == "total")
-            .is_some_and(|row| row.ratio() <= RATIO_TARGET)
+    /// Whether the total is within the target ratio of the floor with psql and sqlite3, and of
+    /// the floor with psql and the bundled SQLite.
+    pub fn ratio_targets_met(&self) -> (bool, bool) {
+        let total = self.large.iter().find(|row| row.scope == "total");
+        (
+            total.is_some_and(|row| row.ratio() <= RATIO_TARGET),
+            total.is_some_and(|row| {
+                row.bundled_floor
+                    .is_some_and(|floor| ratio(row.tool, floor) <= RATIO_TARGET)
+            }),
+        )
     }
 }
 
@@ -171,15 +177,22 @@ impl fmt::Display for Report {
                 bundled_ratio
             )?;
         }
+        let (cli, bundled) = self.ratio_targets_met();
         writeln!(
             f,
-            "(target: total within {RATIO_TARGET}x of the floor: {})",
-            met(self.ratio_target_met())
+            "(target: total within {RATIO_TARGET}x of the floor: {} against psql and sqlite3, {} \
+             against psql and the bundled SQLite)",
+            met(cli),
+            met(bundled)
         )?;
         writeln!(f)?;
 
         let p = &self.profile;
-        writeln!(f, "where the time goes (large tree, medians):")?;
+        writeln!(
+            f,
+            "where the time goes (large tree, medians; a chain's replay includes one \
+             introspection, the column beside it times one more):"
+        )?;
         writeln!(
             f,
             "  static checks (both dialects, {} files): {}",
@@ -203,13 +216,13 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  {:<16} {:>13} {:>22} {:>14}",
-            "chain", "replay (tool)", "of which introspection", "floor (alone)"
+            "  {:<16} {:>13} {:>14} {:>14}",
+            "chain", "replay (tool)", "introspection", "floor (alone)"
         )?;
         for chain in &p.chains {
             writeln!(
                 f,
-                "  {:<16} {:>13} {:>22} {:>14}",
+                "  {:<16} {:>13} {:>14} {:>14}",
                 format!("{} {}", chain.dialect, chain.name),
                 ms(chain.replay.median),
                 ms(chain.introspection.median),
