@@ -216,10 +216,18 @@ pub fn run(
     let mut summary = Summary::default();
     let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
         let server = start_postgres(&options.postgres, &options.cache_dir)?;
+        let origin = match &server {
+            PgServer::Throwaway(cluster) => format!(
+                "throwaway cluster, binaries in {} ({})",
+                cluster.binaries().bin_dir().display(),
+                cluster.binaries().origin()
+            ),
+            PgServer::Existing(existing) => existing.to_string(),
+        };
         summary.engines.push(Engine {
             dialect: Dialect::Postgres,
             version: server.server_version()?,
-            origin: server.to_string(),
+            origin,
         });
         Some(server)
     } else {
