@@ -336,3 +336,42 @@ fn a_terminal_gets_a_progress_line() {
     assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("replaying"));
 }
+
+#[test]
+fn a_schema_difference_is_data_in_json() {
+    let tree = Tree::new("minimal");
+    let latest = std::fs::read_to_string(tree.store().join("migration/sqlite/LATEST.sql"))
+        .expect("LATEST.sql")
+        .replace("DEFAULT 'PRIVATE'", "DEFAULT 'PUBLIC'");
+    tree.write("migration/sqlite/LATEST.sql", latest.as_bytes());
+    let store = tree.store();
+    let output = xtask(&[
+        "validate-migrations",
+        "--dialect",
+        "sqlite",
+        "--format",
+        "json",
+        "--root",
+        store.to_str().expect("UTF-8 temporary path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let drift = document["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "schema-drift")
+        .expect("a schema-drift diagnostic");
+    assert_eq!(drift["chains"], serde_json::json!(["full"]));
+    assert_eq!(drift["dialect"], "sqlite");
+    assert_eq!(
+        drift["difference"],
+        serde_json::json!({
+            "severity": "error",
+            "object": "table memo",
+            "aspect": "column visibility: default",
+            "expected": "'PUBLIC'",
+            "actual": "'PRIVATE'",
+        })
+    );
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::codes::Code;
 use crate::dialect::Dialect;
+use crate::schema::diff::Difference;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,6 +81,10 @@ pub struct Diagnostic {
     /// static checks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chains: Vec<String>,
+    /// For a schema difference, the difference as data: the object, the aspect and both sides
+    /// (`expected` is the fresh install's, or PostgreSQL's for dialect parity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Difference>,
 }
 
 impl Diagnostic {
@@ -94,6 +99,7 @@ impl Diagnostic {
             help: None,
             dialect: None,
             chains: Vec::new(),
+            difference: None,
         }
     }
 
@@ -114,6 +120,11 @@ impl Diagnostic {
 
     pub fn dialect(mut self, dialect: Dialect) -> Diagnostic {
         self.dialect = Some(dialect);
+        self
+    }
+
+    pub fn difference(mut self, difference: Difference) -> Diagnostic {
+        self.difference = Some(difference);
         self
     }
 

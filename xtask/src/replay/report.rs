@@ -282,7 +282,9 @@ fn difference_diagnostic(d: &Difference, dialect: Dialect, latest: Option<&SqlFi
         Code::EquivalentDrift => "use the same name in LATEST.sql and the migrations, so that later migrations can refer to it on every install",
         _ => "make LATEST.sql and the migrations build the same schema: fix whichever side is wrong, or allow the drift with a reason",
     };
-    let mut diagnostic = Diagnostic::new(code, message).help(help);
+    let mut diagnostic = Diagnostic::new(code, message)
+        .help(help)
+        .difference(d.clone());
     if let Some(latest) = latest {
         diagnostic = diagnostic.file(latest.source.display.clone());
         if let Some(span) = locate(latest, &d.object) {
@@ -345,10 +347,13 @@ pub fn parity(
             side(&d.expected),
             side(&d.actual)
         );
-        let mut diagnostic = Diagnostic::new(Code::DialectParity, message).help(
-            "make both dialects' LATEST.sql (and their migrations) describe one schema, or accept \
-             the difference in validate-migrations.toml with `check = \"parity\"` and a reason",
-        );
+        let mut diagnostic = Diagnostic::new(Code::DialectParity, message)
+            .help(
+                "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
+                 accept the difference in validate-migrations.toml with `check = \"parity\"` \
+                 and a reason",
+            )
+            .difference(d.clone());
         let located = [postgres_latest, sqlite_latest]
             .into_iter()
             .flatten()
