@@ -248,18 +248,9 @@ fn github_actions_gets_a_markdown_job_summary() {
 }
 
 fn chains_of(output: &std::process::Output) -> Vec<String> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    document["replay"]["chains"]
-        .as_array()
-        .expect("chains")
-        .iter()
-        .map(|c| {
-            format!(
-                "{}/{}",
-                c["dialect"].as_str().unwrap_or_default(),
-                c["name"].as_str().unwrap_or_default()
-            )
-        })
+    support::replay_chains(output)
+        .into_iter()
+        .map(|(name, _)| name)
         .collect()
 }
 

@@ -31,23 +31,9 @@ fn validate(tree: &Tree, extra: &[&str]) -> std::process::Output {
 }
 
 fn chains(output: &std::process::Output) -> Vec<String> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    document["replay"]["chains"]
-        .as_array()
-        .expect("chains")
-        .iter()
-        .map(|c| {
-            format!(
-                "{}/{} {}",
-                c["dialect"].as_str().unwrap_or_default(),
-                c["name"].as_str().unwrap_or_default(),
-                if c["passed"] == true {
-                    "passed"
-                } else {
-                    "failed"
-                }
-            )
-        })
+    support::replay_chains(output)
+        .into_iter()
+        .map(|(name, passed)| format!("{name} {}", if passed { "passed" } else { "failed" }))
         .collect()
 }
 

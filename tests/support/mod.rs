@@ -170,3 +170,21 @@ pub fn released_before_0_2(
     }
     tree
 }
+
+/// The replayed chains of a JSON report, as `dialect/name` and whether each applied.
+pub fn replay_chains(output: &Output) -> Vec<(String, bool)> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["replay"]["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| {
+            let name = format!(
+                "{}/{}",
+                c["dialect"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default()
+            );
+            (name, c["passed"] == true)
+        })
+        .collect()
+}

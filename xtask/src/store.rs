@@ -296,6 +296,16 @@ impl Driver {
         files
     }
 
+    /// A path inside the driver folder as the service names it, with `/`: `0.3/00__x.sql`.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.dir)
+            .unwrap_or(path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// The target schema version: the highest migration version.
     pub fn target(&self) -> Option<&semver::Version> {
         self.migrations().last().map(|(v, _)| *v)

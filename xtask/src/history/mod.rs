@@ -14,7 +14,7 @@
 //! (no release yet, or a shallow clone) that is a note; outside git nothing is said, since such
 //! a copy carries no claim about releases at all.
 
-mod git;
+pub mod git;
 mod released;
 pub mod sum;
 

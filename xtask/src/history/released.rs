@@ -148,7 +148,7 @@ pub(super) fn check(
             None => None,
         };
         for (version, file) in driver.migrations() {
-            let path = relative(driver, &file.path);
+            let path = driver.relative(&file.path);
             if latest_files.contains_key(&path) || renamed_to.contains(path.as_str()) {
                 continue;
             }
@@ -256,20 +256,11 @@ fn working_tree(driver: &Driver) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
             let bytes = std::fs::read(&file.path)
                 .with_context(|| format!("cannot read {}", file.path.display()))?;
             Ok((
-                relative(driver, &file.path),
+                driver.relative(&file.path),
                 super::normalize(&bytes).into_owned(),
             ))
         })
         .collect()
-}
-
-fn relative(driver: &Driver, path: &Path) -> String {
-    path.strip_prefix(&driver.dir)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The schema version a release's `LATEST.sql` stamps (its last stamp), if it can be read.

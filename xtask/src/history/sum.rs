@@ -56,7 +56,7 @@ impl Sum {
         let mut entries = Vec::new();
         let mut previous: Option<Vec<u8>> = None;
         for (_, file) in driver.migrations() {
-            let path = relative(driver, &file.path);
+            let path = driver.relative(&file.path);
             let bytes = std::fs::read(&file.path)
                 .with_context(|| format!("cannot read {}", file.path.display()))?;
             let mut hasher = Sha256::new();
@@ -116,15 +116,6 @@ fn is_hash(text: &str) -> bool {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn relative(driver: &Driver, path: &Path) -> String {
-    path.strip_prefix(&driver.dir)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Writes `migrations.sum` into the folder of every dialect of the store at `root` (or of the

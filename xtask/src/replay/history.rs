@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use xshell::{cmd, Shell};
 
 /// A release tag and the version it names.
@@ -64,28 +63,4 @@ pub fn read(store_root: &Path) -> History {
         releases,
         shallow,
     }
-}
-
-/// The text of `path` (inside `repository`) as it was at `tag`, or `None` where the file did not
-/// exist there.
-pub fn file_at(repository: &Path, tag: &str, path: &Path) -> anyhow::Result<Option<String>> {
-    let relative = path
-        .strip_prefix(repository)
-        .with_context(|| format!("{} is not inside {}", path.display(), repository.display()))?;
-    let spec = format!("{tag}:{}", relative.to_string_lossy().replace('\\', "/"));
-    let sh = Shell::new().context("cannot run git")?;
-    sh.change_dir(repository);
-    let exists = cmd!(sh, "git cat-file -e {spec}")
-        .quiet()
-        .ignore_stderr()
-        .run()
-        .is_ok();
-    if !exists {
-        return Ok(None);
-    }
-    let text = cmd!(sh, "git show {spec}")
-        .quiet()
-        .read()
-        .with_context(|| format!("cannot read {spec} with git"))?;
-    Ok(Some(text))
 }

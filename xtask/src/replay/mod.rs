@@ -24,6 +24,7 @@ use crate::engine::postgres::{
 };
 use crate::engine::sqlite::SqliteDatabase;
 use crate::engine::Database;
+use crate::history::git::Object;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
 use crate::store::Store;
@@ -265,11 +266,24 @@ pub fn run(
             passed: outcome.failures.is_empty(),
         });
     }
+    let version_file = store.display(&store.root.join("migration").join("VERSION"));
     for (dialect, plan) in &plans {
         let latest = files
             .iter()
             .find(|f| f.dialect == *dialect && f.role == Role::Latest);
-        report::failures(&chains, &outcomes, *dialect, plan, &summary.engines, out);
+        let stamp_files = report::StampFiles {
+            latest,
+            version: &version_file,
+        };
+        report::failures(
+            &chains,
+            &outcomes,
+            *dialect,
+            plan,
+            &summary.engines,
+            stamp_files,
+            out,
+        );
         report::differences(&chains, &outcomes, *dialect, latest, allowlist, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
@@ -357,15 +371,33 @@ fn release_chains<'a>(
         out.push(skipped(dialect, why));
         return Ok(Vec::new());
     }
-    let mut chains = Vec::new();
-    for release in releases
+    let releases: Vec<&history::Release> = releases
         .iter()
         .filter(|r| r.version >= plan.minimum_upgrade)
-    {
-        let Some(text) = history::file_at(repository, &release.tag, latest_path)? else {
+        .collect();
+    let relative = latest_path.strip_prefix(repository).with_context(|| {
+        format!(
+            "{} is not inside {}",
+            latest_path.display(),
+            repository.display()
+        )
+    })?;
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    // One `git cat-file --batch` for every release, not a process per tag.
+    let requests: Vec<String> = releases
+        .iter()
+        .map(|r| format!("{}:{relative}", r.tag))
+        .collect();
+    let objects = crate::history::git::read(repository, &requests)?;
+    let mut chains = Vec::new();
+    for (release, object) in releases.iter().zip(objects) {
+        // A release without this dialect's LATEST.sql has no installations to upgrade.
+        let Object::Blob(bytes) = object else {
             continue;
         };
         let display = format!("{}:{}", release.tag, store.display(latest_path));
+        let text =
+            String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8 text"))?;
         let source = SourceFile::new(latest_path.to_path_buf(), display, text);
         chains.push(Chain {
             dialect,

@@ -69,12 +69,21 @@ impl Grouped {
     }
 }
 
+/// The files a stored schema version comes from: a dialect's LATEST.sql and `VERSION`.
+#[derive(Clone, Copy)]
+pub struct StampFiles<'a> {
+    pub latest: Option<&'a SqlFile>,
+    /// `VERSION` as shown to users.
+    pub version: &'a str,
+}
+
 pub fn failures(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
     plan: &Plan<'_>,
     engines: &[Engine],
+    files: StampFiles<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let engine = engines
@@ -89,7 +98,17 @@ pub fn failures(
         .filter(|(c, _)| c.dialect == dialect)
     {
         for failure in &outcome.failures {
-            grouped.add(describe(failure, engine, plan), &chain.name);
+            let mut diagnostic = describe(failure, engine, plan);
+            if matches!(failure, Failure::StoredVersion { .. }) {
+                // After a fresh install the stamp of LATEST.sql is what was stored; after a
+                // chain, the version the service upserted, which comes from VERSION.
+                let file = match (chain.name.as_str(), files.latest) {
+                    ("fresh", Some(latest)) => latest.source.display.clone(),
+                    _ => files.version.to_string(),
+                };
+                diagnostic = diagnostic.file(file);
+            }
+            grouped.add(diagnostic, &chain.name);
         }
     }
     grouped.finish(out);

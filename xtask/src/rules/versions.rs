@@ -22,11 +22,6 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     version_sets(store, &drivers, out);
 }
 
-fn relative(driver: &Driver, file: &MigrationFile) -> String {
-    let path = file.path.strip_prefix(&driver.dir).unwrap_or(&file.path);
-    path.to_string_lossy().replace('\\', "/")
-}
-
 fn duplicates(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
     let migrations = driver.migrations();
     for pair in migrations.windows(2) {
@@ -37,8 +32,8 @@ fn duplicates(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
                     Code::DuplicateVersion,
                     format!(
                         "`{}` has version {version}, as does `{}`: the service applies only one of them",
-                        relative(driver, second),
-                        relative(driver, first)
+                        driver.relative(&second.path),
+                        driver.relative(&first.path)
                     ),
                 )
                 .file(store.display(&second.path))
@@ -91,7 +86,7 @@ fn version_file(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
         format!(
             "VERSION says {expected}, but the highest {} migration, `{}`, is version {target}",
             driver.dialect.engine(),
-            relative(driver, file)
+            driver.relative(&file.path)
         ),
     );
     out.push(
@@ -128,7 +123,7 @@ fn version_sets(store: &Store, drivers: &[&Driver], out: &mut Vec<Diagnostic>) {
                     Code::VersionSetMismatch,
                     format!(
                         "version {version} (`{}`) exists in {} but not in {}",
-                        relative(driver, file),
+                        driver.relative(&file.path),
                         driver.dialect.engine(),
                         missing.dialect.engine()
                     ),
@@ -137,7 +132,7 @@ fn version_sets(store: &Store, drivers: &[&Driver], out: &mut Vec<Diagnostic>) {
                 .help(format!(
                     "add {}/{} with the same change in {}: every dialect must reach the same schema at every version",
                     missing.dialect.folder(),
-                    relative(driver, file),
+                    driver.relative(&file.path),
                     missing.dialect.engine()
                 )),
             );
