@@ -15,8 +15,9 @@ pub enum Start<'a> {
     Fresh(&'a SqlFile),
     /// Every migration from an empty database.
     Empty,
-    /// The `LATEST.sql` of a release tag, then the newer migrations.
-    Release { latest: Box<SqlFile> },
+    /// The `LATEST.sql` of a release tag, then the newer migrations. With `capture`, the schema
+    /// the release's script built is read before the migrations run (for `release-check`).
+    Release { latest: Box<SqlFile>, capture: bool },
 }
 
 pub struct Chain<'a> {
@@ -75,6 +76,8 @@ pub enum Refusal {
 
 pub struct Outcome<'f> {
     pub schema: Option<Schema>,
+    /// The schema of the release's fresh install, where the chain was asked to capture it.
+    pub release_schema: Option<Schema>,
     pub failures: Vec<Failure<'f>>,
     pub statements: usize,
 }
@@ -84,10 +87,11 @@ const SETTING: &str = "BASIC";
 pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> Outcome<'f> {
     let mut outcome = Outcome {
         schema: None,
+        release_schema: None,
         failures: Vec::new(),
         statements: 0,
     };
-    if let Err(failure) = migrate(chain, plan, db, &mut outcome.statements) {
+    if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
         return outcome;
     }
@@ -140,13 +144,21 @@ fn migrate<'f>(
     chain: &'f Chain<'f>,
     plan: &Plan<'f>,
     db: &mut dyn Database,
-    statements: &mut usize,
+    outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
     let pending: Vec<&SqlFile> = match &chain.start {
-        Start::Fresh(latest) => return apply(db, &[*latest], plan.timeout, statements),
+        Start::Fresh(latest) => {
+            return apply(db, &[*latest], plan.timeout, &mut outcome.statements)
+        }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
-        Start::Release { latest, .. } => {
-            apply(db, &[latest], plan.timeout, statements)?;
+        Start::Release { latest, capture } => {
+            apply(db, &[latest], plan.timeout, &mut outcome.statements)?;
+            if *capture {
+                let schema = db
+                    .introspect()
+                    .map_err(|e| Failure::Engine(format!("{e:#}")))?;
+                outcome.release_schema = Some(schema);
+            }
             let current = db
                 .setting(SETTING)
                 .map_err(|e| Failure::Engine(format!("{e:#}")))?
@@ -176,7 +188,7 @@ fn migrate<'f>(
         }
     };
     if !pending.is_empty() {
-        apply(db, &pending, plan.timeout, statements)?;
+        apply(db, &pending, plan.timeout, &mut outcome.statements)?;
     }
     upsert_version(db, &plan.target, plan.timeout)
 }

@@ -47,6 +47,9 @@ pub struct Options {
     pub shard: Option<Shard>,
     /// Whether to draw a progress line on standard error (a terminal, for long runs).
     pub progress: bool,
+    /// A release tag whose fresh-install schema is kept in the summary, read in its upgrade
+    /// chain right after its `LATEST.sql` ran (`release-check` compares it with today's).
+    pub capture_release: Option<String>,
 }
 
 impl Default for Options {
@@ -61,6 +64,7 @@ impl Default for Options {
             minimum_upgrade: semver::Version::new(0, 1, 0),
             shard: None,
             progress: false,
+            capture_release: None,
         }
     }
 }
@@ -123,6 +127,18 @@ pub struct Summary {
     pub engines: Vec<Engine>,
     pub chains: Vec<ChainSummary>,
     pub statements: usize,
+    /// Fresh-install schemas: each dialect's `fresh` chain, and the release named by
+    /// `Options::capture_release` where its upgrade chain ran.
+    #[serde(skip)]
+    pub schemas: Vec<CapturedSchema>,
+}
+
+/// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
+#[derive(Debug)]
+pub struct CapturedSchema {
+    pub dialect: Dialect,
+    pub release: Option<String>,
+    pub schema: crate::schema::Schema,
 }
 
 /// An engine the chains ran on.
@@ -195,7 +211,13 @@ pub fn run(
         });
         if let Some(latest) = &driver.latest {
             chains.extend(release_chains(
-                store, &history, dialect, latest, &plan, out,
+                store,
+                &history,
+                dialect,
+                latest,
+                &plan,
+                options.capture_release.as_deref(),
+                out,
             )?);
         }
         plans.push((dialect, plan));
@@ -256,6 +278,25 @@ pub fn run(
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
             outcome.failures.clear();
+        }
+    }
+    for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
+        if chain.name == "fresh" {
+            if let Some(schema) = outcome.schema.clone() {
+                summary.schemas.push(CapturedSchema {
+                    dialect: chain.dialect,
+                    release: None,
+                    schema,
+                });
+            }
+        }
+        if let (Start::Release { .. }, Some(schema)) = (&chain.start, outcome.release_schema.take())
+        {
+            summary.schemas.push(CapturedSchema {
+                dialect: chain.dialect,
+                release: chain.name.strip_prefix("upgrade-from-").map(String::from),
+                schema,
+            });
         }
     }
     for (chain, outcome) in chains.iter().zip(&outcomes).filter(|(c, _)| reports(c)) {
@@ -346,6 +387,7 @@ fn release_chains<'a>(
     dialect: Dialect,
     latest_path: &std::path::Path,
     plan: &Plan<'_>,
+    capture: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Vec<Chain<'a>>> {
     let (repository, releases, shallow) = match history {
@@ -404,6 +446,7 @@ fn release_chains<'a>(
             name: format!("upgrade-from-{}", release.tag),
             start: Start::Release {
                 latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
+                capture: capture == Some(release.tag.as_str()),
             },
         });
     }
