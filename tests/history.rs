@@ -161,7 +161,7 @@ fn a_new_migration_inserted_into_the_past_fails() {
     }
     let text = expect(&check(&tree), 1);
     assert!(
-        text.contains("error[migration-in-the-past]: `0.1/02__memo_pinned.sql` (version 0.1.3) is new since v0.2.1, whose schema version is 0.2.1 (as its LATEST.sql stamps): the service skips it on every installation already at v0.2.1"),
+        text.contains("error[migration-in-the-past]: `0.1/02__memo_pinned.sql` (version 0.1.3) is new since v0.2.1, whose schema version is 0.2.1 (its highest migration): the service skips it on every installation already at v0.2.1"),
         "{text}"
     );
     assert!(

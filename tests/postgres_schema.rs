@@ -65,7 +65,7 @@ fn apply_in_one_transaction(client: &mut Client, files: &[SqlFile]) -> Result<()
 
 fn store() -> Result<Store> {
     let root = xtask::project_root();
-    Store::discover(&root.join("store"), &root)
+    Store::open(&root.join("store"), &root, None)
 }
 
 fn latest() -> Result<SqlFile> {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use xtask::config::{Config, Stamp};
 use xtask::dialect::Dialect;
 use xtask::engine::sqlite::SqliteDatabase;
 use xtask::engine::{Database, StatementError};
@@ -149,35 +150,41 @@ fn the_store_latest_schema() {
 #[test]
 fn latest_stamps_the_schema_version() {
     let mut db = open();
-    assert_eq!(db.setting("BASIC").unwrap(), None);
+    let basic = Config::default().stamp;
+    let other = Stamp {
+        key: "NO SUCH SETTING".into(),
+        ..basic.clone()
+    };
+    assert_eq!(db.setting(&basic).unwrap(), None);
     let file = load(Path::new("LATEST.sql"), latest_text(), Role::Latest);
     db.begin().unwrap();
     apply(&mut db, &file);
     db.commit().unwrap();
     assert_eq!(
-        db.setting("BASIC").unwrap().as_deref(),
+        db.setting(&basic).unwrap().as_deref(),
         Some(r#"{"schemaVersion":"0.10.3"}"#)
     );
-    assert_eq!(db.setting("NO SUCH SETTING").unwrap(), None);
+    assert_eq!(db.setting(&other).unwrap(), None);
 }
 
 #[test]
 fn settings_are_none_until_the_table_and_row_exist() {
     let mut db = open();
-    assert_eq!(db.setting("BASIC").unwrap(), None);
+    let basic = Config::default().stamp;
+    assert_eq!(db.setting(&basic).unwrap(), None);
     db.execute(
         "CREATE TABLE instance_setting (name TEXT PRIMARY KEY, value TEXT)",
         TIMEOUT,
     )
     .unwrap();
-    assert_eq!(db.setting("BASIC").unwrap(), None);
+    assert_eq!(db.setting(&basic).unwrap(), None);
     db.execute(
         "INSERT INTO instance_setting VALUES ('BASIC', '{\"schemaVersion\":\"0.1.0\"}')",
         TIMEOUT,
     )
     .unwrap();
     assert_eq!(
-        db.setting("BASIC").unwrap().as_deref(),
+        db.setting(&basic).unwrap().as_deref(),
         Some(r#"{"schemaVersion":"0.1.0"}"#)
     );
 }

@@ -1,5 +1,6 @@
 //! The reviewed allowlist: schema drifts a project accepts, each with the reason it is accepted.
-//! It lives in `validate-migrations.toml` in the store's folder, next to `migration/`:
+//! It lives in the configuration file, `validate-migrations.toml` in the store's folder (see
+//! `config.rs`):
 //!
 //! ```toml
 //! [[allow]]
@@ -19,7 +20,6 @@
 //! An entry that matches nothing any more is reported, so that the list shrinks with the drifts.
 
 use std::cell::Cell;
-use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
@@ -28,8 +28,6 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
-
-pub const FILE_NAME: &str = "validate-migrations.toml";
 
 #[derive(Debug, Default)]
 pub struct Allowlist {
@@ -77,8 +75,8 @@ impl Entry {
     }
 }
 
+/// The allowlist's part of the configuration file; `config.rs` checks the rest.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     allow: Vec<toml::Spanned<RawEntry>>,
@@ -97,14 +95,13 @@ struct RawEntry {
 }
 
 impl Allowlist {
-    /// Reads `validate-migrations.toml` of the store, if there is one. A malformed file stops the
-    /// run: an allowlist that is silently ignored would let drifts through or hide them.
-    pub fn load(store_root: &Path, display: String) -> anyhow::Result<Allowlist> {
-        let path = store_root.join(FILE_NAME);
-        if !path.exists() {
+    /// Reads the `[[allow]]` entries of the configuration file, if there is one. A malformed
+    /// entry stops the run: an allowlist that is silently ignored would let drifts through or
+    /// hide them.
+    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Allowlist> {
+        let Some(source) = source else {
             return Ok(Allowlist::default());
-        }
-        let source = SourceFile::read(&path, display)?;
+        };
         let file: File = toml::from_str(&source.text)
             .map_err(|e| anyhow::anyhow!("{}: {}", source.display, e.message()))
             .with_context(|| format!("{} is not a valid allowlist", source.display))?;
@@ -142,7 +139,7 @@ impl Allowlist {
             });
         }
         Ok(Allowlist {
-            source: Some(source),
+            source: Some(source.clone()),
             entries,
         })
     }
@@ -227,9 +224,12 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> anyhow::Result<Allowlist> {
-        let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join(FILE_NAME), text)?;
-        Allowlist::load(dir.path(), FILE_NAME.into())
+        let source = SourceFile::new(
+            "validate-migrations.toml".into(),
+            "validate-migrations.toml".into(),
+            text.to_string(),
+        );
+        Allowlist::load(Some(&source))
     }
 
     #[test]

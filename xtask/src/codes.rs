@@ -51,6 +51,7 @@ codes! {
     UnexpectedEntry = "unexpected-entry", Error, "layout", "a file or folder that has no place in the layout";
     MissingDialect = "missing-dialect", Error, "layout", "a dialect's driver folder is missing";
     MissingLatest = "missing-latest", Error, "layout", "a driver folder has no LATEST.sql";
+    MissingBaseline = "missing-baseline", Error, "layout", "the configured baseline script the full chain starts from is missing";
     EmptyVersionFolder = "empty-version-folder", Error, "layout", "a version folder holds no migration";
     MissingVersionFile = "missing-version-file", Error, "layout", "migration/VERSION is missing";
     InvalidVersionFile = "invalid-version-file", Error, "layout", "migration/VERSION is unreadable or not a version";

@@ -4,6 +4,7 @@
 pub mod allowlist;
 pub mod bench;
 pub mod codes;
+pub mod config;
 pub mod diagnostic;
 pub mod dialect;
 pub mod engine;

@@ -78,6 +78,10 @@ struct ValidateArgs {
     /// repository.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// The configuration file that describes the tree's layout (docs/config.md). Default:
+    /// validate-migrations.toml in the store's folder if it exists, else the store convention.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Check only this dialect (repeat for several). Default: every dialect folder of the store.
     #[arg(long, value_name = "DIALECT")]
     dialect: Vec<Dialect>,
@@ -163,7 +167,9 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         let root = args
             .root
             .unwrap_or_else(|| xtask::project_root().join("store"));
-        for (path, count) in xtask::history::sum::update(&root, &args.dialect)? {
+        for (path, count) in
+            xtask::history::sum::update(&root, args.config.as_deref(), &args.dialect)?
+        {
             println!("wrote {} ({count} migrations)", path.display());
         }
         return Ok(EXIT_CLEAN);
@@ -175,6 +181,7 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         root: args
             .root
             .unwrap_or_else(|| xtask::project_root().join("store")),
+        config: args.config,
         dialects: args.dialect,
         replay,
     };

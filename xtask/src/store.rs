@@ -1,25 +1,33 @@
-//! The layout model of a store (see `shared/design/store-convention.md`): one walk over
-//! `migration/` and `seed/` that records every entry it finds. Nothing is skipped silently: an
-//! entry that has no place in the layout becomes a `Stray`, which the layout rule reports.
+//! The layout model of a store: one walk over the dialect folders and seed folders that the
+//! configuration names (by default the store convention, `shared/design/store-convention.md`),
+//! recording every entry it finds. Nothing is skipped silently: an entry that has no place in the
+//! layout becomes a `Stray`, which the layout rule reports; only what the configuration says to
+//! ignore is passed over.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use walkdir::WalkDir;
 
+use crate::config::{Config, FullChain, Target, VersionRule};
 use crate::dialect::Dialect;
 
 #[derive(Debug)]
 pub struct Store {
-    /// The folder that holds `migration/` and, optionally, `seed/`.
+    /// The store's folder: configured paths are relative to it.
     pub root: PathBuf,
     /// Paths are shown relative to this folder.
     display_base: PathBuf,
-    pub version_file: VersionFile,
+    /// How the tree is laid out and applied.
+    pub config: Config,
+    /// The file that holds the target version; `None` where the configuration takes the target
+    /// from the highest migration instead.
+    pub version_file: Option<VersionFile>,
     /// The driver folders found, in dialect order.
     pub drivers: Vec<Driver>,
     /// Seed folders by dialect, files in name order.
-    pub seeds: Vec<(Dialect, Vec<PathBuf>)>,
+    pub seeds: Vec<Seeds>,
     pub strays: Vec<Stray>,
 }
 
@@ -28,7 +36,7 @@ pub enum VersionFile {
     Missing {
         path: PathBuf,
     },
-    /// The file exists but could not be read or does not hold one `X.Y.Z` version.
+    /// The file exists but could not be read or does not hold one version.
     Invalid {
         path: PathBuf,
         reason: String,
@@ -46,20 +54,35 @@ impl VersionFile {
             _ => None,
         }
     }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            VersionFile::Missing { path }
+            | VersionFile::Invalid { path, .. }
+            | VersionFile::Valid { path, .. } => path,
+        }
+    }
 }
 
-/// A dialect's folder, `migration/<dialect>/`.
+/// A dialect's migration folder (`migration/<dialect>/` by default).
 #[derive(Debug)]
 pub struct Driver {
     pub dialect: Dialect,
     pub dir: PathBuf,
     pub latest: Option<PathBuf>,
+    /// Where the fresh-install script should be, for messages when it is missing.
+    pub latest_expected: PathBuf,
+    /// The baseline script the full chain starts from, where the configuration names one and
+    /// it exists.
+    pub baseline: Option<PathBuf>,
     /// `migrations.sum`, the record of the migrations that `--update-sum` writes (see
     /// `history::sum`).
     pub sum: Option<PathBuf>,
     /// Version folders in the order the walk found them (by name); use `migrations()` for the
-    /// semver order.
+    /// semver order. Empty under the flat version rules.
     pub folders: Vec<VersionFolder>,
+    /// Migration files directly in the dialect folder, under the flat version rules.
+    pub files: Vec<MigrationFile>,
 }
 
 /// A folder inside a driver folder that is meant to hold migrations, well named or not.
@@ -73,16 +96,25 @@ pub struct VersionFolder {
     pub files: Vec<MigrationFile>,
 }
 
-/// A file inside a version folder that is meant to be a migration, well named or not.
+/// A file that is meant to be a migration, well named or not.
 #[derive(Debug)]
 pub struct MigrationFile {
     pub path: PathBuf,
     pub name: String,
-    /// The version the service gives the file: the folder's `MAJOR.MINOR` and the sequence
-    /// number before `__`, plus one. `None` when the service could not read a number there.
+    /// The version the service gives the file (under the store rule: the folder's
+    /// `MAJOR.MINOR` and the sequence number before `__`, plus one). `None` when the service
+    /// could not read a version there.
     pub version: Option<semver::Version>,
-    /// The sequence number before `__`, as the service parses it.
+    /// The sequence number before `__` in a version folder, as the service parses it.
     pub sequence: Option<u64>,
+}
+
+/// A dialect's seed folder and its `.sql` files in name order.
+#[derive(Debug)]
+pub struct Seeds {
+    pub dialect: Dialect,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
 }
 
 /// An entry that has no place in the layout.
@@ -96,135 +128,270 @@ pub struct Stray {
 /// Where a stray was found, which decides what the message says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrayKind {
-    /// In `migration/`: neither `VERSION` nor a known dialect's folder.
+    /// Beside the dialect folders (in `migration/`): neither the version file nor a dialect's
+    /// folder.
     InMigrationRoot,
-    /// In a driver folder: neither `LATEST.sql` nor a version folder.
+    /// In a driver folder: neither `LATEST.sql` nor a version folder (nor, under the flat
+    /// rules, a migration).
     InDriver,
     /// In a version folder: a folder, or a file that is not meant to be a migration.
     InVersionFolder,
-    /// In `seed/` or a seed folder.
+    /// Beside the seed folders or in one.
     InSeed,
 }
 
 impl Store {
-    /// Reads the layout of the store at `root`. Fails only when the tree cannot be read at all;
-    /// everything that is merely wrong is recorded for the rules to report.
-    pub fn discover(root: &Path, display_base: &Path) -> anyhow::Result<Store> {
-        let migration_dir = root.join("migration");
-        if !migration_dir.is_dir() {
-            if !root.exists() {
-                bail!("{} does not exist", root.display());
+    /// Reads the store at `root` with its configuration: `config` (from `--config`), else the
+    /// store's `validate-migrations.toml`, else the store convention.
+    pub fn open(root: &Path, display_base: &Path, config: Option<&Path>) -> anyhow::Result<Store> {
+        let config = Config::load(root, config, |path| {
+            slashed(path.strip_prefix(display_base).unwrap_or(path))
+        })?;
+        Store::discover(root, display_base, config)
+    }
+
+    /// Reads the layout of the store at `root` as `config` describes it. Fails only when the
+    /// tree cannot be read at all; everything that is merely wrong is recorded for the rules to
+    /// report.
+    pub fn discover(root: &Path, display_base: &Path, config: Config) -> anyhow::Result<Store> {
+        if !root.is_dir() {
+            bail!("{} does not exist", root.display());
+        }
+        let layout = &config.layout;
+        let dialect_dirs: Vec<(Dialect, PathBuf)> = layout
+            .dialects
+            .iter()
+            .map(|(d, dir)| (*d, root.join(dir)))
+            .collect();
+        let parents: BTreeSet<PathBuf> = dialect_dirs
+            .iter()
+            .filter_map(|(_, dir)| dir.parent().map(Path::to_path_buf))
+            .collect();
+        if !dialect_dirs.iter().any(|(_, dir)| dir.is_dir())
+            && !parents.iter().any(|p| p != root && p.is_dir())
+        {
+            let parent_names: BTreeSet<String> = layout
+                .dialects
+                .iter()
+                .filter_map(|(_, dir)| dir.rsplit_once('/').map(|(parent, _)| parent.to_string()))
+                .collect();
+            if let (1, Some(parent)) = (parent_names.len(), parent_names.first()) {
+                bail!(
+                    "{} has no {parent}/ folder; --root names the folder that holds {parent}/ (and seed/)",
+                    root.display()
+                );
             }
+            let dirs: Vec<&str> = layout.dialects.iter().map(|(_, d)| d.as_str()).collect();
             bail!(
-                "{} has no migration/ folder; --root names the folder that holds migration/ (and seed/)",
-                root.display()
+                "{} has none of the dialect folders {}; --root names the store's folder, and {} its layout",
+                root.display(),
+                dirs.join(", "),
+                crate::config::FILE_NAME
             );
         }
+        let version_file = (config.target == Target::VersionFile)
+            .then(|| read_version_file(&root.join(&layout.version_file), layout.versions));
+        let seed_dirs: Vec<(Dialect, PathBuf)> = layout
+            .dialects
+            .iter()
+            .map(|(d, _)| (*d, root.join(layout.expand(&layout.seeds, *d))))
+            .collect();
+
+        // Everything the layout names has its place; the rest beside it is a stray.
+        let mut known: BTreeSet<PathBuf> = dialect_dirs.iter().map(|(_, d)| d.clone()).collect();
+        known.extend(seed_dirs.iter().map(|(_, d)| d.clone()));
+        known.extend(version_file.as_ref().map(|v| v.path().to_path_buf()));
+        known.insert(root.join(crate::config::FILE_NAME));
+        for (dialect, _) in &dialect_dirs {
+            known.insert(root.join(layout.expand(&layout.latest, *dialect)));
+            if let FullChain::Baseline { path, .. } = &config.full_chain {
+                known.insert(root.join(layout.expand(path, *dialect)));
+            }
+        }
+        let seed_parents: BTreeSet<PathBuf> = seed_dirs
+            .iter()
+            .filter_map(|(_, dir)| dir.parent().map(Path::to_path_buf))
+            .filter(|p| !parents.contains(p))
+            .collect();
+
         let mut store = Store {
             root: root.to_path_buf(),
             display_base: display_base.to_path_buf(),
-            version_file: read_version_file(&migration_dir.join("VERSION")),
+            config,
+            version_file,
             drivers: Vec::new(),
             seeds: Vec::new(),
             strays: Vec::new(),
         };
-        store.walk_migrations(&migration_dir)?;
-        let seed_dir = root.join("seed");
-        if seed_dir.is_dir() {
-            store.walk_seeds(&seed_dir)?;
+        for parent in parents.iter().filter(|p| *p != root && p.is_dir()) {
+            store.walk_beside(parent, &known, StrayKind::InMigrationRoot)?;
+        }
+        for (dialect, dir) in dialect_dirs {
+            if dir.is_dir() {
+                store.walk_driver(dialect, &dir)?;
+            }
+        }
+        for parent in seed_parents.iter().filter(|p| *p != root && p.is_dir()) {
+            store.walk_beside(parent, &known, StrayKind::InSeed)?;
+        }
+        for (dialect, dir) in seed_dirs {
+            if dir.is_dir() {
+                store.walk_seeds(dialect, &dir)?;
+            }
         }
         Ok(store)
     }
 
     /// The path as users see it: relative to the project, with `/` separators.
     pub fn display(&self, path: &Path) -> String {
-        let relative = path.strip_prefix(&self.display_base).unwrap_or(path);
-        relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
+        slashed(path.strip_prefix(&self.display_base).unwrap_or(path))
     }
 
-    /// The dialect of a displayed path, by the dialect folder (of `migration/` or `seed/`) it
-    /// lies in.
+    /// A path relative to the store's folder, with `/`, as the configuration writes paths.
+    pub fn relative(&self, path: &Path) -> String {
+        slashed(path.strip_prefix(&self.root).unwrap_or(path))
+    }
+
+    /// The dialect of a displayed path, by the dialect's folder, seed folder or scripts it is
+    /// or lies in.
     pub fn dialect_of(&self, display: &str) -> Option<Dialect> {
-        Dialect::ALL.into_iter().find(|dialect| {
-            ["migration", "seed"].iter().any(|top| {
-                let folder = self.display(&self.root.join(top).join(dialect.folder()));
-                display == folder || display.starts_with(&format!("{folder}/"))
+        let within = |path: &Path| {
+            let folder = self.display(path);
+            display == folder || display.starts_with(&format!("{folder}/"))
+        };
+        self.drivers
+            .iter()
+            .find(|d| {
+                within(&d.dir)
+                    || d.latest.as_deref().is_some_and(within)
+                    || d.baseline.as_deref().is_some_and(within)
             })
-        })
+            .map(|d| d.dialect)
+            .or_else(|| {
+                self.seeds
+                    .iter()
+                    .find(|s| within(&s.dir))
+                    .map(|s| s.dialect)
+            })
     }
 
     pub fn driver(&self, dialect: Dialect) -> Option<&Driver> {
         self.drivers.iter().find(|d| d.dialect == dialect)
     }
 
-    fn walk_migrations(&mut self, migration_dir: &Path) -> anyhow::Result<()> {
-        let mut walk = WalkDir::new(migration_dir)
+    /// The version the tree ships: the version file's, or (where the configuration has none)
+    /// the highest migration of the given dialects.
+    pub fn target(&self, dialects: &[Dialect]) -> Option<semver::Version> {
+        match &self.version_file {
+            Some(file) => file.version().cloned(),
+            None => self
+                .drivers
+                .iter()
+                .filter(|d| dialects.contains(&d.dialect))
+                .filter_map(|d| d.target().cloned())
+                .max(),
+        }
+    }
+
+    fn is_ignored(&self, path: &Path) -> bool {
+        self.config.layout.ignores(&self.relative(path))
+    }
+
+    /// Reports what lies beside the dialect (or seed) folders and has no place there.
+    fn walk_beside(
+        &mut self,
+        parent: &Path,
+        known: &BTreeSet<PathBuf>,
+        kind: StrayKind,
+    ) -> anyhow::Result<()> {
+        for entry in WalkDir::new(parent)
+            .min_depth(1)
+            .max_depth(1)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.with_context(|| format!("cannot read {}", parent.display()))?;
+            let path = entry.path().to_path_buf();
+            if known.contains(&path) || self.is_ignored(&path) {
+                continue;
+            }
+            self.strays.push(Stray {
+                is_dir: entry.file_type().is_dir(),
+                path,
+                kind,
+            });
+        }
+        Ok(())
+    }
+
+    fn walk_driver(&mut self, dialect: Dialect, dir: &Path) -> anyhow::Result<()> {
+        let layout = &self.config.layout;
+        let rule = layout.versions;
+        let latest_expected = self.root.join(layout.expand(&layout.latest, dialect));
+        let baseline = match &self.config.full_chain {
+            FullChain::Baseline { path, .. } => Some(self.root.join(layout.expand(path, dialect))),
+            _ => None,
+        };
+        let mut driver = Driver {
+            dialect,
+            dir: dir.to_path_buf(),
+            latest: latest_expected.is_file().then(|| latest_expected.clone()),
+            latest_expected,
+            baseline: baseline.filter(|b| b.is_file()),
+            sum: None,
+            folders: Vec::new(),
+            files: Vec::new(),
+        };
+        let mut walk = WalkDir::new(dir)
             .min_depth(1)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter();
         while let Some(entry) = walk.next() {
-            let entry =
-                entry.with_context(|| format!("cannot read {}", migration_dir.display()))?;
+            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
             let path = entry.path().to_path_buf();
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().is_dir();
-            let stray = |kind| Stray {
-                path: path.clone(),
-                is_dir,
-                kind,
-            };
-            match entry.depth() {
-                1 => {
-                    if !is_dir && name == "VERSION" {
-                        continue;
-                    }
-                    match Dialect::from_folder(&name) {
-                        Some(dialect) if is_dir => self.drivers.push(Driver {
-                            dialect,
-                            dir: path,
-                            latest: None,
-                            sum: None,
-                            folders: Vec::new(),
-                        }),
-                        _ => {
-                            self.strays.push(stray(StrayKind::InMigrationRoot));
-                            if is_dir {
-                                walk.skip_current_dir();
-                            }
-                        }
-                    }
+            if Some(&path) == driver.latest.as_ref()
+                || Some(&path) == driver.baseline.as_ref()
+                || self.is_ignored(&path)
+            {
+                if is_dir {
+                    walk.skip_current_dir();
                 }
-                2 => {
-                    let driver = self.drivers.last_mut().context("walk order")?;
-                    if !is_dir && name == "LATEST.sql" {
-                        driver.latest = Some(path);
-                    } else if !is_dir && name == crate::history::sum::FILE_NAME {
-                        driver.sum = Some(path);
-                    } else if is_dir && name.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let kind = match entry.depth() {
+                1 if !is_dir && name == crate::history::sum::FILE_NAME => {
+                    driver.sum = Some(path);
+                    continue;
+                }
+                1 if rule.has_folders() => {
+                    if is_dir && name.chars().any(|c| c.is_ascii_digit()) {
                         driver.folders.push(VersionFolder {
                             minor: parse_minor(&name),
                             path,
                             name,
                             files: Vec::new(),
                         });
-                    } else {
-                        self.strays.push(stray(StrayKind::InDriver));
-                        if is_dir {
-                            walk.skip_current_dir();
-                        }
+                        continue;
                     }
+                    StrayKind::InDriver
                 }
-                3 => {
-                    let folder = self
-                        .drivers
-                        .last_mut()
-                        .and_then(|d| d.folders.last_mut())
-                        .context("walk order")?;
+                1 => {
+                    if !is_dir && is_meant_as_migration(&name) {
+                        driver.files.push(MigrationFile {
+                            version: rule.flat_version(&name),
+                            path,
+                            name,
+                            sequence: None,
+                        });
+                        continue;
+                    }
+                    StrayKind::InDriver
+                }
+                2 => {
+                    let folder = driver.folders.last_mut().context("walk order")?;
                     if !is_dir && is_meant_as_migration(&name) {
                         let sequence = parse_sequence(&name);
                         let version = folder.minor.zip(sequence).map(|((major, minor), seq)| {
@@ -236,50 +403,63 @@ impl Store {
                             version,
                             sequence,
                         });
-                    } else {
-                        self.strays.push(stray(StrayKind::InVersionFolder));
-                        if is_dir {
-                            walk.skip_current_dir();
-                        }
+                        continue;
                     }
+                    StrayKind::InVersionFolder
                 }
                 // Deeper entries sit inside a folder already reported as a stray.
-                _ => walk.skip_current_dir(),
+                _ => {
+                    walk.skip_current_dir();
+                    continue;
+                }
+            };
+            self.strays.push(Stray { path, is_dir, kind });
+            if is_dir {
+                walk.skip_current_dir();
             }
         }
+        self.drivers.push(driver);
         Ok(())
     }
 
-    fn walk_seeds(&mut self, seed_dir: &Path) -> anyhow::Result<()> {
-        let mut walk = WalkDir::new(seed_dir)
+    fn walk_seeds(&mut self, dialect: Dialect, dir: &Path) -> anyhow::Result<()> {
+        let mut seeds = Seeds {
+            dialect,
+            dir: dir.to_path_buf(),
+            files: Vec::new(),
+        };
+        for entry in WalkDir::new(dir)
             .min_depth(1)
+            .max_depth(1)
             .follow_links(true)
             .sort_by_file_name()
-            .into_iter();
-        while let Some(entry) = walk.next() {
-            let entry = entry.with_context(|| format!("cannot read {}", seed_dir.display()))?;
+        {
+            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
             let path = entry.path().to_path_buf();
-            let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().is_dir();
-            match (entry.depth(), Dialect::from_folder(&name)) {
-                (1, Some(dialect)) if is_dir => self.seeds.push((dialect, Vec::new())),
-                (2, _) if !is_dir && name.ends_with(".sql") => {
-                    self.seeds.last_mut().context("walk order")?.1.push(path);
-                }
-                _ => {
-                    self.strays.push(Stray {
-                        path,
-                        is_dir,
-                        kind: StrayKind::InSeed,
-                    });
-                    if is_dir {
-                        walk.skip_current_dir();
-                    }
-                }
+            if self.is_ignored(&path) {
+                continue;
+            }
+            if !is_dir && entry.file_name().to_string_lossy().ends_with(".sql") {
+                seeds.files.push(path);
+            } else {
+                self.strays.push(Stray {
+                    path,
+                    is_dir,
+                    kind: StrayKind::InSeed,
+                });
             }
         }
+        self.seeds.push(seeds);
         Ok(())
     }
+}
+
+fn slashed(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl Driver {
@@ -287,13 +467,19 @@ impl Driver {
     /// order).
     pub fn migrations(&self) -> Vec<(&semver::Version, &MigrationFile)> {
         let mut files: Vec<_> = self
-            .folders
-            .iter()
-            .flat_map(|f| &f.files)
+            .all_files()
             .filter_map(|f| Some((f.version.as_ref()?, f)))
             .collect();
         files.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.name.cmp(&b.1.name)));
         files
+    }
+
+    /// Every file meant as a migration, in version folders or directly in the driver folder.
+    pub fn all_files(&self) -> impl Iterator<Item = &MigrationFile> {
+        self.folders
+            .iter()
+            .flat_map(|f| &f.files)
+            .chain(&self.files)
     }
 
     /// A path inside the driver folder as the service names it, with `/`: `0.3/00__x.sql`.
@@ -306,13 +492,13 @@ impl Driver {
             .join("/")
     }
 
-    /// The target schema version: the highest migration version.
+    /// The dialect's highest migration version.
     pub fn target(&self) -> Option<&semver::Version> {
         self.migrations().last().map(|(v, _)| *v)
     }
 }
 
-fn read_version_file(path: &Path) -> VersionFile {
+fn read_version_file(path: &Path, rule: VersionRule) -> VersionFile {
     let path = path.to_path_buf();
     if !path.exists() {
         return VersionFile::Missing { path };
@@ -327,27 +513,40 @@ fn read_version_file(path: &Path) -> VersionFile {
         }
     };
     let trimmed = text.trim_start_matches('\u{feff}').trim();
-    match semver::Version::parse(trimmed) {
-        Ok(version) if version.pre.is_empty() && version.build.is_empty() => {
-            VersionFile::Valid { path, version }
-        }
-        Ok(_) => VersionFile::Invalid {
-            path,
-            reason: format!(
-                "`{trimmed}` has a pre-release or build part; schema versions are plain X.Y.Z"
-            ),
-        },
-        Err(_) if trimmed.is_empty() => VersionFile::Invalid {
+    if trimmed.is_empty() {
+        return VersionFile::Invalid {
             path,
             reason: "it is empty".into(),
-        },
-        Err(e) => VersionFile::Invalid {
+        };
+    }
+    let first_line = trimmed.lines().next().unwrap_or_default();
+    match rule.parse(first_line) {
+        Ok(_) if trimmed.contains('\n') => VersionFile::Invalid {
             path,
-            reason: format!(
-                "`{}` is not a X.Y.Z version ({e})",
-                trimmed.lines().next().unwrap_or_default()
-            ),
+            reason: "it holds more than one line".into(),
         },
+        Ok(version) => VersionFile::Valid { path, version },
+        Err(reason) => VersionFile::Invalid {
+            path,
+            reason: format!("`{first_line}` {reason}"),
+        },
+    }
+}
+
+/// The version of a migration by its path in the dialect folder (`0.3/00__x.sql`, or
+/// `V1.2.0__x.sql` under a flat rule), as the service reads it.
+pub fn version_of(rule: VersionRule, path: &str) -> Option<semver::Version> {
+    match path.split_once('/') {
+        Some((folder, name)) if rule.has_folders() => {
+            let (major, minor) = parse_minor(folder)?;
+            Some(semver::Version::new(
+                major,
+                minor,
+                parse_sequence(name)? + 1,
+            ))
+        }
+        None if !rule.has_folders() => rule.flat_version(path),
+        _ => None,
     }
 }
 

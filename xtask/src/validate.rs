@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::allowlist::{self, Allowlist};
+use crate::allowlist::Allowlist;
 use crate::codes::Code;
 use crate::diagnostic::{self, Counts, Diagnostic};
 use crate::dialect::Dialect;
@@ -19,8 +19,11 @@ use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The folder that holds `migration/` (and `seed/`).
+    /// The store's folder: by convention the one that holds `migration/` (and `seed/`).
     pub root: PathBuf,
+    /// The configuration file (`--config`); `None` reads `validate-migrations.toml` in the
+    /// store's folder, if there is one.
+    pub config: Option<PathBuf>,
     /// The dialects to check; empty means every dialect folder the store has.
     pub dialects: Vec<Dialect>,
     /// How to replay the chains; `None` runs the static checks only.
@@ -55,7 +58,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         .root
         .canonicalize()
         .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
-    let store = Store::discover(&root, &display_base(&root))?;
+    let store = Store::open(&root, &display_base(&root), options.config.as_deref())?;
     let dialects = if options.dialects.is_empty() {
         store.drivers.iter().map(|d| d.dialect).collect()
     } else {
@@ -65,6 +68,14 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects
     };
 
+    let target = store.target(&dialects);
+    let target_source = match &store.version_file {
+        Some(file) => file
+            .path()
+            .file_name()
+            .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy().into_owned()),
+        None => "the highest migration".to_string(),
+    };
     let mut diagnostics = Vec::new();
     rules::layout::check(&store, &dialects, &mut diagnostics);
     rules::naming::check(&store, &dialects, &mut diagnostics);
@@ -76,10 +87,21 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         rules::parse::check(file, &mut diagnostics);
         rules::dialect_leak::check(file, &mut diagnostics);
         if file.role == Role::Latest {
-            rules::stamp::check(file, store.version_file.version(), &mut diagnostics);
+            let expected = target.as_ref().map(|version| rules::stamp::Expected {
+                version,
+                source: &target_source,
+            });
+            let config = &store.config;
+            rules::stamp::check(
+                file,
+                &config.stamp,
+                config.layout.versions,
+                expected,
+                &mut diagnostics,
+            );
         }
         if matches!(file.role, Role::Migration(_)) {
-            rules::lint::check(file, &mut diagnostics);
+            rules::lint::check(file, &store.config.silences, &mut diagnostics);
         }
     }
     for dialect in &dialects {
@@ -93,11 +115,11 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
             .collect();
         chain.sort_by(|a, b| a.0.cmp(b.0));
         let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
-        rules::lint::check_chain(&chain, &mut diagnostics);
+        rules::lint::check_chain(&chain, &store.config.silences, &mut diagnostics);
     }
+    store.config.unused_silences(&mut diagnostics);
 
-    let allowlist_path = store.root.join(allowlist::FILE_NAME);
-    let allowlist = Allowlist::load(&store.root, store.display(&allowlist_path))?;
+    let allowlist = Allowlist::load(store.config.source.as_ref())?;
     // A CI matrix runs the static checks in every shard, but only the first reports them, so
     // that each problem is annotated once.
     let later_shard = options
@@ -121,11 +143,13 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     };
 
     let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
-    let version_path = store.root.join("migration").join("VERSION");
-    if let Ok(version) = SourceFile::read(&version_path, store.display(&version_path)) {
-        sources.insert(version.display.clone(), version);
+    if let Some(version_file) = &store.version_file {
+        let path = version_file.path();
+        if let Ok(version) = SourceFile::read(path, store.display(path)) {
+            sources.insert(version.display.clone(), version);
+        }
     }
-    if let Some(source) = allowlist.source() {
+    if let Some(source) = &store.config.source {
         sources.insert(source.display.clone(), source.clone());
     }
     let statements = files.iter().map(|f| f.statements.len()).sum();
@@ -166,8 +190,8 @@ fn display_base(root: &Path) -> PathBuf {
     }
 }
 
-/// Reads and parses every SQL file of the chosen dialects: LATEST.sql, each migration that has a
-/// version, and the seeds. A file that cannot be read as text is reported and left out.
+/// Reads and parses every SQL file of the chosen dialects: LATEST.sql, the baseline, each
+/// migration that has a version, and the seeds. A file that cannot be read as text is reported and left out.
 fn load_sql_files(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) -> Vec<SqlFile> {
     let mut wanted: Vec<(Dialect, PathBuf, Role)> = Vec::new();
     for driver in store
@@ -178,6 +202,9 @@ fn load_sql_files(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>
         if let Some(latest) = &driver.latest {
             wanted.push((driver.dialect, latest.clone(), Role::Latest));
         }
+        if let Some(baseline) = &driver.baseline {
+            wanted.push((driver.dialect, baseline.clone(), Role::Baseline));
+        }
         for (version, file) in driver.migrations() {
             wanted.push((
                 driver.dialect,
@@ -186,9 +213,9 @@ fn load_sql_files(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>
             ));
         }
     }
-    for (dialect, seeds) in store.seeds.iter().filter(|(d, _)| dialects.contains(d)) {
-        for seed in seeds {
-            wanted.push((*dialect, seed.clone(), Role::Seed));
+    for seeds in store.seeds.iter().filter(|s| dialects.contains(&s.dialect)) {
+        for seed in &seeds.files {
+            wanted.push((seeds.dialect, seed.clone(), Role::Seed));
         }
     }
     wanted

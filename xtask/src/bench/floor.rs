@@ -61,7 +61,7 @@ pub struct Floor<'c> {
 impl<'c> Floor<'c> {
     /// Reads the tree's layout and prepares the chains of both dialects.
     pub fn new(root: &Path, binaries: &PgBinaries, cluster: &'c Cluster) -> anyhow::Result<Self> {
-        let store = Store::discover(root, root.parent().unwrap_or(root))?;
+        let store = Store::open(root, root.parent().unwrap_or(root), None)?;
         let mut chains = Vec::new();
         for dialect in Dialect::ALL {
             let driver = store

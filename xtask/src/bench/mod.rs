@@ -265,6 +265,7 @@ fn validate_clean(
     let started = Instant::now();
     let outcome = validate::run(&validate::Options {
         root: root.to_path_buf(),
+        config: None,
         dialects: dialects.to_vec(),
         replay,
     })?;

@@ -65,7 +65,7 @@ pub fn measure(
     })?;
     let (cluster_start, cluster_stop) = cluster_start_stop(runs, binaries, options)?;
 
-    let store = Store::discover(tree, tree.parent().unwrap_or(tree))?;
+    let store = Store::open(tree, tree.parent().unwrap_or(tree), None)?;
     let mut databases = Databases::default();
     let mut chains = Vec::new();
     let mut diffs = Vec::new();
@@ -89,9 +89,14 @@ pub fn measure(
         let plan = Plan {
             migrations: migrations.iter().map(|(v, f)| (v, f)).collect(),
             target: generated.version.clone(),
-            minimum_upgrade: semver::Version::new(0, 1, 0),
+            target_source: "VERSION".into(),
+            minimum_upgrade: store.config.minimum_upgrade.clone(),
             seeds: Vec::new(),
             timeout: Duration::from_secs(30),
+            stamp: store.config.stamp.clone(),
+            transaction: store.config.transaction,
+            rule: store.config.layout.versions,
+            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
         };
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {

@@ -7,6 +7,7 @@ pub mod sqlite;
 use std::fmt;
 use std::time::Duration;
 
+use crate::config::Stamp;
 use crate::schema::Schema;
 
 /// An error an engine gave for one statement, in its own words.
@@ -43,9 +44,10 @@ pub trait Database {
     fn commit(&mut self) -> Result<(), StatementError>;
     fn rollback(&mut self) -> anyhow::Result<()>;
 
-    /// The `value` of the `instance_setting` row `name`, or `None` where the table or the row
-    /// does not exist.
-    fn setting(&mut self, name: &str) -> anyhow::Result<Option<String>>;
+    /// The value of the stamp's row (by convention `instance_setting` row `BASIC`), or `None`
+    /// where the table or the row does not exist. The stamp's identifiers were checked to be
+    /// plain identifiers when the configuration was read.
+    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>>;
 
     /// Reads the whole schema from the engine's catalog.
     fn introspect(&mut self) -> anyhow::Result<Schema>;

@@ -9,6 +9,7 @@ use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 
 use super::{Database, StatementError};
+use crate::config::Stamp;
 use crate::schema::sqlite::optional_text;
 use crate::schema::Schema;
 
@@ -96,35 +97,39 @@ impl Database for SqliteDatabase {
             .context("SQLite refused ROLLBACK")
     }
 
-    fn setting(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>> {
+        let (table, key) = (&stamp.table, &stamp.key);
         // SQLite compares table names without regard to case, so the lookup does too.
         let exists: bool = self
             .connection
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM sqlite_schema \
-                 WHERE type = 'table' AND name = 'instance_setting' COLLATE NOCASE)",
-                [],
+                 WHERE type = 'table' AND name = ?1 COLLATE NOCASE)",
+                [table],
                 |row| row.get(0),
             )
-            .context("cannot look for the table instance_setting")?;
+            .with_context(|| format!("cannot look for the table {table}"))?;
         if !exists {
             return Ok(None);
         }
         let mut statement = self
             .connection
-            .prepare("SELECT value FROM instance_setting WHERE name = ?1")
-            .context("cannot read the table instance_setting")?;
+            .prepare(&format!(
+                "SELECT {} FROM {table} WHERE {} = ?1",
+                stamp.value_column, stamp.name_column
+            ))
+            .with_context(|| format!("cannot read the table {table}"))?;
         let mut rows = statement
-            .query([name])
-            .with_context(|| format!("cannot read the instance setting {name}"))?;
+            .query([key])
+            .with_context(|| format!("cannot read the {table} row {key}"))?;
         let Some(row) = rows
             .next()
-            .with_context(|| format!("cannot read the instance setting {name}"))?
+            .with_context(|| format!("cannot read the {table} row {key}"))?
         else {
             return Ok(None);
         };
         // The column is declared TEXT, but SQLite stores whatever it is given.
-        optional_text(row, 0).with_context(|| format!("cannot read the instance setting {name}"))
+        optional_text(row, 0).with_context(|| format!("cannot read the {table} row {key}"))
     }
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {

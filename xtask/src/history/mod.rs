@@ -15,7 +15,7 @@
 //! a copy carries no claim about releases at all.
 
 pub mod git;
-mod released;
+pub mod released;
 pub mod sum;
 
 use std::borrow::Cow;
@@ -72,6 +72,25 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) -> 
         );
     }
     Ok(())
+}
+
+/// The store's path inside the repository, as git names it: `store/`, or nothing when the
+/// store is the repository's root.
+pub fn store_prefix(
+    root: &std::path::Path,
+    repository: &std::path::Path,
+) -> anyhow::Result<String> {
+    let inside = root.strip_prefix(repository).map_err(|_| {
+        anyhow::anyhow!(
+            "the store {} is not inside its git repository {}",
+            root.display(),
+            repository.display()
+        )
+    })?;
+    Ok(inside
+        .components()
+        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+        .collect())
 }
 
 /// The text as compared and hashed: CRLF line endings read as LF, so that a checkout with

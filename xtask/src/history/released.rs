@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::LazyLock;
 
 use anyhow::Context as _;
-use regex::Regex;
 
 use super::git::{self, EntryKind, Object};
 use crate::codes::Code;
+use crate::config::VersionRule;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
 use crate::replay::history::Release;
@@ -19,21 +18,9 @@ use crate::store::{Driver, Store};
 /// How many removed and added lines a diff in a message shows at most.
 const DIFF_LINES: usize = 6;
 
-/// The stamp as the service writes it into `LATEST.sql`: `{"schemaVersion":"X.Y.Z"}`.
-static STAMP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#""schemaVersion"\s*:\s*"([^"]*)""#).expect("valid regex"));
-
-/// A release's dialect folder: the tag and the dialect.
-type FolderKey = (String, Dialect);
-
-/// A dialect folder as a release shipped it.
-#[derive(Default)]
-struct Shipped {
-    /// The blob id of `LATEST.sql`.
-    latest: Option<String>,
-    /// Migration files by their path in the dialect folder (`0.1/00__init.sql`), with blob ids.
-    files: BTreeMap<String, String>,
-}
+/// Migration files as a release shipped them, by their path in the dialect folder
+/// (`0.1/00__init.sql`), with blob ids.
+type Shipped = BTreeMap<String, String>;
 
 pub(super) fn check(
     store: &Store,
@@ -42,24 +29,40 @@ pub(super) fn check(
     releases: &[Release],
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<()> {
-    let prefix = store_prefix(&store.root, repository)?;
-    let dialects: Vec<Dialect> = drivers.iter().map(|d| d.dialect).collect();
-    let shipped = read_shipped(repository, &prefix, releases, &dialects)?;
+    let prefix = super::store_prefix(&store.root, repository)?;
+    let rule = store.config.layout.versions;
+    let keys: Vec<(String, Dialect)> = releases
+        .iter()
+        .flat_map(|r| drivers.iter().map(|d| (r.tag.clone(), d.dialect)))
+        .collect();
+    let requests: Vec<(&str, String)> = keys
+        .iter()
+        .map(|(tag, dialect)| {
+            (
+                tag.as_str(),
+                format!(
+                    "{prefix}{}",
+                    store.relative(&dialect_dir(drivers, *dialect))
+                ),
+            )
+        })
+        .collect();
+    let listed = list_migrations(repository, &requests, rule)?;
+    let shipped: BTreeMap<(String, Dialect), Shipped> = keys
+        .iter()
+        .cloned()
+        .zip(listed)
+        .filter_map(|(key, files)| Some((key, files?)))
+        .collect();
     let Some(latest_release) = releases.last() else {
         return Ok(());
     };
 
     // Every blob needed, each read once however many releases shipped it.
-    let mut wanted: BTreeSet<&str> = shipped
+    let wanted: BTreeSet<&str> = shipped
         .values()
-        .flat_map(|s| s.files.values().map(String::as_str))
+        .flat_map(|files| files.values().map(String::as_str))
         .collect();
-    wanted.extend(
-        shipped
-            .iter()
-            .filter(|((tag, _), _)| *tag == latest_release.tag)
-            .filter_map(|(_, s)| s.latest.as_deref()),
-    );
     let wanted: Vec<String> = wanted.into_iter().map(String::from).collect();
     let blobs: HashMap<String, Vec<u8>> = wanted
         .iter()
@@ -83,6 +86,7 @@ pub(super) fn check(
             store,
             driver,
             prefix: &prefix,
+            rule,
         };
         // Per released path, each released text with the tags that shipped it, oldest first.
         let mut released: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = BTreeMap::new();
@@ -90,7 +94,7 @@ pub(super) fn check(
             let Some(folder) = shipped.get(&(release.tag.clone(), driver.dialect)) else {
                 continue;
             };
-            for (path, id) in &folder.files {
+            for (path, id) in folder {
                 let texts = released.entry(path).or_default();
                 match texts.iter_mut().find(|(known, _)| known == id) {
                     Some((_, tags)) => tags.push(&release.tag),
@@ -98,9 +102,7 @@ pub(super) fn check(
                 }
             }
         }
-        let latest_files = shipped
-            .get(&(latest_release.tag.clone(), driver.dialect))
-            .map(|s| &s.files);
+        let latest_files = shipped.get(&(latest_release.tag.clone(), driver.dialect));
         let mut renamed_to = BTreeSet::new();
         for (path, texts) in &released {
             match working.get(*path) {
@@ -140,26 +142,25 @@ pub(super) fn check(
             // anything.
             continue;
         };
-        let latest_id = shipped
-            .get(&(latest_release.tag.clone(), driver.dialect))
-            .and_then(|s| s.latest.as_deref());
-        let stamped = match latest_id {
-            Some(id) => stamp(&blob(id)?),
-            None => None,
-        };
+        // The release's schema version is its highest migration, which is what its service
+        // stamped; the tag's own version stands in where no migration can be read.
+        let shipped_schema = latest_files
+            .keys()
+            .filter_map(|path| crate::store::version_of(rule, path))
+            .max();
         for (version, file) in driver.migrations() {
             let path = driver.relative(&file.path);
             if latest_files.contains_key(&path) || renamed_to.contains(path.as_str()) {
                 continue;
             }
-            let schema = stamped.as_ref().unwrap_or(&latest_release.version);
+            let schema = shipped_schema.as_ref().unwrap_or(&latest_release.version);
             if version <= schema {
                 out.push(context.in_the_past(
                     &path,
                     version,
                     latest_release,
                     schema,
-                    stamped.is_some(),
+                    shipped_schema.is_some(),
                 ));
             }
         }
@@ -167,91 +168,116 @@ pub(super) fn check(
     Ok(())
 }
 
-/// The store's path inside the repository, as git names it: `store/`, or nothing when the
-/// store is the repository's root.
-fn store_prefix(root: &Path, repository: &Path) -> anyhow::Result<String> {
-    let inside = root.strip_prefix(repository).with_context(|| {
-        format!(
-            "the store {} is not inside its git repository {}",
-            root.display(),
-            repository.display()
-        )
-    })?;
-    Ok(inside
-        .components()
-        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
-        .collect())
+fn dialect_dir(drivers: &[&Driver], dialect: Dialect) -> std::path::PathBuf {
+    drivers
+        .iter()
+        .find(|d| d.dialect == dialect)
+        .map(|d| d.dir.clone())
+        .unwrap_or_default()
 }
 
-/// Reads every release's dialect folders: one batch for the dialect folders of all releases,
-/// one for the distinct version folders among them. A release without the folder is absent.
-fn read_shipped(
+/// The migration files in folders of releases, each request a tag and a folder's path in the
+/// repository: one batch for the folders, one for the distinct version folders among them
+/// (under the store rule). `None` where the tag has no such folder.
+fn list_migrations(
     repository: &Path,
-    prefix: &str,
-    releases: &[Release],
-    dialects: &[Dialect],
-) -> anyhow::Result<BTreeMap<FolderKey, Shipped>> {
-    let keys: Vec<FolderKey> = releases
+    requests: &[(&str, String)],
+    rule: VersionRule,
+) -> anyhow::Result<Vec<Option<Shipped>>> {
+    let specs: Vec<String> = requests
         .iter()
-        .flat_map(|r| dialects.iter().map(|&d| (r.tag.clone(), d)))
+        .map(|(tag, dir)| format!("{tag}:{dir}"))
         .collect();
-    let requests: Vec<String> = keys
-        .iter()
-        .map(|(tag, dialect)| format!("{tag}:{prefix}migration/{}", dialect.folder()))
-        .collect();
-    let folders = git::read(repository, &requests)?;
-
-    let mut shipped = BTreeMap::new();
-    // Version folders by tree id, read once, with the dialect folders that hold them.
-    let mut version_folders: BTreeMap<String, Vec<(FolderKey, String)>> = BTreeMap::new();
-    for (key, folder) in keys.into_iter().zip(folders) {
+    let folders = git::read(repository, &specs)?;
+    let mut shipped: Vec<Option<Shipped>> = Vec::with_capacity(requests.len());
+    // Version folders by tree id, read once, with the requests that hold them.
+    let mut version_folders: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (index, folder) in folders.into_iter().enumerate() {
         let Object::Tree(entries) = folder else {
+            shipped.push(None);
             continue;
         };
-        let mut release = Shipped::default();
+        let mut files = Shipped::new();
         for entry in entries {
             match entry.kind {
-                EntryKind::Blob if entry.name == "LATEST.sql" => release.latest = Some(entry.id),
                 // Version folders as the layout model sees them: folders with a digit in the
                 // name; anything else was a stray there and is no migration.
-                EntryKind::Tree if entry.name.chars().any(|c| c.is_ascii_digit()) => {
+                EntryKind::Tree
+                    if rule.has_folders() && entry.name.chars().any(|c| c.is_ascii_digit()) =>
+                {
                     version_folders
                         .entry(entry.id)
                         .or_default()
-                        .push((key.clone(), entry.name));
+                        .push((index, entry.name));
+                }
+                EntryKind::Blob
+                    if !rule.has_folders() && rule.flat_version(&entry.name).is_some() =>
+                {
+                    files.insert(entry.name, entry.id);
                 }
                 _ => {}
             }
         }
-        shipped.insert(key, release);
+        shipped.push(Some(files));
     }
     let ids: Vec<String> = version_folders.keys().cloned().collect();
     for (id, object) in ids.iter().zip(git::read(repository, &ids)?) {
         let Object::Tree(entries) = object else {
             continue;
         };
-        for (key, folder_name) in &version_folders[id] {
-            let Some(release) = shipped.get_mut(key) else {
+        for (index, folder_name) in &version_folders[id] {
+            let Some(Some(files)) = shipped.get_mut(*index) else {
                 continue;
             };
             for entry in entries.iter().filter(|e| {
                 e.kind == EntryKind::Blob && e.name.to_ascii_lowercase().ends_with(".sql")
             }) {
-                release
-                    .files
-                    .insert(format!("{folder_name}/{}", entry.name), entry.id.clone());
+                files.insert(format!("{folder_name}/{}", entry.name), entry.id.clone());
             }
         }
     }
     Ok(shipped)
 }
 
+/// The schema version each release's service stamped, for trees whose service writes the stamp
+/// itself: the highest migration beside the release's fresh-install script (each request a tag
+/// and the script's path in the repository), else in `dialect_dir`. `None` where the tag has
+/// neither.
+pub fn schema_versions(
+    repository: &Path,
+    scripts: &[(&str, &str)],
+    dialect_dir: &str,
+    rule: VersionRule,
+) -> anyhow::Result<Vec<Option<semver::Version>>> {
+    let requests: Vec<(&str, String)> = scripts
+        .iter()
+        .flat_map(|(tag, script)| {
+            let beside = script.rsplit_once('/').map_or("", |(dir, _)| dir);
+            [(*tag, beside.to_string()), (*tag, dialect_dir.to_string())]
+        })
+        .collect();
+    let listed = list_migrations(repository, &requests, rule)?;
+    Ok(listed
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .flatten()
+                .map(|files| {
+                    files
+                        .keys()
+                        .filter_map(|path| crate::store::version_of(rule, path))
+                        .max()
+                })
+                .find(Option::is_some)
+                .flatten()
+        })
+        .collect())
+}
+
 /// The migration files of a dialect on disk, normalized, by their path in the dialect folder.
 fn working_tree(driver: &Driver) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     driver
-        .folders
-        .iter()
-        .flat_map(|folder| &folder.files)
+        .all_files()
         .map(|file| {
             let bytes = std::fs::read(&file.path)
                 .with_context(|| format!("cannot read {}", file.path.display()))?;
@@ -263,18 +289,12 @@ fn working_tree(driver: &Driver) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         .collect()
 }
 
-/// The schema version a release's `LATEST.sql` stamps (its last stamp), if it can be read.
-fn stamp(latest: &[u8]) -> Option<semver::Version> {
-    let text = String::from_utf8_lossy(latest);
-    let found = STAMP.captures_iter(&text).last()?;
-    semver::Version::parse(found.get(1)?.as_str()).ok()
-}
-
 /// What the messages of one dialect need.
 struct Context<'a> {
     store: &'a Store,
     driver: &'a Driver,
     prefix: &'a str,
+    rule: VersionRule,
 }
 
 impl Context<'_> {
@@ -285,9 +305,9 @@ impl Context<'_> {
     /// The path git knows the file by, for commands in help texts.
     fn git_path(&self, path: &str) -> String {
         format!(
-            "{}migration/{}/{path}",
+            "{}{}/{path}",
             self.prefix,
-            self.driver.dialect.folder()
+            self.store.relative(&self.driver.dir)
         )
     }
 
@@ -360,9 +380,9 @@ impl Context<'_> {
         stamped: bool,
     ) -> Diagnostic {
         let source = if stamped {
-            "as its LATEST.sql stamps"
+            "its highest migration"
         } else {
-            "its tag, as its LATEST.sql stamps no readable version"
+            "its tag, as it shipped no migration of this dialect"
         };
         let description = path
             .rsplit('/')
@@ -374,17 +394,27 @@ impl Context<'_> {
             .target()
             .filter(|t| *t > schema)
             .unwrap_or(schema);
+        let show = |v: &semver::Version| self.rule.show(v);
+        let example = match self.rule {
+            VersionRule::Store => format!(
+                ", e.g. `{}.{}/{:02}__{description}`",
+                newest.major, newest.minor, newest.patch
+            ),
+            _ => String::new(),
+        };
         Diagnostic::new(
             Code::MigrationInThePast,
             format!(
-                "`{path}` (version {version}) is new since {tag}, whose schema version is {schema} ({source}): the service skips it on every installation already at {tag}",
+                "`{path}` (version {}) is new since {tag}, whose schema version is {} ({source}): the service skips it on every installation already at {tag}",
+                show(version),
+                show(schema),
                 tag = release.tag
             ),
         )
         .file(self.display(path))
         .help(format!(
-            "give it a version above {schema} and after the newest migration, e.g. `{}.{}/{:02}__{description}`",
-            newest.major, newest.minor, newest.patch
+            "give it a version above {} and after the newest migration{example}",
+            show(schema)
         ))
     }
 }
@@ -487,9 +517,18 @@ mod tests {
     }
 
     #[test]
-    fn the_stamp_is_read_from_the_text() {
-        let latest = br#"INSERT INTO instance_setting VALUES ('BASIC', '{"schemaVersion": "0.10.3"}', 'x');"#;
-        assert_eq!(stamp(latest), Some(semver::Version::new(0, 10, 3)));
-        assert_eq!(stamp(b"CREATE TABLE x (id INT);"), None);
+    fn a_released_path_has_the_version_the_service_gives_it() {
+        let v = semver::Version::new;
+        let version_of = crate::store::version_of;
+        assert_eq!(
+            version_of(VersionRule::Store, "0.10/02__x.sql"),
+            Some(v(0, 10, 3))
+        );
+        assert_eq!(version_of(VersionRule::Store, "00__x.sql"), None);
+        assert_eq!(
+            version_of(VersionRule::FlatSemver, "V1.2__x.sql"),
+            Some(v(1, 2, 0))
+        );
+        assert_eq!(version_of(VersionRule::FlatSemver, "1.2/V1.2__x.sql"), None);
     }
 }

@@ -120,17 +120,25 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Writes `migrations.sum` into the folder of every dialect of the store at `root` (or of the
 /// dialects given), and returns each file written with the number of migrations it records.
-pub fn update(root: &Path, dialects: &[Dialect]) -> anyhow::Result<Vec<(PathBuf, usize)>> {
+pub fn update(
+    root: &Path,
+    config: Option<&Path>,
+    dialects: &[Dialect],
+) -> anyhow::Result<Vec<(PathBuf, usize)>> {
     let root = root
         .canonicalize()
         .with_context(|| format!("cannot open the store at {}", root.display()))?;
-    let store = Store::discover(&root, &root)?;
+    let store = Store::open(&root, &root, config)?;
     for &dialect in dialects {
         if store.driver(dialect).is_none() {
             bail!(
-                "{} has no migration/{}/ folder to record",
+                "{} has no {}/ folder to record",
                 root.display(),
-                dialect.folder()
+                store
+                    .config
+                    .layout
+                    .dialect_dir(dialect)
+                    .unwrap_or(dialect.folder())
             );
         }
     }

@@ -1,9 +1,11 @@
 //! One chain: a way a database reaches the current version, applied to a fresh database the way
-//! the service applies it (store convention): a script or the pending migrations in one
-//! transaction, then the `BASIC.schemaVersion` upsert.
+//! the service applies it: a script, or the pending migrations in the transactions the
+//! configuration names (by convention all in one), then the upsert of the stamp
+//! (`BASIC.schemaVersion`).
 
 use std::time::Duration;
 
+use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
@@ -15,9 +17,20 @@ pub enum Start<'a> {
     Fresh(&'a SqlFile),
     /// Every migration from an empty database.
     Empty,
+    /// The configured baseline script, then the migrations above its version.
+    Baseline {
+        script: &'a SqlFile,
+        version: semver::Version,
+    },
     /// The `LATEST.sql` of a release tag, then the newer migrations. With `capture`, the schema
     /// the release's script built is read before the migrations run (for `release-check`).
-    Release { latest: Box<SqlFile>, capture: bool },
+    /// Where the service writes the stamp, `stamp` is the version it wrote after installing
+    /// the release.
+    Release {
+        latest: Box<SqlFile>,
+        capture: bool,
+        stamp: Option<semver::Version>,
+    },
 }
 
 pub struct Chain<'a> {
@@ -32,9 +45,16 @@ pub struct Plan<'a> {
     /// Every migration of the dialect, in semver order.
     pub migrations: Vec<(&'a semver::Version, &'a SqlFile)>,
     pub target: semver::Version,
+    /// Where the target comes from, for messages: `VERSION`, `the highest migration`.
+    pub target_source: String,
     pub minimum_upgrade: semver::Version,
     pub seeds: Vec<&'a SqlFile>,
     pub timeout: Duration,
+    pub stamp: Stamp,
+    pub transaction: Transaction,
+    pub rule: VersionRule,
+    /// Whether SQLite enforces foreign keys, as the service sets it.
+    pub sqlite_foreign_keys: bool,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -82,8 +102,6 @@ pub struct Outcome<'f> {
     pub statements: usize,
 }
 
-const SETTING: &str = "BASIC";
-
 pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> Outcome<'f> {
     let mut outcome = Outcome {
         schema: None,
@@ -95,14 +113,18 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         outcome.failures.push(failure);
         return outcome;
     }
-    let stored = match db.setting(SETTING) {
-        Ok(value) => value.and_then(|v| stored_version(&v)),
+    let stored = match db.setting(&plan.stamp) {
+        Ok(value) => value.and_then(|v| plan.stamp.version_in(&v)),
         Err(e) => {
             outcome.failures.push(Failure::Engine(format!("{e:#}")));
             return outcome;
         }
     };
-    if stored.as_ref() != Some(&plan.target.to_string()) {
+    let stored_target = stored
+        .as_deref()
+        .and_then(|s| plan.rule.parse(s).ok())
+        .is_some_and(|v| v == plan.target);
+    if !stored_target {
         outcome.failures.push(Failure::StoredVersion { stored });
     }
     match db.introspect() {
@@ -148,10 +170,26 @@ fn migrate<'f>(
 ) -> Result<(), Failure<'f>> {
     let pending: Vec<&SqlFile> = match &chain.start {
         Start::Fresh(latest) => {
-            return apply(db, &[*latest], plan.timeout, &mut outcome.statements)
+            apply(db, &[*latest], plan.timeout, &mut outcome.statements)?;
+            if plan.stamp.written_by == StampWriter::Service {
+                upsert_version(db, plan, &plan.target)?;
+            }
+            return Ok(());
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
-        Start::Release { latest, capture } => {
+        Start::Baseline { script, version } => {
+            apply(db, &[*script], plan.timeout, &mut outcome.statements)?;
+            plan.migrations
+                .iter()
+                .filter(|(v, _)| *v > version)
+                .map(|(_, f)| *f)
+                .collect()
+        }
+        Start::Release {
+            latest,
+            capture,
+            stamp,
+        } => {
             apply(db, &[latest], plan.timeout, &mut outcome.statements)?;
             if *capture {
                 let schema = db
@@ -159,10 +197,13 @@ fn migrate<'f>(
                     .map_err(|e| Failure::Engine(format!("{e:#}")))?;
                 outcome.release_schema = Some(schema);
             }
+            if let Some(stamp) = stamp {
+                upsert_version(db, plan, stamp)?;
+            }
             let current = db
-                .setting(SETTING)
+                .setting(&plan.stamp)
                 .map_err(|e| Failure::Engine(format!("{e:#}")))?
-                .and_then(|v| stored_version(&v));
+                .and_then(|v| plan.stamp.version_in(&v));
             let refuse = |current: String, reason| Failure::Refused {
                 file: latest,
                 current,
@@ -171,7 +212,7 @@ fn migrate<'f>(
             let Some(current) = current else {
                 return Err(refuse(String::new(), Refusal::Unversioned));
             };
-            let Ok(version) = semver::Version::parse(&current) else {
+            let Ok(version) = plan.rule.parse(&current) else {
                 return Err(refuse(current, Refusal::Unversioned));
             };
             if version > plan.target {
@@ -187,10 +228,23 @@ fn migrate<'f>(
                 .collect()
         }
     };
-    if !pending.is_empty() {
-        apply(db, &pending, plan.timeout, &mut outcome.statements)?;
+    match plan.transaction {
+        Transaction::All if !pending.is_empty() => {
+            apply(db, &pending, plan.timeout, &mut outcome.statements)?;
+        }
+        Transaction::All => {}
+        Transaction::PerFile => {
+            for file in pending {
+                apply(db, &[file], plan.timeout, &mut outcome.statements)?;
+            }
+        }
+        Transaction::PerVersion => {
+            for group in pending.chunk_by(|a, b| a.role == b.role) {
+                apply(db, group, plan.timeout, &mut outcome.statements)?;
+            }
+        }
     }
-    upsert_version(db, &plan.target, plan.timeout)
+    upsert_version(db, plan, &plan.target)
 }
 
 /// Applies files in one transaction, statement by statement, so that a failure is known by
@@ -222,25 +276,23 @@ fn apply<'f>(
     })
 }
 
-/// What the service does after committing the migrations: upsert `BASIC.schemaVersion`.
+/// What the service does after committing the migrations (and, where it writes the stamp
+/// itself, after a fresh install): upsert the stamp with `version`.
 fn upsert_version<'f>(
     db: &mut dyn Database,
-    target: &semver::Version,
-    timeout: Duration,
+    plan: &Plan<'_>,
+    version: &semver::Version,
 ) -> Result<(), Failure<'f>> {
-    let value = serde_json::json!({ "schemaVersion": target.to_string() }).to_string();
+    let stamp = &plan.stamp;
+    let value = stamp.value(&plan.rule.show(version));
+    let (name, column) = (&stamp.name_column, &stamp.value_column);
     let sql = format!(
-        "INSERT INTO instance_setting (name, value, description) VALUES ('{SETTING}', '{}', '') \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        "INSERT INTO {} ({name}, {column}) VALUES ('{}', '{}') \
+         ON CONFLICT ({name}) DO UPDATE SET {column} = excluded.{column}",
+        stamp.table,
+        stamp.key.replace('\'', "''"),
         value.replace('\'', "''")
     );
-    db.execute(&sql, timeout)
+    db.execute(&sql, plan.timeout)
         .map_err(|e| Failure::Engine(format!("the service's version upsert failed: {e}")))
-}
-
-/// The `schemaVersion` field of a `BASIC` value; `None` where it is absent or empty.
-fn stored_version(value: &str) -> Option<String> {
-    let json: serde_json::Value = serde_json::from_str(value).ok()?;
-    let version = json.get("schemaVersion")?.as_str()?;
-    (!version.is_empty()).then(|| version.to_string())
 }

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
+use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::postgres::{
@@ -27,7 +28,7 @@ use crate::engine::Database;
 use crate::history::git::Object;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
-use crate::store::Store;
+use crate::store::{Driver, Store};
 use chain::{Chain, Plan, Start};
 use history::History;
 
@@ -36,13 +37,9 @@ pub struct Options {
     /// How many chains run at once.
     pub jobs: usize,
     pub statement_timeout: Duration,
-    /// Whether SQLite enforces foreign keys, as the service sets it.
-    pub sqlite_foreign_keys: bool,
     pub postgres: PostgresSource,
     /// Where initialized PostgreSQL data directories (and downloaded binaries) are cached.
     pub cache_dir: PathBuf,
-    /// Releases below this version cannot upgrade (the service refuses them).
-    pub minimum_upgrade: semver::Version,
     /// This run's share of the chains, for a CI matrix: shard `index` (from 1) of `count`.
     pub shard: Option<Shard>,
     /// Whether to draw a progress line on standard error (a terminal, for long runs).
@@ -58,10 +55,8 @@ impl Default for Options {
         Options {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             statement_timeout: Duration::from_secs(30),
-            sqlite_foreign_keys: true,
             postgres: PostgresSource::Throwaway(BinariesOptions::default()),
             cache_dir: default_cache_dir(),
-            minimum_upgrade: semver::Version::new(0, 1, 0),
             shard: None,
             progress: false,
             capture_release: None,
@@ -204,17 +199,29 @@ pub fn run(
                 start: Start::Fresh(latest),
             });
         }
-        chains.push(Chain {
-            dialect,
-            name: "full".into(),
-            start: Start::Empty,
-        });
-        if let Some(latest) = &driver.latest {
+        let full = match &store.config.full_chain {
+            FullChain::Empty => Some(Start::Empty),
+            FullChain::Baseline { version, .. } => files
+                .iter()
+                .find(|f| f.dialect == dialect && f.role == Role::Baseline)
+                .map(|script| Start::Baseline {
+                    script,
+                    version: version.clone(),
+                }),
+            FullChain::None => None,
+        };
+        if let Some(start) = full {
+            chains.push(Chain {
+                dialect,
+                name: "full".into(),
+                start,
+            });
+        }
+        if driver.latest.is_some() {
             chains.extend(release_chains(
                 store,
                 &history,
-                dialect,
-                latest,
+                driver,
                 &plan,
                 options.capture_release.as_deref(),
                 out,
@@ -307,14 +314,21 @@ pub fn run(
             passed: outcome.failures.is_empty(),
         });
     }
-    let version_file = store.display(&store.root.join("migration").join("VERSION"));
+    let version_file = store
+        .version_file
+        .as_ref()
+        .map(|file| store.display(file.path()));
     for (dialect, plan) in &plans {
         let latest = files
             .iter()
             .find(|f| f.dialect == *dialect && f.role == Role::Latest);
+        let highest = plan
+            .migrations
+            .last()
+            .map(|(_, f)| f.source.display.as_str());
         let stamp_files = report::StampFiles {
             latest,
-            version: &version_file,
+            target: version_file.as_deref().or(highest).unwrap_or_default(),
         };
         report::failures(
             &chains,
@@ -356,10 +370,15 @@ fn plan<'a>(
         .collect();
     migrations.sort_by(|a, b| a.0.cmp(b.0));
     let target = store
-        .version_file
-        .version()
-        .cloned()
+        .target(&[dialect])
         .or_else(|| migrations.last().map(|(v, _)| (*v).clone()))?;
+    let target_source = match &store.version_file {
+        Some(file) => file
+            .path()
+            .file_name()
+            .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy().into_owned()),
+        None => "the highest migration".to_string(),
+    };
     let seeds = files
         .iter()
         .filter(|f| f.dialect == dialect && f.role == Role::Seed)
@@ -371,25 +390,31 @@ fn plan<'a>(
         Plan {
             migrations,
             target,
-            minimum_upgrade: options.minimum_upgrade.clone(),
+            target_source,
+            minimum_upgrade: store.config.minimum_upgrade.clone(),
             seeds,
             timeout: options.statement_timeout,
+            stamp: store.config.stamp.clone(),
+            transaction: store.config.transaction,
+            rule: store.config.layout.versions,
+            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
         },
         latest,
     ))
 }
 
 /// A chain per release tag at or above the minimum upgrade version, starting from the
-/// `LATEST.sql` the tag shipped.
+/// fresh-install script the tag shipped: the first of the configured candidate paths
+/// (`layout.latest-at-tags`) that the tag has.
 fn release_chains<'a>(
     store: &Store,
     history: &History,
-    dialect: Dialect,
-    latest_path: &std::path::Path,
+    driver: &Driver,
     plan: &Plan<'_>,
     capture: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Vec<Chain<'a>>> {
+    let dialect = driver.dialect;
     let (repository, releases, shallow) = match history {
         History::Tags {
             repository,
@@ -417,36 +442,73 @@ fn release_chains<'a>(
         .iter()
         .filter(|r| r.version >= plan.minimum_upgrade)
         .collect();
-    let relative = latest_path.strip_prefix(repository).with_context(|| {
-        format!(
-            "{} is not inside {}",
-            latest_path.display(),
-            repository.display()
-        )
-    })?;
-    let relative = relative.to_string_lossy().replace('\\', "/");
-    // One `git cat-file --batch` for every release, not a process per tag.
+    let layout = &store.config.layout;
+    let prefix = crate::history::store_prefix(&store.root, repository)?;
+    let candidates: Vec<String> = layout
+        .latest_at_tags
+        .iter()
+        .map(|c| format!("{prefix}{}", layout.expand(c, dialect)))
+        .collect();
+    // One `git cat-file --batch` for every release and candidate, not a process per tag.
     let requests: Vec<String> = releases
         .iter()
-        .map(|r| format!("{}:{relative}", r.tag))
+        .flat_map(|r| candidates.iter().map(move |c| format!("{}:{c}", r.tag)))
         .collect();
-    let objects = crate::history::git::read(repository, &requests)?;
-    let mut chains = Vec::new();
-    for (release, object) in releases.iter().zip(objects) {
-        // A release without this dialect's LATEST.sql has no installations to upgrade.
-        let Object::Blob(bytes) = object else {
+    let mut objects = crate::history::git::read(repository, &requests)?.into_iter();
+    let mut found = Vec::new();
+    for release in &releases {
+        let shipped: Vec<(usize, Object)> = candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(index, _)| Some((index, objects.next()?)))
+            .collect();
+        // A release without this dialect's script has no installations to upgrade.
+        let Some((index, bytes)) = shipped
+            .into_iter()
+            .find_map(|(index, object)| match object {
+                Object::Blob(bytes) => Some((index, bytes)),
+                _ => None,
+            })
+        else {
             continue;
         };
-        let display = format!("{}:{}", release.tag, store.display(latest_path));
+        found.push((*release, candidates[index].clone(), bytes));
+    }
+    let stamps = match store.config.stamp.written_by {
+        StampWriter::Latest => vec![None; found.len()],
+        StampWriter::Service => {
+            let scripts: Vec<(&str, &str)> = found
+                .iter()
+                .map(|(release, path, _)| (release.tag.as_str(), path.as_str()))
+                .collect();
+            let dialect_dir = format!("{prefix}{}", layout.expand("{dir}", dialect));
+            crate::history::released::schema_versions(
+                repository,
+                &scripts,
+                &dialect_dir,
+                layout.versions,
+            )?
+            .into_iter()
+            .zip(&found)
+            .map(|(version, (release, _, _))| {
+                Some(version.unwrap_or_else(|| release.version.clone()))
+            })
+            .collect()
+        }
+    };
+    let mut chains = Vec::new();
+    for ((release, path, bytes), stamp) in found.into_iter().zip(stamps) {
+        let display = format!("{}:{path}", release.tag);
         let text =
             String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8 text"))?;
-        let source = SourceFile::new(latest_path.to_path_buf(), display, text);
+        let source = SourceFile::new(repository.join(&path), display, text);
         chains.push(Chain {
             dialect,
             name: format!("upgrade-from-{}", release.tag),
             start: Start::Release {
                 latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
                 capture: capture == Some(release.tag.as_str()),
+                stamp,
             },
         });
     }
@@ -505,7 +567,7 @@ fn run_chains<'c>(
                 let Some(chain) = chains.get(index) else {
                     break;
                 };
-                let result = run_one(chain, plans, postgres, options);
+                let result = run_one(chain, plans, postgres);
                 if let Ok(mut results) = results.lock() {
                     results[index] = Some(result);
                 }
@@ -532,7 +594,6 @@ fn run_one<'c>(
     chain: &'c Chain<'c>,
     plans: &'c [(Dialect, Plan<'c>)],
     postgres: Option<&PgServer>,
-    options: &Options,
 ) -> anyhow::Result<chain::Outcome<'c>> {
     let plan = plans
         .iter()
@@ -541,7 +602,7 @@ fn run_one<'c>(
         .context("a chain without a plan")?;
     match chain.dialect {
         Dialect::Sqlite => {
-            let mut db = SqliteDatabase::open_in_memory(options.sqlite_foreign_keys)?;
+            let mut db = SqliteDatabase::open_in_memory(plan.sqlite_foreign_keys)?;
             Ok(chain::run(chain, plan, &mut db))
         }
         Dialect::Postgres => {

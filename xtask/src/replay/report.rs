@@ -8,6 +8,7 @@ use super::chain::{Chain, Failure, Outcome, Plan, Refusal};
 use super::Engine;
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
+use crate::config::StampWriter;
 use crate::diagnostic::{Diagnostic, Position, Severity, Span};
 use crate::dialect::Dialect;
 use crate::engine::StatementError;
@@ -69,12 +70,13 @@ impl Grouped {
     }
 }
 
-/// The files a stored schema version comes from: a dialect's LATEST.sql and `VERSION`.
+/// The files a stored schema version comes from: a dialect's LATEST.sql, and the file the
+/// target version comes from (`VERSION`, or the highest migration).
 #[derive(Clone, Copy)]
 pub struct StampFiles<'a> {
     pub latest: Option<&'a SqlFile>,
-    /// `VERSION` as shown to users.
-    pub version: &'a str,
+    /// The target's file as shown to users.
+    pub target: &'a str,
 }
 
 pub fn failures(
@@ -100,11 +102,12 @@ pub fn failures(
         for failure in &outcome.failures {
             let mut diagnostic = describe(failure, engine, plan);
             if matches!(failure, Failure::StoredVersion { .. }) {
-                // After a fresh install the stamp of LATEST.sql is what was stored; after a
-                // chain, the version the service upserted, which comes from VERSION.
-                let file = match (chain.name.as_str(), files.latest) {
-                    ("fresh", Some(latest)) => latest.source.display.clone(),
-                    _ => files.version.to_string(),
+                // After a fresh install the stamp of LATEST.sql is what was stored (unless the
+                // service writes it); after a chain, the version the service upserted, which is
+                // the target.
+                let file = match (chain.name.as_str(), files.latest, plan.stamp.written_by) {
+                    ("fresh", Some(latest), StampWriter::Latest) => latest.source.display.clone(),
+                    _ => files.target.to_string(),
                 };
                 diagnostic = diagnostic.file(file);
             }
@@ -149,15 +152,15 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
         } => {
             let (message, help) = match reason {
                 Refusal::Downgrade => (
-                    format!("the release's LATEST.sql stamps {current}, above the target {}: the service refuses to start (\"cannot downgrade\")", plan.target),
+                    format!("the release's LATEST.sql stamps {current}, above the target {}: the service refuses to start (\"cannot downgrade\")", plan.rule.show(&plan.target)),
                     "the working tree's newest migration must not be older than a released version: add the missing migrations".to_string(),
                 ),
                 Refusal::BelowMinimum => (
-                    format!("the release's schema version {current} is below the minimum upgrade version {}: the service refuses it", plan.minimum_upgrade),
+                    format!("the release's schema version {current} is below the minimum upgrade version {}: the service refuses it", plan.rule.show(&plan.minimum_upgrade)),
                     "raise the release tags' floor, or lower the minimum upgrade version".to_string(),
                 ),
                 Refusal::Unversioned => (
-                    format!("the release's LATEST.sql leaves no usable BASIC.schemaVersion (`{current}`), so an upgrade cannot tell which migrations are pending"),
+                    format!("the release's LATEST.sql leaves no usable {} (`{current}`), so an upgrade cannot tell which migrations are pending", plan.stamp.name()),
                     "this is history and cannot change; make sure the current LATEST.sql stamps its version".to_string(),
                 ),
             };
@@ -167,16 +170,28 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
         }
         Failure::StoredVersion { stored: None } => Diagnostic::new(
             Code::StoredVersionMissing,
-            format!("after migrating, {engine} has no BASIC.schemaVersion: the service's health check would answer UNAVAILABLE"),
+            format!("after migrating, {engine} has no {}: the service cannot tell its schema version", plan.stamp.name()),
         )
-        .help(format!("make sure instance_setting exists and the BASIC row is written (version {})", plan.target)),
+        .help(format!(
+            "make sure {} exists and the {} row is written (version {})",
+            plan.stamp.table,
+            plan.stamp.key,
+            plan.rule.show(&plan.target)
+        )),
         Failure::StoredVersion {
             stored: Some(stored),
         } => Diagnostic::new(
             Code::StoredVersionMismatch,
-            format!("after migrating, {engine} stores schema version {stored}, but VERSION says {}", plan.target),
+            format!(
+                "after migrating, {engine} stores schema version {stored}, but {} says {}",
+                plan.target_source,
+                plan.rule.show(&plan.target)
+            ),
         )
-        .help("the stamp in LATEST.sql and VERSION must agree with the newest migration"),
+        .help(format!(
+            "the stamp in LATEST.sql and {} must agree with the newest migration",
+            plan.target_source
+        )),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),

@@ -1,6 +1,7 @@
 //! Layout: every entry has its place, and nothing the service needs is missing.
 
 use crate::codes::Code;
+use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::store::{Store, StrayKind, VersionFile};
@@ -13,7 +14,7 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let what = if stray.is_dir { "folder" } else { "file" };
-        let (message, help) = describe_stray(&name, stray.is_dir, stray.kind);
+        let (message, help) = describe_stray(store, &name, stray.is_dir, stray.kind);
         out.push(
             Diagnostic::new(Code::UnexpectedEntry, format!("{what} `{name}` {message}"))
                 .file(store.display(&stray.path))
@@ -21,62 +22,118 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
         );
     }
 
-    let migration_dir = store.root.join("migration");
+    let layout = &store.config.layout;
+    let version_name = layout.version_file.rsplit('/').next().unwrap_or("VERSION");
     match &store.version_file {
-        VersionFile::Missing { path } => out.push(
-            Diagnostic::new(Code::MissingVersionFile, "there is no VERSION file")
+        Some(VersionFile::Missing { path }) => out.push(
+            Diagnostic::new(Code::MissingVersionFile, format!("there is no {version_name} file"))
                 .file(store.display(path))
                 .help("create it with the schema version as one line, e.g. `0.10.3`: the highest migration version"),
         ),
-        VersionFile::Invalid { path, reason } => out.push(
-            Diagnostic::new(Code::InvalidVersionFile, format!("VERSION is not a schema version: {reason}"))
+        Some(VersionFile::Invalid { path, reason }) => out.push(
+            Diagnostic::new(Code::InvalidVersionFile, format!("{version_name} is not a schema version: {reason}"))
                 .file(store.display(path))
                 .help("write the schema version as one line `X.Y.Z` (no `v`): the highest migration version"),
         ),
-        VersionFile::Valid { .. } => {}
+        Some(VersionFile::Valid { .. }) | None => {}
     }
 
+    // The folder that holds the dialect folders, for messages: `migration/` by convention.
+    let dialects_parent = layout
+        .dialects
+        .first()
+        .and_then(|(_, dir)| dir.rsplit_once('/'))
+        .map_or_else(|| store.root.clone(), |(parent, _)| store.root.join(parent));
     if store.drivers.is_empty() {
+        let folders: Vec<String> = layout
+            .dialects
+            .iter()
+            .map(|(_, dir)| format!("`{dir}/`"))
+            .collect();
         out.push(
             Diagnostic::new(
                 Code::MissingDialect,
-                "migration/ holds no dialect folder: there is nothing to check",
+                format!(
+                    "{} holds no dialect folder: there is nothing to check",
+                    store.relative(&dialects_parent) + "/"
+                ),
             )
-            .file(store.display(&migration_dir))
-            .help("add `postgres/` or `sqlite/` folders, each with LATEST.sql and version folders"),
+            .file(store.display(&dialects_parent))
+            .help(format!(
+                "add {}, each with its fresh-install script and migrations",
+                folders.join(" or ")
+            )),
         );
         return;
     }
     for &dialect in dialects {
         let Some(driver) = store.driver(dialect) else {
-            out.push(
-                Diagnostic::new(
-                    Code::MissingDialect,
+            let (message, help) = match layout.dialect_dir(dialect) {
+                Some(dir) => (
                     format!(
                         "there is no `{}/` folder for {}",
-                        dialect.folder(),
+                        dir.rsplit('/').next().unwrap_or(dir),
                         dialect.engine()
                     ),
-                )
-                .file(store.display(&migration_dir))
-                .help(format!(
-                    "create migration/{}/ or leave `--dialect {}` out",
-                    dialect.folder(),
-                    dialect.folder()
-                )),
+                    format!("create {dir}/ or leave `--dialect {dialect}` out"),
+                ),
+                None => (
+                    format!(
+                        "{} has no folder in the configured layout",
+                        dialect.engine()
+                    ),
+                    format!(
+                        "add it to [layout] dialects in {} or leave `--dialect {dialect}` out",
+                        crate::config::FILE_NAME
+                    ),
+                ),
+            };
+            out.push(
+                Diagnostic::new(Code::MissingDialect, message)
+                    .file(store.display(&dialects_parent))
+                    .help(help),
             );
             continue;
         };
         if driver.latest.is_none() {
+            let expected = store.relative(&driver.latest_expected);
+            let stamp = match store.config.stamp.written_by {
+                StampWriter::Latest => {
+                    format!(", ending with the {} stamp", store.config.stamp.name())
+                }
+                StampWriter::Service => String::new(),
+            };
             out.push(
                 Diagnostic::new(
                     Code::MissingLatest,
-                    format!("{} has no LATEST.sql: fresh installs have nothing to run", dialect.engine()),
+                    format!(
+                        "{} has no {}: fresh installs have nothing to run",
+                        dialect.engine(),
+                        expected.rsplit('/').next().unwrap_or(&expected)
+                    ),
                 )
                 .file(store.display(&driver.dir))
                 .help(format!(
-                    "add {}/LATEST.sql with the whole schema at VERSION, ending with the BASIC.schemaVersion stamp",
-                    dialect.folder()
+                    "add {expected} with the whole schema at the target version{stamp}"
+                )),
+            );
+        }
+        if let (FullChain::Baseline { path, .. }, None) =
+            (&store.config.full_chain, &driver.baseline)
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::MissingBaseline,
+                    format!(
+                        "{} has no baseline script {}: the full chain starts from it",
+                        dialect.engine(),
+                        layout.expand(path, dialect)
+                    ),
+                )
+                .file(store.display(&driver.dir))
+                .help(format!(
+                    "add it, or set replay.full-chain in {} to \"empty\" or \"none\"",
+                    crate::config::FILE_NAME
                 )),
             );
         }
@@ -97,9 +154,15 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
 
 /// The message and help for an entry that has no place, with a special word for the forms
 /// that have bitten real trees.
-fn describe_stray(name: &str, is_dir: bool, kind: StrayKind) -> (String, String) {
+fn describe_stray(store: &Store, name: &str, is_dir: bool, kind: StrayKind) -> (String, String) {
     let lower = name.to_ascii_lowercase();
-    if !is_dir && lower.ends_with(".sql") && lower.starts_with('v') && name.contains("__") {
+    let layout = &store.config.layout;
+    if layout.versions.has_folders()
+        && !is_dir
+        && lower.ends_with(".sql")
+        && lower.starts_with('v')
+        && name.contains("__")
+    {
         return (
             "is a flat, Flyway-style migration: the service only loads files inside version folders, so it never runs".into(),
             "move it into its version folder as `MAJOR.MINOR/NN__description.sql`".into(),
@@ -111,11 +174,14 @@ fn describe_stray(name: &str, is_dir: bool, kind: StrayKind) -> (String, String)
             "remove it; undo a change with a new forward migration".into(),
         );
     }
-    if !is_dir && lower == "latest.sql" {
+    if !is_dir && lower == "latest.sql" && layout.latest.ends_with("/LATEST.sql") {
         return (
             "is not spelled `LATEST.sql`: the service looks for that exact name".into(),
             "rename it to `LATEST.sql`".into(),
         );
+    }
+    if store.config.source.is_some() {
+        return configured_stray(store, kind);
     }
     match kind {
         StrayKind::InMigrationRoot => (
@@ -135,4 +201,32 @@ fn describe_stray(name: &str, is_dir: bool, kind: StrayKind) -> (String, String)
             "move it into seed/<dialect>/ as NN__description.sql, or out of seed/".into(),
         ),
     }
+}
+
+/// The message and help for a stray in a layout that a configuration file describes.
+fn configured_stray(store: &Store, kind: StrayKind) -> (String, String) {
+    let ignore = format!(
+        "or list it under [layout] ignore in {}",
+        crate::config::FILE_NAME
+    );
+    let (place, holds) = match kind {
+        StrayKind::InMigrationRoot => (
+            "beside the dialect folders",
+            "the dialect folders and the version file",
+        ),
+        StrayKind::InDriver if store.config.layout.versions.has_folders() => (
+            "in a dialect folder",
+            "version folders and the fresh-install script",
+        ),
+        StrayKind::InDriver => (
+            "in a dialect folder",
+            "migration files and the fresh-install script",
+        ),
+        StrayKind::InVersionFolder => ("in a version folder", "migration files"),
+        StrayKind::InSeed => ("among the seeds", "one folder of .sql files per dialect"),
+    };
+    (
+        format!("has no place {place}, which holds {holds} only"),
+        format!("move it elsewhere, {ignore}"),
+    )
 }

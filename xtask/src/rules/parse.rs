@@ -75,6 +75,7 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
                 "write the statements of this version; if the version really changes nothing in \
                  this dialect, say so in a comment above a no-op statement such as `SELECT 1;`"
             }
+            Role::Baseline => "the baseline builds the schema the full chain starts from: write it",
             Role::Seed => "add the demo data, or delete the file",
         };
         out.push(

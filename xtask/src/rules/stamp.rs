@@ -1,15 +1,22 @@
-//! The stamp: `LATEST.sql` ends by writing `BASIC.schemaVersion` into `instance_setting`, and
-//! that version is `VERSION`. The stamp is read from the parsed `INSERT`, and its value as JSON.
+//! The stamp: `LATEST.sql` ends by writing the schema version (by convention `BASIC.schemaVersion`
+//! into `instance_setting`; the configuration may name another table, row and field, or a plain
+//! value), and that version is the target version. The stamp is read from the parsed `INSERT`,
+//! and its value as JSON where it is JSON. Where the configuration says the service writes the
+//! stamp, `LATEST.sql` is not expected to.
 
 use sqlparser::ast::{Expr, SetExpr, Statement as Ast, TableObject};
 
 use crate::codes::Code;
+use crate::config::{Stamp as Location, StampWriter, VersionRule};
 use crate::diagnostic::{Diagnostic, Position, Span};
 use crate::sql::{Parsed, SqlFile};
 
-const TABLE: &str = "instance_setting";
-const KEY: &str = "BASIC";
-const FIELD: &str = "schemaVersion";
+/// The version `LATEST.sql` must stamp, and where that version comes from, for messages
+/// (`VERSION`, `the highest migration`).
+pub struct Expected<'a> {
+    pub version: &'a semver::Version,
+    pub source: &'a str,
+}
 
 /// A `BASIC` row written by an `INSERT` of `LATEST.sql`.
 struct Stamp {
@@ -19,9 +26,19 @@ struct Stamp {
     version: Result<semver::Version, String>,
 }
 
-pub fn check(latest: &SqlFile, expected: Option<&semver::Version>, out: &mut Vec<Diagnostic>) {
+pub fn check(
+    latest: &SqlFile,
+    location: &Location,
+    rule: VersionRule,
+    expected: Option<Expected<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if location.written_by == StampWriter::Service {
+        return;
+    }
     let file = &latest.source.display;
-    let stamps = find(latest);
+    let (table, key) = (&location.table, &location.key);
+    let stamps = find(latest, location, rule);
     if stamps.is_empty() {
         // A file that did not parse may well hold the stamp; its parse error says enough.
         if latest
@@ -32,39 +49,57 @@ pub fn check(latest: &SqlFile, expected: Option<&semver::Version>, out: &mut Vec
         {
             return;
         }
-        let version = expected.map_or_else(|| "X.Y.Z".to_string(), |v| v.to_string());
+        let version = expected
+            .as_ref()
+            .map_or_else(|| "X.Y.Z".to_string(), |e| rule.show(e.version));
+        let what = match &location.field {
+            Some(field) => format!("the `{key}` row of `{table}` with `{field}`"),
+            None => format!("the `{key}` row of `{table}`"),
+        };
         out.push(
             Diagnostic::new(
                 Code::MissingStamp,
-                format!("LATEST.sql does not write the `{KEY}` row of `{TABLE}` with `{FIELD}`: a fresh install has no schema version, and the service's health check answers UNAVAILABLE"),
+                format!("LATEST.sql does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
             )
             .file(file.clone())
             .help(format!(
-                "end LATEST.sql with: INSERT INTO {TABLE} (name, value, description) VALUES ('{KEY}', '{{\"{FIELD}\":\"{version}\"}}', 'Basic instance setting');"
+                "end LATEST.sql with: INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
+                location.name_column,
+                location.value_column,
+                location.value(&version).replace('\'', "''")
             )),
         );
         return;
     }
     let last_statement = latest.statements.len().saturating_sub(1);
     for stamp in stamps {
-        match (&stamp.version, expected) {
+        match (&stamp.version, &expected) {
             (Err(reason), _) => out.push(
-                Diagnostic::new(Code::InvalidStamp, format!("the `{KEY}` stamp {reason}"))
+                Diagnostic::new(Code::InvalidStamp, format!("the `{key}` stamp {reason}"))
                     .file(file.clone())
                     .span(stamp.span)
-                    .help(format!("write the value as JSON: '{{\"{FIELD}\":\"X.Y.Z\"}}', with the version of VERSION")),
+                    .help(match &location.field {
+                        Some(field) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
+                        None => "write the target version as the value".to_string(),
+                    }),
             ),
-            (Ok(stamped), Some(expected)) if stamped != expected => out.push(
-                Diagnostic::new(
-                    Code::StampMismatch,
-                    format!("LATEST.sql stamps schema version {stamped}, but VERSION says {expected}"),
+            (Ok(stamped), Some(expected)) if stamped != expected.version => {
+                let (stamped, wanted) = (rule.show(stamped), rule.show(expected.version));
+                out.push(
+                    Diagnostic::new(
+                        Code::StampMismatch,
+                        format!(
+                            "LATEST.sql stamps schema version {stamped}, but {} says {wanted}",
+                            expected.source
+                        ),
+                    )
+                    .file(file.clone())
+                    .span(stamp.span)
+                    .help(format!(
+                        "stamp {wanted}: fresh installs would otherwise re-run or skip migrations on their next upgrade"
+                    )),
                 )
-                .file(file.clone())
-                .span(stamp.span)
-                .help(format!(
-                    "stamp {expected}: fresh installs would otherwise re-run or skip migrations on their next upgrade"
-                )),
-            ),
+            }
             _ => {}
         }
         if stamp.statement != last_statement {
@@ -81,7 +116,7 @@ pub fn check(latest: &SqlFile, expected: Option<&semver::Version>, out: &mut Vec
     }
 }
 
-fn find(latest: &SqlFile) -> Vec<Stamp> {
+fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> {
     let mut stamps = Vec::new();
     for (index, statement) in latest.statements.iter().enumerate() {
         let Parsed::Ok(ast) = &statement.parsed else {
@@ -97,7 +132,7 @@ fn find(latest: &SqlFile) -> Vec<Stamp> {
             .0
             .last()
             .and_then(|part| part.as_ident())
-            .is_some_and(|ident| ident.value.eq_ignore_ascii_case(TABLE));
+            .is_some_and(|ident| ident.value.eq_ignore_ascii_case(&location.table));
         if !is_settings {
             continue;
         }
@@ -108,7 +143,10 @@ fn find(latest: &SqlFile) -> Vec<Stamp> {
                     .is_some_and(|ident| ident.value.eq_ignore_ascii_case(name))
             })
         };
-        let (Some(name_column), Some(value_column)) = (column("name"), column("value")) else {
+        let (Some(name_column), Some(value_column)) = (
+            column(&location.name_column),
+            column(&location.value_column),
+        ) else {
             continue;
         };
         let Some(SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) else {
@@ -117,7 +155,7 @@ fn find(latest: &SqlFile) -> Vec<Stamp> {
         for row in &values.rows {
             let row = &row.content;
             let name = row.get(name_column).and_then(string_literal);
-            if name.map(|(n, _)| n) != Some(KEY.to_string()) {
+            if name.map(|(n, _)| n).as_ref() != Some(&location.key) {
                 continue;
             }
             let value = row.get(value_column).and_then(string_literal);
@@ -130,7 +168,7 @@ fn find(latest: &SqlFile) -> Vec<Stamp> {
                 statement: index,
                 span,
                 version: match value {
-                    Some((text, _)) => read_version(&text),
+                    Some((text, _)) => read_version(&text, location, rule),
                     None => Err("value is not a string literal".into()),
                 },
             });
@@ -158,15 +196,24 @@ fn string_literal(expr: &Expr) -> Option<(String, Span)> {
     }
 }
 
-fn read_version(text: &str) -> Result<semver::Version, String> {
+fn read_version(
+    text: &str,
+    location: &Location,
+    rule: VersionRule,
+) -> Result<semver::Version, String> {
+    let Some(field) = &location.field else {
+        return rule
+            .parse(text.trim())
+            .map_err(|e| format!("value `{}` {e}", text.trim()));
+    };
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("value is not JSON ({e})"))?;
-    let field = json
-        .get(FIELD)
-        .ok_or_else(|| format!("value has no `{FIELD}` field"))?;
-    let version = field
+    let value = json
+        .get(field)
+        .ok_or_else(|| format!("value has no `{field}` field"))?;
+    let version = value
         .as_str()
-        .ok_or_else(|| format!("`{FIELD}` is not a string"))?;
-    semver::Version::parse(version)
-        .map_err(|e| format!("`{FIELD}` is `{version}`, which is not a X.Y.Z version ({e})"))
+        .ok_or_else(|| format!("`{field}` is not a string"))?;
+    rule.parse(version)
+        .map_err(|e| format!("`{field}` is `{version}`, which {e}"))
 }

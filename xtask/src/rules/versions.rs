@@ -72,31 +72,34 @@ fn gaps(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
 }
 
 fn version_file(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
-    let (Some(expected), Some((target, file))) = (
-        store.version_file.version(),
-        driver.migrations().last().copied(),
-    ) else {
+    let Some(version_file) = &store.version_file else {
+        return;
+    };
+    let (Some(expected), Some((target, file))) =
+        (version_file.version(), driver.migrations().last().copied())
+    else {
         return;
     };
     if expected == target {
         return;
     }
-    let (path, message) = (
-        store.root.join("migration").join("VERSION"),
-        format!(
-            "VERSION says {expected}, but the highest {} migration, `{}`, is version {target}",
-            driver.dialect.engine(),
-            driver.relative(&file.path)
-        ),
+    let path = version_file.path();
+    let name = path
+        .file_name()
+        .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy());
+    let message = format!(
+        "{name} says {expected}, but the highest {} migration, `{}`, is version {target}",
+        driver.dialect.engine(),
+        driver.relative(&file.path)
     );
     out.push(
         Diagnostic::new(Code::VersionFileMismatch, message)
-            .file(store.display(&path))
+            .file(store.display(path))
             .span(Span::on_line(1, 1, expected.to_string().len() as u32))
             .help(if expected < target {
-                format!("set VERSION to {target}, and the stamp in each LATEST.sql with it")
+                format!("set {name} to {target}, and the stamp in each LATEST.sql with it")
             } else {
-                format!("add the migration of {expected} to every dialect, or set VERSION back to {target}")
+                format!("add the migration of {expected} to every dialect, or set {name} back to {target}")
             }),
     );
 }

@@ -19,6 +19,8 @@ use crate::source::SourceFile;
 pub enum Role {
     /// The fresh-install script of a dialect.
     Latest,
+    /// The script the full chain starts from, where the configuration names one.
+    Baseline,
     /// An incremental migration, with the version the layout gives it.
     Migration(semver::Version),
     /// Demo data applied on top of a migrated database.

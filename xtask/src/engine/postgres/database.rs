@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use postgres::error::ErrorPosition;
 use postgres::Client;
 
+use crate::config::Stamp;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
 
@@ -73,11 +74,14 @@ impl Database for PostgresDatabase {
         self.client.batch_execute("ROLLBACK").context("ROLLBACK")
     }
 
-    fn setting(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>> {
+        let (table, key) = (&stamp.table, &stamp.key);
+        // The identifiers are unquoted, as the tree's SQL writes them, so that they fold to
+        // lower case the same way.
         let exists: bool = self
             .client
-            .query_one("SELECT to_regclass('instance_setting') IS NOT NULL", &[])
-            .context("looking for instance_setting")?
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[table])
+            .with_context(|| format!("looking for {table}"))?
             .get(0);
         if !exists {
             return Ok(None);
@@ -85,10 +89,13 @@ impl Database for PostgresDatabase {
         let row = self
             .client
             .query_opt(
-                "SELECT value::text FROM instance_setting WHERE name = $1",
-                &[&name],
+                &format!(
+                    "SELECT {}::text FROM {table} WHERE {} = $1",
+                    stamp.value_column, stamp.name_column
+                ),
+                &[key],
             )
-            .with_context(|| format!("reading the {name} setting"))?;
+            .with_context(|| format!("reading the {table} row {key}"))?;
         Ok(row.map(|r| r.get(0)))
     }
 

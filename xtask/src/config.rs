@@ -1,0 +1,784 @@
+//! The configuration file, `validate-migrations.toml`: how a tree is laid out and how its service
+//! applies it. It is read from the store's folder (or from `--config FILE`); every key is
+//! optional, and no file at all means the store convention
+//! (`shared/design/store-convention.md`). docs/config.md documents every key, with two complete
+//! examples.
+//!
+//! Paths in the file are relative to the store's folder, with `/`. Two placeholders stand for a
+//! dialect: `{dialect}` for its name (`postgres`, `sqlite`) and `{dir}` for its migration folder
+//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`)
+//! and silences of lint findings (`[[silence]]`, see `rules/lint/silence.rs`).
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use anyhow::{bail, Context as _};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::dialect::Dialect;
+use crate::source::SourceFile;
+
+pub const FILE_NAME: &str = "validate-migrations.toml";
+
+/// A tree's layout and its service's behaviour, with the store convention's defaults filled in.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it was read from; `None` when there is none.
+    pub source: Option<SourceFile>,
+    pub layout: Layout,
+    pub target: Target,
+    pub minimum_upgrade: semver::Version,
+    pub stamp: Stamp,
+    pub full_chain: FullChain,
+    pub transaction: Transaction,
+    pub sqlite_foreign_keys: bool,
+    pub silences: Vec<Silence>,
+}
+
+#[derive(Debug)]
+pub struct Layout {
+    /// Each dialect's migration folder, relative to the store; a dialect that is absent here is
+    /// not part of the tree.
+    pub dialects: Vec<(Dialect, String)>,
+    pub versions: VersionRule,
+    /// The name every migration file must have (the naming check).
+    pub file_pattern: Regex,
+    /// The name every version folder must have (the `store` rule only).
+    pub folder_pattern: Regex,
+    /// Whether the patterns are the store convention's, which have explanations of every known
+    /// wrong form.
+    pub conventional_names: bool,
+    /// The fresh-install script, with placeholders.
+    pub latest: String,
+    /// Where the fresh-install script lay at release tags, tried in order.
+    pub latest_at_tags: Vec<String>,
+    /// The seed folder of a dialect, with placeholders.
+    pub seeds: String,
+    /// Paths the tool neither reads nor reports (another dialect's folder, notes).
+    pub ignore: Vec<String>,
+    /// The file that holds the target version, where `target` is `VersionFile`.
+    pub version_file: String,
+}
+
+/// How a migration's version follows from its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VersionRule {
+    /// `MAJOR.MINOR/NN__description.sql` is version `MAJOR.MINOR.(NN+1)`.
+    Store,
+    /// `V<semver>__description.sql` directly in the dialect folder: `V1.2.0__x.sql` is 1.2.0;
+    /// `V1_2__x.sql` and `V1.2__x.sql` are 1.2.0 too.
+    FlatSemver,
+    /// `<N>_description.sql` directly in the dialect folder: version N.
+    Integer,
+    /// `<YYYYMMDDHHMMSS>_description.sql` directly in the dialect folder: the timestamp as a
+    /// number.
+    Timestamp,
+}
+
+impl VersionRule {
+    /// Whether migrations sit in version folders rather than directly in the dialect folder.
+    pub fn has_folders(self) -> bool {
+        self == VersionRule::Store
+    }
+
+    /// Whether versions are plain numbers, held as `N.0.0`.
+    fn is_numeric(self) -> bool {
+        matches!(self, VersionRule::Integer | VersionRule::Timestamp)
+    }
+
+    /// The version of a file directly in the dialect folder (the flat rules), as the service
+    /// reads its name; `None` where it cannot read one.
+    pub fn flat_version(self, name: &str) -> Option<semver::Version> {
+        match self {
+            VersionRule::Store => None,
+            VersionRule::FlatSemver => {
+                let (prefix, _) = name.split_once("__")?;
+                let numbers = prefix.strip_prefix(['V', 'v'])?;
+                let parts: Vec<u64> = numbers
+                    .split(['.', '_'])
+                    .map(|p| p.parse().ok())
+                    .collect::<Option<_>>()?;
+                match parts[..] {
+                    [major] => Some(semver::Version::new(major, 0, 0)),
+                    [major, minor] => Some(semver::Version::new(major, minor, 0)),
+                    [major, minor, patch] => Some(semver::Version::new(major, minor, patch)),
+                    _ => None,
+                }
+            }
+            VersionRule::Integer | VersionRule::Timestamp => {
+                let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+                if digits.is_empty() || !name[digits.len()..].starts_with('_') {
+                    return None;
+                }
+                Some(semver::Version::new(digits.parse().ok()?, 0, 0))
+            }
+        }
+    }
+
+    /// A version as the tree writes it: `0.3.1`, or `42` under the numeric rules.
+    pub fn show(self, version: &semver::Version) -> String {
+        if self.is_numeric() {
+            version.major.to_string()
+        } else {
+            version.to_string()
+        }
+    }
+
+    /// Reads a version as the tree writes it (a stamp, a `VERSION` file). The error says what
+    /// is wrong with the text, to follow it: "`0.x` is not a X.Y.Z version (...)".
+    pub fn parse(self, text: &str) -> Result<semver::Version, String> {
+        if self.is_numeric() {
+            return text
+                .parse()
+                .map(|n| semver::Version::new(n, 0, 0))
+                .map_err(|_| "is not a number".to_string());
+        }
+        match semver::Version::parse(text) {
+            Ok(version) if version.pre.is_empty() && version.build.is_empty() => Ok(version),
+            Ok(_) => {
+                Err("has a pre-release or build part; schema versions are plain X.Y.Z".to_string())
+            }
+            Err(e) => Err(format!("is not a X.Y.Z version ({e})")),
+        }
+    }
+
+    fn default_file_pattern(self) -> &'static str {
+        match self {
+            VersionRule::Store => r"^[0-9]{2}__[a-z0-9_]+\.sql$",
+            VersionRule::FlatSemver => r"^V[0-9]+(\.[0-9]+){0,2}__[a-z0-9_]+\.sql$",
+            VersionRule::Integer => r"^[0-9]+_[a-z0-9_]+\.sql$",
+            VersionRule::Timestamp => r"^[0-9]{14}_[a-z0-9_]+\.sql$",
+        }
+    }
+}
+
+const DEFAULT_FOLDER_PATTERN: &str = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$";
+
+/// Where the version the tree ships comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// A file holding one version (`migration/VERSION`), which every dialect's highest
+    /// migration must equal.
+    VersionFile,
+    /// Each dialect's highest migration.
+    HighestMigration,
+}
+
+/// Where the database records its schema version, and who writes it.
+#[derive(Clone, Debug)]
+pub struct Stamp {
+    pub table: String,
+    pub name_column: String,
+    pub value_column: String,
+    /// The value of the name column of the row that holds the version.
+    pub key: String,
+    /// The JSON field of the value that holds the version; `None` for a plain value.
+    pub field: Option<String>,
+    pub written_by: StampWriter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StampWriter {
+    /// The fresh-install script ends by writing it; the service writes it after upgrades.
+    Latest,
+    /// The service writes it after a fresh install and after upgrades; scripts never do.
+    Service,
+}
+
+impl Stamp {
+    /// The value the service writes for a version.
+    pub fn value(&self, version: &str) -> String {
+        match &self.field {
+            Some(field) => serde_json::json!({ field.as_str(): version }).to_string(),
+            None => version.to_string(),
+        }
+    }
+
+    /// The version in a stored value; `None` where it is absent or empty.
+    pub fn version_in(&self, value: &str) -> Option<String> {
+        let version = match &self.field {
+            Some(field) => {
+                let json: serde_json::Value = serde_json::from_str(value).ok()?;
+                json.get(field)?.as_str()?.to_string()
+            }
+            None => value.trim().to_string(),
+        };
+        (!version.is_empty()).then_some(version)
+    }
+
+    /// How a message names the stamp: `BASIC.schemaVersion`, or `BASIC` for a plain value.
+    pub fn name(&self) -> String {
+        match &self.field {
+            Some(field) => format!("{}.{field}", self.key),
+            None => self.key.clone(),
+        }
+    }
+}
+
+/// Where the `full` chain starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FullChain {
+    /// From an empty database: the first migration creates everything.
+    Empty,
+    /// From a baseline script that builds the schema at `version`; the migrations above it follow.
+    Baseline {
+        path: String,
+        version: semver::Version,
+    },
+    /// There is no full chain: old migrations were removed, and only tag upgrades are replayed.
+    None,
+}
+
+/// How the service groups pending migrations into transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transaction {
+    /// All pending files in one transaction.
+    All,
+    /// One transaction per version (files of one version together).
+    PerVersion,
+    /// One transaction per file.
+    PerFile,
+}
+
+/// A lint finding accepted in the configuration rather than by a comment in the file: the way to
+/// silence a finding in a released migration, whose text must not change.
+#[derive(Debug)]
+pub struct Silence {
+    pub code: Code,
+    /// The migration, relative to the store.
+    pub file: String,
+    /// The migration as diagnostics show it.
+    pub display: String,
+    /// A line of the statement it silences; every statement of the file when absent.
+    pub line: Option<u32>,
+    /// The entry in the configuration file.
+    pub span: Span,
+    pub used: Cell<bool>,
+}
+
+impl Default for Config {
+    /// The store convention.
+    fn default() -> Config {
+        let rule = VersionRule::Store;
+        Config {
+            source: None,
+            layout: Layout {
+                dialects: Dialect::ALL
+                    .iter()
+                    .map(|d| (*d, format!("migration/{}", d.folder())))
+                    .collect(),
+                versions: rule,
+                file_pattern: pattern(rule.default_file_pattern()),
+                folder_pattern: pattern(DEFAULT_FOLDER_PATTERN),
+                conventional_names: true,
+                latest: "{dir}/LATEST.sql".into(),
+                latest_at_tags: vec!["{dir}/LATEST.sql".into()],
+                seeds: "seed/{dialect}".into(),
+                ignore: Vec::new(),
+                version_file: "migration/VERSION".into(),
+            },
+            target: Target::VersionFile,
+            minimum_upgrade: semver::Version::new(0, 1, 0),
+            stamp: Stamp {
+                table: "instance_setting".into(),
+                name_column: "name".into(),
+                value_column: "value".into(),
+                key: "BASIC".into(),
+                field: Some("schemaVersion".into()),
+                written_by: StampWriter::Latest,
+            },
+            full_chain: FullChain::Empty,
+            transaction: Transaction::All,
+            sqlite_foreign_keys: true,
+            silences: Vec::new(),
+        }
+    }
+}
+
+fn pattern(text: &str) -> Regex {
+    Regex::new(text).expect("a built-in pattern is valid")
+}
+
+static IDENTIFIER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").expect("valid regex"));
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFile {
+    #[serde(default)]
+    layout: RawLayout,
+    #[serde(default)]
+    version: RawVersion,
+    #[serde(default)]
+    stamp: RawStamp,
+    #[serde(default)]
+    replay: RawReplay,
+    /// The allowlist, which `allowlist.rs` reads; named here so that unknown keys are refused.
+    #[serde(default, rename = "allow")]
+    _allow: Vec<toml::Value>,
+    #[serde(default)]
+    silence: Vec<toml::Spanned<RawSilence>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLayout {
+    dialects: Option<std::collections::BTreeMap<Dialect, String>>,
+    versions: Option<VersionRule>,
+    file_pattern: Option<String>,
+    folder_pattern: Option<String>,
+    latest: Option<String>,
+    latest_at_tags: Option<Vec<String>>,
+    seeds: Option<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVersion {
+    target: Option<Target>,
+    file: Option<String>,
+    minimum_upgrade: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStamp {
+    table: Option<String>,
+    name_column: Option<String>,
+    value_column: Option<String>,
+    key: Option<String>,
+    format: Option<StampFormat>,
+    field: Option<String>,
+    written_by: Option<StampWriter>,
+}
+
+#[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum StampFormat {
+    Json,
+    Plain,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawReplay {
+    full_chain: Option<RawFullChain>,
+    baseline: Option<String>,
+    baseline_version: Option<String>,
+    transaction: Option<Transaction>,
+    sqlite_foreign_keys: Option<bool>,
+}
+
+#[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawFullChain {
+    Empty,
+    Baseline,
+    None,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSilence {
+    code: String,
+    file: String,
+    line: Option<u32>,
+    reason: String,
+}
+
+impl Config {
+    /// Reads the configuration: `explicit` (from `--config`), else `validate-migrations.toml` in
+    /// the store's folder, else the store convention. A malformed file stops the run with its
+    /// position: a configuration that is silently ignored would check the wrong tree.
+    pub fn load(
+        store_root: &Path,
+        explicit: Option<&Path>,
+        display: impl Fn(&Path) -> String,
+    ) -> anyhow::Result<Config> {
+        let path: PathBuf = match explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("the configuration file {} does not exist", path.display());
+                }
+                path.to_path_buf()
+            }
+            None => store_root.join(FILE_NAME),
+        };
+        if !path.exists() {
+            return Ok(Config::default());
+        }
+        let source = SourceFile::read(&path, display(&path))?;
+        let raw: RawFile = toml::from_str(&source.text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let position = source.position(span.start);
+                    format!(":{}:{}", position.line, position.column)
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{}{at}: {} (the keys are documented in docs/config.md)",
+                source.display,
+                e.message()
+            )
+        })?;
+        let mut config =
+            Config::from_raw(raw, &source, |relative| display(&store_root.join(relative)))
+                .with_context(|| format!("{} is not a valid configuration", source.display))?;
+        config.source = Some(source);
+        Ok(config)
+    }
+
+    fn from_raw(
+        raw: RawFile,
+        source: &SourceFile,
+        display: impl Fn(&str) -> String,
+    ) -> anyhow::Result<Config> {
+        let defaults = Config::default();
+        let versions = raw.layout.versions.unwrap_or(defaults.layout.versions);
+        let regex = |key: &str, text: Option<String>, default: &str| -> anyhow::Result<Regex> {
+            let text = text.unwrap_or_else(|| default.to_string());
+            Regex::new(&text).with_context(|| format!("layout.{key} `{text}` is not a regex"))
+        };
+        let conventional_names = versions == VersionRule::Store
+            && raw.layout.file_pattern.is_none()
+            && raw.layout.folder_pattern.is_none();
+        let file_pattern = regex(
+            "file-pattern",
+            raw.layout.file_pattern,
+            versions.default_file_pattern(),
+        )?;
+        let folder_pattern = regex(
+            "folder-pattern",
+            raw.layout.folder_pattern,
+            DEFAULT_FOLDER_PATTERN,
+        )?;
+        let dialects = match raw.layout.dialects {
+            Some(map) if map.is_empty() => bail!("layout.dialects names no dialect"),
+            Some(map) => map
+                .into_iter()
+                .map(|(d, dir)| Ok((d, relative("layout.dialects", &dir)?)))
+                .collect::<anyhow::Result<_>>()?,
+            None => defaults.layout.dialects,
+        };
+        let latest = match raw.layout.latest {
+            Some(latest) => relative("layout.latest", &latest)?,
+            None => defaults.layout.latest,
+        };
+        let latest_at_tags = match raw.layout.latest_at_tags {
+            Some(paths) if paths.is_empty() => bail!("layout.latest-at-tags is empty"),
+            Some(paths) => paths
+                .iter()
+                .map(|p| relative("layout.latest-at-tags", p))
+                .collect::<anyhow::Result<_>>()?,
+            None => vec![latest.clone()],
+        };
+        let version_file = match raw.version.file {
+            Some(file) => relative("version.file", &file)?,
+            None => defaults.layout.version_file,
+        };
+        let target = raw.version.target.unwrap_or(defaults.target);
+        let minimum_upgrade = match raw.version.minimum_upgrade {
+            Some(text) => versions
+                .parse(&text)
+                .map_err(|e| anyhow::anyhow!("version.minimum-upgrade: `{text}` {e}"))?,
+            None => defaults.minimum_upgrade,
+        };
+
+        let identifier = |key: &str, value: Option<String>, default: String| {
+            let value = value.unwrap_or(default);
+            if IDENTIFIER.is_match(&value) {
+                Ok(value)
+            } else {
+                bail!(
+                    "stamp.{key} `{value}` is not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                )
+            }
+        };
+        let stamp = defaults.stamp;
+        let format = raw.stamp.format.unwrap_or(StampFormat::Json);
+        if format == StampFormat::Plain && raw.stamp.field.is_some() {
+            bail!("stamp.field names a JSON field, but stamp.format is \"plain\"");
+        }
+        let stamp = Stamp {
+            table: identifier("table", raw.stamp.table, stamp.table)?,
+            name_column: identifier("name-column", raw.stamp.name_column, stamp.name_column)?,
+            value_column: identifier("value-column", raw.stamp.value_column, stamp.value_column)?,
+            key: raw.stamp.key.unwrap_or(stamp.key),
+            field: match format {
+                StampFormat::Json => raw.stamp.field.or(stamp.field),
+                StampFormat::Plain => None,
+            },
+            written_by: raw.stamp.written_by.unwrap_or(stamp.written_by),
+        };
+
+        let full_chain = match raw.replay.full_chain.unwrap_or(RawFullChain::Empty) {
+            RawFullChain::Empty | RawFullChain::None if raw.replay.baseline.is_some() => {
+                bail!("replay.baseline is set, but replay.full-chain is not \"baseline\"")
+            }
+            RawFullChain::Empty => FullChain::Empty,
+            RawFullChain::None => FullChain::None,
+            RawFullChain::Baseline => {
+                let path = raw.replay.baseline.context(
+                    "replay.full-chain = \"baseline\" needs replay.baseline, the script's path",
+                )?;
+                let text = raw.replay.baseline_version.context(
+                    "replay.full-chain = \"baseline\" needs replay.baseline-version, the version the script builds",
+                )?;
+                FullChain::Baseline {
+                    path: relative("replay.baseline", &path)?,
+                    version: versions
+                        .parse(&text)
+                        .map_err(|e| anyhow::anyhow!("replay.baseline-version: `{text}` {e}"))?,
+                }
+            }
+        };
+
+        let mut silences = Vec::new();
+        for spanned in raw.silence {
+            let start = source.position(spanned.span().start);
+            let at = format!("{}:{}:{}", source.display, start.line, start.column);
+            let entry = spanned.into_inner();
+            let code = Code::from_name(&entry.code)
+                .with_context(|| format!("{at}: `{}` is not a diagnostic code", entry.code))?;
+            if !crate::rules::lint::is_silenceable(code) {
+                bail!(
+                    "{at}: `{}` is not a lint code: only lint findings can be silenced, the other checks' problems are fixed or allowed with [[allow]]",
+                    entry.code
+                );
+            }
+            if entry.reason.trim().is_empty() {
+                bail!("{at}: a silence needs a reason: say why this finding is accepted");
+            }
+            let width = source.line(start.line).unwrap_or_default().chars().count() as u32;
+            let file = relative("silence.file", &entry.file)?;
+            silences.push(Silence {
+                code,
+                display: display(&file),
+                file,
+                line: entry.line,
+                span: Span::on_line(start.line, start.column, width),
+                used: Cell::new(false),
+            });
+        }
+
+        Ok(Config {
+            source: None,
+            layout: Layout {
+                dialects,
+                versions,
+                file_pattern,
+                folder_pattern,
+                conventional_names,
+                latest,
+                latest_at_tags,
+                seeds: match raw.layout.seeds {
+                    Some(seeds) => relative("layout.seeds", &seeds)?,
+                    None => defaults.layout.seeds,
+                },
+                ignore: raw
+                    .layout
+                    .ignore
+                    .iter()
+                    .map(|p| relative("layout.ignore", p))
+                    .collect::<anyhow::Result<_>>()?,
+                version_file,
+            },
+            target,
+            minimum_upgrade,
+            stamp,
+            full_chain,
+            transaction: raw.replay.transaction.unwrap_or(defaults.transaction),
+            sqlite_foreign_keys: raw
+                .replay
+                .sqlite_foreign_keys
+                .unwrap_or(defaults.sqlite_foreign_keys),
+            silences,
+        })
+    }
+
+    /// The silences that silenced nothing, as diagnostics. Called once every lint rule ran.
+    pub fn unused_silences(&self, out: &mut Vec<Diagnostic>) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        for silence in self.silences.iter().filter(|s| !s.used.get()) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedSilence,
+                    format!(
+                        "this silence of `{}` in {} matches no finding",
+                        silence.code.name(),
+                        silence.file
+                    ),
+                )
+                .file(source.display.clone())
+                .span(silence.span)
+                .help("remove the entry: the finding is gone (or its file or line moved)"),
+            );
+        }
+    }
+}
+
+impl Layout {
+    /// The migration folder of a dialect, relative to the store.
+    pub fn dialect_dir(&self, dialect: Dialect) -> Option<&str> {
+        self.dialects
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, dir)| dir.as_str())
+    }
+
+    /// A configured path for a dialect, placeholders filled in.
+    pub fn expand(&self, template: &str, dialect: Dialect) -> String {
+        template
+            .replace(
+                "{dir}",
+                self.dialect_dir(dialect).unwrap_or(dialect.folder()),
+            )
+            .replace("{dialect}", dialect.folder())
+    }
+
+    /// Whether a path relative to the store is ignored.
+    pub fn ignores(&self, relative: &str) -> bool {
+        self.ignore
+            .iter()
+            .any(|i| relative == i || relative.starts_with(&format!("{i}/")))
+    }
+}
+
+/// A configured path: relative, with `/`, no `..`, and without a trailing `/`.
+fn relative(key: &str, path: &str) -> anyhow::Result<String> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty()
+        || trimmed.starts_with('/')
+        || trimmed.contains('\\')
+        || trimmed
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+    {
+        bail!("{key}: `{path}` must be a relative path below the store, with `/` separators");
+    }
+    Ok(trimmed.strip_prefix("./").unwrap_or(trimmed).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_as_each_rule_reads_names() {
+        let v = semver::Version::new;
+        let flat = VersionRule::FlatSemver;
+        assert_eq!(flat.flat_version("V1.2.3__x.sql"), Some(v(1, 2, 3)));
+        assert_eq!(flat.flat_version("V1_2__x.sql"), Some(v(1, 2, 0)));
+        assert_eq!(flat.flat_version("V3__x.sql"), Some(v(3, 0, 0)));
+        assert_eq!(flat.flat_version("V1.2.3_x.sql"), None);
+        assert_eq!(flat.flat_version("1.2.3__x.sql"), None);
+        let integer = VersionRule::Integer;
+        assert_eq!(integer.flat_version("0042_x.sql"), Some(v(42, 0, 0)));
+        assert_eq!(integer.flat_version("42x.sql"), None);
+        assert_eq!(integer.show(&v(42, 0, 0)), "42");
+        assert_eq!(integer.parse("42"), Ok(v(42, 0, 0)));
+        let timestamp = VersionRule::Timestamp;
+        assert_eq!(
+            timestamp.flat_version("20240101120000_x.sql"),
+            Some(v(20240101120000, 0, 0))
+        );
+        assert_eq!(VersionRule::Store.flat_version("00__x.sql"), None);
+    }
+
+    #[test]
+    fn stamps_in_json_and_plain() {
+        let json = Config::default().stamp;
+        assert_eq!(json.value("0.3.1"), r#"{"schemaVersion":"0.3.1"}"#);
+        assert_eq!(
+            json.version_in(r#"{"schemaVersion":"0.3.1"}"#).as_deref(),
+            Some("0.3.1")
+        );
+        assert_eq!(json.version_in(r#"{"schemaVersion":""}"#), None);
+        let plain = Stamp {
+            field: None,
+            ..json
+        };
+        assert_eq!(plain.value("7"), "7");
+        assert_eq!(plain.version_in(" 7\n").as_deref(), Some("7"));
+    }
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(FILE_NAME), text)?;
+        Config::load(dir.path(), None, |_| FILE_NAME.to_string())
+    }
+
+    #[test]
+    fn mistakes_in_the_file_are_named_with_their_place() {
+        let error = |text: &str| load(text).err().map(|e| format!("{e:#}"));
+        let unknown = error("[layout]\nversion = \"store\"\n");
+        assert!(
+            unknown
+                .as_deref()
+                .is_some_and(|e| e.contains(":2:1") && e.contains("unknown field `version`")),
+            "{unknown:?}"
+        );
+        let outside = error("[layout]\nlatest = \"../LATEST.sql\"\n");
+        assert!(
+            outside
+                .as_deref()
+                .is_some_and(|e| e.contains("layout.latest")),
+            "{outside:?}"
+        );
+        let baseline = error("[replay]\nfull-chain = \"baseline\"\n");
+        assert!(
+            baseline
+                .as_deref()
+                .is_some_and(|e| e.contains("needs replay.baseline")),
+            "{baseline:?}"
+        );
+        let table = error("[stamp]\ntable = \"x; drop\"\n");
+        assert!(
+            table.as_deref().is_some_and(|e| e.contains("identifier")),
+            "{table:?}"
+        );
+        let silence =
+            error("[[silence]]\ncode = \"drop-column\"\nfile = \"a.sql\"\nreason = \" \"\n");
+        assert!(
+            silence
+                .as_deref()
+                .is_some_and(|e| e.contains("needs a reason")),
+            "{silence:?}"
+        );
+        let not_lint =
+            error("[[silence]]\ncode = \"stamp-mismatch\"\nfile = \"a.sql\"\nreason = \"r\"\n");
+        assert!(
+            not_lint
+                .as_deref()
+                .is_some_and(|e| e.contains("not a lint code")),
+            "{not_lint:?}"
+        );
+    }
+
+    #[test]
+    fn no_file_is_the_store_convention() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let config = Config::load(dir.path(), None, |_| String::new())?;
+        assert!(config.source.is_none());
+        assert_eq!(
+            config.layout.expand("{dir}/LATEST.sql", Dialect::Sqlite),
+            "migration/sqlite/LATEST.sql"
+        );
+        assert_eq!(config.target, Target::VersionFile);
+        assert_eq!(config.full_chain, FullChain::Empty);
+        Ok(())
+    }
+}
