@@ -188,10 +188,16 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
                 plan.rule.show(&plan.target)
             ),
         )
-        .help(format!(
-            "the stamp in LATEST.sql and {} must agree with the newest migration",
-            plan.target_source
-        )),
+        .help(match plan.target_source.as_str() {
+            "the highest migration" => format!(
+                "the stamp in the fresh-install script must say {}, the newest migration's version",
+                plan.rule.show(&plan.target)
+            ),
+            source => format!(
+                "the stamp in the fresh-install script, {source} and the newest migration must all say {}",
+                plan.rule.show(&plan.target)
+            ),
+        }),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),

@@ -1,19 +1,17 @@
-//! Naming: version folders are `MAJOR.MINOR`, migration files `NN__description.sql`. Each known
-//! wrong form gets its own explanation and the name it should have.
+//! Naming: version folders are `MAJOR.MINOR`, migration files `NN__description.sql` (or what the
+//! configuration's patterns say). Under the store convention each known wrong form gets its own
+//! explanation and the name it should have.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use crate::codes::Code;
+use crate::config::VersionRule;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::store::Store;
 
-static FOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$").expect("valid regex"));
-static FILE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[0-9]{2}__[a-z0-9_]+\.sql$").expect("valid regex"));
 /// The parts of a file name as a person meant them: a number, a separator, a description and an
 /// extension.
 static FILE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,43 +20,85 @@ static FILE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
+    let layout = &store.config.layout;
+    // The store convention's names have an explanation for every known wrong form; configured
+    // patterns get the pattern itself.
+    let conventional = layout.conventional_names;
     for driver in store
         .drivers
         .iter()
         .filter(|d| dialects.contains(&d.dialect))
     {
         for folder in &driver.folders {
-            if !FOLDER.is_match(&folder.name) {
+            if layout.folder_pattern.is_match(&folder.name) {
+                continue;
+            }
+            let (problem, help) = if conventional {
                 let (problem, fix) = folder_problem(&folder.name);
                 let help = match fix {
                     Some(fixed) => format!("rename the folder to `{fixed}`"),
                     None => "name version folders MAJOR.MINOR, e.g. `0.12`".to_string(),
                 };
-                out.push(
-                    Diagnostic::new(
-                        Code::BadFolderName,
-                        format!("version folder `{}` {problem}", folder.name),
-                    )
-                    .file(store.display(&folder.path))
-                    .help(help),
-                );
+                (problem, help)
+            } else {
+                (
+                    format!(
+                        "does not match the configured folder pattern `{}`",
+                        layout.folder_pattern
+                    ),
+                    "rename it to match layout.folder-pattern".to_string(),
+                )
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::BadFolderName,
+                    format!("version folder `{}` {problem}", folder.name),
+                )
+                .file(store.display(&folder.path))
+                .help(help),
+            );
+        }
+        for file in driver.all_files() {
+            if layout.file_pattern.is_match(&file.name) {
+                continue;
             }
-            for file in &folder.files {
-                if FILE.is_match(&file.name) {
-                    continue;
-                }
+            let (problem, help) = if conventional {
                 let (problem, fixed) = file_problem(&file.name);
                 let help = match fixed {
                     Some(fixed) => format!("rename it: git mv {} {fixed}", file.name),
                     None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
                 };
-                out.push(
-                    Diagnostic::new(Code::BadFileName, format!("`{}` {problem}", file.name))
-                        .file(store.display(&file.path))
-                        .help(help),
-                );
-            }
+                (problem, help)
+            } else {
+                let unread = if file.version.is_none() {
+                    ": the service cannot read its version"
+                } else {
+                    ""
+                };
+                (
+                    format!(
+                        "does not match the configured file pattern `{}`{unread}",
+                        layout.file_pattern
+                    ),
+                    format!("rename it, e.g. `{}`", example(layout.versions)),
+                )
+            };
+            out.push(
+                Diagnostic::new(Code::BadFileName, format!("`{}` {problem}", file.name))
+                    .file(store.display(&file.path))
+                    .help(help),
+            );
         }
+    }
+}
+
+/// A well-formed migration name under a version rule, for help texts.
+fn example(rule: VersionRule) -> &'static str {
+    match rule {
+        VersionRule::Store => "00__add_memo_tags.sql",
+        VersionRule::FlatSemver => "V1.3.0__add_memo_tags.sql",
+        VersionRule::Integer => "0042_add_memo_tags.sql",
+        VersionRule::Timestamp => "20240131120000_add_memo_tags.sql",
     }
 }
 

@@ -37,6 +37,8 @@ pub fn check(
         return;
     }
     let file = &latest.source.display;
+    // The script's own name: `LATEST.sql` by convention, whatever the configuration names.
+    let name = file.rsplit('/').next().unwrap_or(file);
     let (table, key) = (&location.table, &location.key);
     let stamps = find(latest, location, rule);
     if stamps.is_empty() {
@@ -59,11 +61,11 @@ pub fn check(
         out.push(
             Diagnostic::new(
                 Code::MissingStamp,
-                format!("LATEST.sql does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
+                format!("{name} does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
             )
             .file(file.clone())
             .help(format!(
-                "end LATEST.sql with: INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
+                "end {name} with: INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
                 location.name_column,
                 location.value_column,
                 location.value(&version).replace('\'', "''")
@@ -89,7 +91,7 @@ pub fn check(
                     Diagnostic::new(
                         Code::StampMismatch,
                         format!(
-                            "LATEST.sql stamps schema version {stamped}, but {} says {wanted}",
+                            "{name} stamps schema version {stamped}, but {} says {wanted}",
                             expected.source
                         ),
                     )
@@ -106,7 +108,7 @@ pub fn check(
             out.push(
                 Diagnostic::new(
                     Code::StampNotLast,
-                    "the schema version is stamped before the end of LATEST.sql",
+                    format!("the schema version is stamped before the end of {name}"),
                 )
                 .file(file.clone())
                 .span(stamp.span)

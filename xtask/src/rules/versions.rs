@@ -31,13 +31,18 @@ fn duplicates(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Code::DuplicateVersion,
                     format!(
-                        "`{}` has version {version}, as does `{}`: the service applies only one of them",
+                        "`{}` has version {}, as does `{}`: the service applies only one of them",
                         driver.relative(&second.path),
+                        store.config.layout.versions.show(version),
                         driver.relative(&first.path)
                     ),
                 )
                 .file(store.display(&second.path))
-                .help("give every migration its own sequence number; the next free one follows the folder's highest"),
+                .help(if store.config.layout.versions.has_folders() {
+                    "give every migration its own sequence number; the next free one follows the folder's highest"
+                } else {
+                    "give every migration its own version, above the highest"
+                }),
             );
         }
     }
@@ -134,7 +139,7 @@ fn version_sets(store: &Store, drivers: &[&Driver], out: &mut Vec<Diagnostic>) {
                 .file(store.display(&file.path))
                 .help(format!(
                     "add {}/{} with the same change in {}: every dialect must reach the same schema at every version",
-                    missing.dialect.folder(),
+                    store.relative(&missing.dir),
                     driver.relative(&file.path),
                     missing.dialect.engine()
                 )),
