@@ -105,6 +105,10 @@ codes! {
     SumMismatch = "sum-mismatch", Error, "history", "without release tags, a migration differs from what migrations.sum records";
     SumOutdated = "sum-outdated", Warning, "history", "migrations.sum does not record the migrations as they are";
     HistoryUnchecked = "history-unchecked", Note, "history", "no release tags and no migrations.sum: released history was not checked";
+    ReleaseVersionMismatch = "release-version-mismatch", Error, "release", "the store does not ship the version being released";
+    ReleaseNotNewer = "release-not-newer", Error, "release", "a release is not newer than the latest release tag";
+    ReleaseTagExists = "release-tag-exists", Error, "release", "the release's tag vX.Y.Z already exists";
+    ReleaseUncommittedChanges = "release-uncommitted-changes", Error, "release", "files under the store are not committed";
 }
 
 impl Code {

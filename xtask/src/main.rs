@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use xtask::codes::Code;
 use xtask::dialect::Dialect;
 use xtask::engine::postgres::BinariesOptions;
-use xtask::{render, replay, validate};
+use xtask::{release, render, replay, validate};
 
 /// Exit codes, as documented in the README and in `--help`.
 const EXIT_CLEAN: u8 = 0;
@@ -24,6 +24,13 @@ Exit codes:
   0  no errors (warnings and notes allowed)
   1  problems found: at least one error
   2  could not run: bad arguments, an unreadable or missing store, an unknown code";
+
+const RELEASE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  ready: every gate and every check passed (warnings and notes allowed)
+  1  not ready: at least one problem (a gate or an error of the validation)
+  2  could not run: a version that is not X.Y.Z, a store outside git or in a shallow clone,
+     PostgreSQL could not be found or started";
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +55,46 @@ enum Command {
     /// dialect) against its floor, the same SQL run by psql and sqlite3 alone. Prints the
     /// machine, the engines, the times and the ratios (see docs/benchmarks.md).
     Bench(BenchArgs),
+    /// Check that the store can be released as VERSION: VERSION and every LATEST.sql stamp say
+    /// it, it is newer than every release tag, its tag vVERSION does not exist yet, nothing under
+    /// the store is uncommitted, and the whole validation (with the replay) passes. Then print
+    /// the schema changes since the previous release as release-note markdown.
+    #[command(after_help = RELEASE_EXIT_CODES_HELP)]
+    ReleaseCheck(ReleaseCheckArgs),
+}
+
+#[derive(clap::Args)]
+struct ReleaseCheckArgs {
+    /// The version to release, X.Y.Z (vX.Y.Z is read as X.Y.Z); its tag will be vX.Y.Z.
+    version: String,
+    /// The store to release: the folder that holds migration/. Default: store/ of this
+    /// repository.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// How many chains to replay at once. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Take the PostgreSQL server binaries (initdb, postgres) from this folder.
+    #[arg(long, value_name = "DIR", env = "PG_BIN")]
+    pg_bin: Option<PathBuf>,
+    /// Replay on this existing PostgreSQL server instead of a throwaway cluster.
+    #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
+    postgres_url: Option<String>,
+    /// Output format: the report, the verdict and the notes as text, or as one JSON document.
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    format: ReleaseFormat,
+    /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+    /// Also write the release notes (markdown) to this file, only when the release is ready.
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReleaseFormat {
+    Human,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -151,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::ValidateMigrations(args) => validate_migrations(args),
         Command::Bench(args) => bench(args),
+        Command::ReleaseCheck(args) => release_check(args),
     }
 }
 
@@ -245,6 +293,48 @@ fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
         progress: std::io::stderr().is_terminal() && !in_github_actions(),
         ..defaults
     })
+}
+
+fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
+    let postgres = match &args.postgres_url {
+        Some(url) => replay::PostgresSource::Existing(url.clone()),
+        None => replay::PostgresSource::Throwaway(BinariesOptions {
+            explicit_dir: args.pg_bin.clone(),
+            ..BinariesOptions::default()
+        }),
+    };
+    let defaults = replay::Options::default();
+    let outcome = release::check(&release::Options {
+        root: args
+            .root
+            .unwrap_or_else(|| xtask::project_root().join("store")),
+        version: args.version,
+        replay: replay::Options {
+            jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
+            postgres,
+            progress: std::io::stderr().is_terminal() && !in_github_actions(),
+            ..defaults
+        },
+    })?;
+    let text = match args.format {
+        ReleaseFormat::Human => release::render::human(&outcome, use_color(args.color)),
+        ReleaseFormat::Json => release::render::json(&outcome),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write the report")?;
+    if !outcome.is_ready() {
+        return Ok(EXIT_PROBLEMS);
+    }
+    // Notes are written only for a release that is ready, so that a release job never picks up
+    // notes of a tree that failed its check.
+    if let Some(path) = &args.notes {
+        std::fs::write(path, &outcome.notes)
+            .with_context(|| format!("cannot write the notes to {}", path.display()))?;
+    }
+    Ok(EXIT_CLEAN)
 }
 
 fn bench(args: BenchArgs) -> anyhow::Result<u8> {

@@ -36,6 +36,8 @@ pub struct Outcome {
     /// The store's folder as shown to users.
     pub root: String,
     pub dialects: Vec<Dialect>,
+    /// The schema version the store ships (its `VERSION`); `None` where it has no valid one.
+    pub shipped_version: Option<semver::Version>,
     pub diagnostics: Vec<Diagnostic>,
     /// The files diagnostics may point into, by display path, for snippets.
     pub sources: BTreeMap<String, SourceFile>,
@@ -169,6 +171,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         root: store.display(&store.root),
         dialects,
+        shipped_version: store.version_file.version().cloned(),
         diagnostics,
         sources,
         files: file_count,

@@ -1,0 +1,404 @@
+//! `release-check X.Y.Z`: whether the working tree can be released as version X.Y.Z, and what
+//! changed in the schema since the previous release.
+//!
+//! The release gates (the shipped version, a version newer than every release, a tag that does
+//! not exist yet, nothing uncommitted under the store) become diagnostics of their own codes and
+//! join the full validation's, so that one run shows every problem. The previous release's
+//! fresh-install schema is captured by the replay in that release's upgrade chain, right after
+//! its `LATEST.sql` ran, so the notes need no second replay and no second server.
+
+pub mod notes;
+pub mod render;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use xshell::{cmd, Shell};
+
+use crate::codes::Code;
+use crate::diagnostic::{self, Diagnostic, Span};
+use crate::replay::{self, history::History};
+use crate::validate;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The folder that holds `migration/` (and `seed/`).
+    pub root: PathBuf,
+    /// The version to release as given on the command line: `X.Y.Z`, or `vX.Y.Z`.
+    pub version: String,
+    /// How to replay the chains; `capture_release` is set by the check itself.
+    pub replay: replay::Options,
+}
+
+/// The version being released.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub version: semver::Version,
+    /// `vX.Y.Z`, the tag the release will get.
+    pub tag: String,
+    /// Whether the argument was given as `vX.Y.Z`, so that the report can say how it was read.
+    pub given_as_tag: bool,
+}
+
+/// A release tag that already exists.
+#[derive(Clone, Debug)]
+pub struct Previous {
+    pub tag: String,
+    pub version: semver::Version,
+}
+
+/// Everything a release check found, ready to render.
+#[derive(Debug)]
+pub struct ReleaseOutcome {
+    pub release: Release,
+    /// The highest release below this one; `None` for a first release.
+    pub previous: Option<Previous>,
+    /// The validation, with the release gates' diagnostics among its own.
+    pub validation: validate::Outcome,
+    /// The schema changes since the previous release, as release-note markdown.
+    pub notes: String,
+}
+
+impl ReleaseOutcome {
+    /// Ready means no errors: warnings and notes do not stop a release.
+    pub fn is_ready(&self) -> bool {
+        self.problems() == 0
+    }
+
+    pub fn problems(&self) -> usize {
+        self.validation.counts().errors
+    }
+
+    /// `release v0.3.0: ready`, or `release v0.3.0: not ready: 2 problems`.
+    pub fn verdict(&self) -> String {
+        let tag = &self.release.tag;
+        match self.problems() {
+            0 => format!("release {tag}: ready"),
+            1 => format!("release {tag}: not ready: 1 problem"),
+            n => format!("release {tag}: not ready: {n} problems"),
+        }
+    }
+}
+
+/// Reads the version argument: `X.Y.Z` or `vX.Y.Z`, without a pre-release or build part, since
+/// schema versions and release tags are plain versions.
+pub fn parse_version(text: &str) -> anyhow::Result<Release> {
+    let trimmed = text.trim();
+    let (number, given_as_tag) = match trimmed.strip_prefix('v') {
+        Some(number) => (number, true),
+        None => (trimmed, false),
+    };
+    let version = semver::Version::parse(number)
+        .with_context(|| format!("`{text}` is not a release version X.Y.Z (e.g. 0.3.0)"))?;
+    if !version.pre.is_empty() || !version.build.is_empty() {
+        bail!(
+            "`{text}` has a pre-release or build part; releases and schema versions are plain \
+             X.Y.Z"
+        );
+    }
+    Ok(Release {
+        tag: format!("v{version}"),
+        version,
+        given_as_tag,
+    })
+}
+
+pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
+    let release = parse_version(&options.version)?;
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
+    let (repository, releases) = match replay::history::read(&root) {
+        History::Unavailable(why) => bail!(
+            "{why}: release-check reads the release tags and the uncommitted changes of the \
+             repository that holds the store ({})",
+            root.display()
+        ),
+        History::Tags { shallow: true, .. } => bail!(
+            "the repository is a shallow clone, whose release tags and history may be \
+             incomplete: run `git fetch --tags --unshallow` (in GitHub Actions, check out with \
+             `fetch-depth: 0`)"
+        ),
+        History::Tags {
+            repository,
+            releases,
+            ..
+        } => (repository, releases),
+    };
+    // Releases come oldest first.
+    let previous = releases
+        .iter()
+        .rev()
+        .find(|r| r.version < release.version)
+        .map(|r| Previous {
+            tag: r.tag.clone(),
+            version: r.version.clone(),
+        });
+
+    let replay_options = replay::Options {
+        capture_release: previous.as_ref().map(|p| p.tag.clone()),
+        ..options.replay.clone()
+    };
+    let minimum_upgrade = replay_options.minimum_upgrade.clone();
+    let mut validation = validate::run(&validate::Options {
+        root: root.clone(),
+        dialects: Vec::new(),
+        replay: Some(replay_options),
+    })?;
+
+    let gates = gates(&validation, &release, &releases, &repository, &root)?;
+    validation.diagnostics.extend(gates);
+    diagnostic::sort(&mut validation.diagnostics);
+
+    let baseline = match &previous {
+        Some(previous) => notes::Baseline::Release(previous),
+        None if releases.is_empty() => notes::Baseline::FirstRelease,
+        None => notes::Baseline::NoEarlierRelease,
+    };
+    let notes = notes::render(&notes::Input {
+        tag: &release.tag,
+        baseline,
+        dialects: &validation.dialects,
+        replay: validation.replay.as_ref(),
+        minimum_upgrade: &minimum_upgrade,
+    });
+    Ok(ReleaseOutcome {
+        release,
+        previous,
+        validation,
+        notes,
+    })
+}
+
+/// Every release gate that fails, as a diagnostic of its own code.
+fn gates(
+    validation: &validate::Outcome,
+    release: &Release,
+    releases: &[replay::history::Release],
+    repository: &Path,
+    root: &Path,
+) -> anyhow::Result<Vec<Diagnostic>> {
+    let mut gates = Vec::new();
+    if let Some(diagnostic) = version_mismatch(validation, release) {
+        gates.push(diagnostic);
+    }
+    if let Some(latest) = releases.last().filter(|l| l.version > release.version) {
+        gates.push(
+            Diagnostic::new(
+                Code::ReleaseNotNewer,
+                format!(
+                    "{} is already released, and {} is not newer than it",
+                    latest.tag, release.version
+                ),
+            )
+            .help(format!(
+                "release a version above {}: put the schema changes in migrations newer than it \
+                 and set migration/VERSION and each LATEST.sql stamp to that version",
+                latest.version
+            )),
+        );
+    }
+    if releases.iter().any(|r| r.tag == release.tag) {
+        gates.push(
+            Diagnostic::new(
+                Code::ReleaseTagExists,
+                format!(
+                    "tag {} already exists: version {} has been released",
+                    release.tag, release.version
+                ),
+            )
+            .help(format!(
+                "release the next version; if {} was made by mistake and never pushed, delete \
+                 it with `git tag -d {}`",
+                release.tag, release.tag
+            )),
+        );
+    }
+    let changes = uncommitted_changes(repository, root)?;
+    if !changes.is_empty() {
+        let store = store_pathspec(repository, root);
+        gates.push(
+            Diagnostic::new(
+                Code::ReleaseUncommittedChanges,
+                uncommitted_message(&store, &changes),
+            )
+            .help(format!(
+                "commit or stash them (`git status -- {store}`): the release is the tree as \
+                 committed, which is what the tag will point at"
+            )),
+        );
+    }
+    Ok(gates)
+}
+
+/// The store must ship the version being released. It is read from the validation's outcome,
+/// which knows where the shipped version comes from; where the store has no valid version at
+/// all, the validation has reported that already.
+fn version_mismatch(validation: &validate::Outcome, release: &Release) -> Option<Diagnostic> {
+    let shipped = validation.shipped_version.as_ref()?;
+    if *shipped == release.version {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Code::ReleaseVersionMismatch,
+        format!(
+            "the store ships schema version {shipped}, but the release is {}",
+            release.version
+        ),
+    )
+    .help(format!(
+        "to release {}, set migration/VERSION to {} and the schemaVersion stamp in each \
+         LATEST.sql to {} (with the migrations that reach it); or check the version the store \
+         ships, {shipped}",
+        release.version, release.version, release.version
+    ));
+    let version_file = format!("{}/migration/VERSION", validation.root);
+    if let Some(source) = validation.sources.get(&version_file) {
+        let width = source.line(1).map_or(0, |l| l.trim_end().chars().count());
+        diagnostic = diagnostic
+            .file(version_file)
+            .span(Span::on_line(1, 1, width as u32));
+    }
+    Some(diagnostic)
+}
+
+/// One changed or untracked file under the store, as `git status` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct UncommittedFile {
+    /// The path relative to the repository.
+    path: String,
+    /// `modified`, `untracked`, `deleted`, ...
+    state: &'static str,
+}
+
+/// Every file under the store that differs from the last commit, untracked files included (a
+/// new migration nobody added is the likeliest to be forgotten). Ignored files do not count.
+fn uncommitted_changes(repository: &Path, root: &Path) -> anyhow::Result<Vec<UncommittedFile>> {
+    let sh = Shell::new().context("cannot run git")?;
+    sh.change_dir(repository);
+    let output = cmd!(sh, "git status --porcelain --untracked-files=all -- {root}")
+        .quiet()
+        .read()
+        .with_context(|| {
+            format!(
+                "cannot read the uncommitted changes under {}",
+                root.display()
+            )
+        })?;
+    Ok(output.lines().filter_map(parse_status_line).collect())
+}
+
+/// A line of `git status --porcelain`: two status letters (index, work tree), a space, and the
+/// path relative to the repository (`old -> new` for a rename).
+fn parse_status_line(line: &str) -> Option<UncommittedFile> {
+    let status = line.get(..2)?;
+    let path = line.get(3..)?.to_string();
+    let state = match status {
+        "??" => "untracked",
+        _ if status.contains('U') || status == "AA" || status == "DD" => "unmerged",
+        _ => match status.trim_start().chars().next() {
+            Some('M') => "modified",
+            Some('A') => "added, not committed",
+            Some('D') => "deleted",
+            Some('R') => "renamed",
+            Some('C') => "copied",
+            Some('T') => "type changed",
+            _ => "changed",
+        },
+    };
+    Some(UncommittedFile { path, state })
+}
+
+/// How many uncommitted files a message names before it only counts the rest.
+const LISTED_CHANGES: usize = 10;
+
+fn uncommitted_message(store: &str, changes: &[UncommittedFile]) -> String {
+    let listed: Vec<String> = changes
+        .iter()
+        .take(LISTED_CHANGES)
+        .map(|c| format!("{} ({})", c.path, c.state))
+        .collect();
+    let mut message = format!(
+        "{} under {store} {} uncommitted: {}",
+        match changes.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        },
+        if changes.len() == 1 { "is" } else { "are" },
+        listed.join(", ")
+    );
+    if changes.len() > LISTED_CHANGES {
+        message.push_str(&format!(", and {} more", changes.len() - LISTED_CHANGES));
+    }
+    message
+}
+
+/// The store's folder relative to the repository, as a `git status` pathspec: `store/`.
+fn store_pathspec(repository: &Path, root: &Path) -> String {
+    let repository = repository
+        .canonicalize()
+        .unwrap_or_else(|_| repository.to_path_buf());
+    match root.strip_prefix(&repository) {
+        Ok(relative) if relative.as_os_str().is_empty() => ".".to_string(),
+        Ok(relative) => format!("{}/", relative.to_string_lossy().replace('\\', "/")),
+        Err(_) => root.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_plain_and_may_be_given_as_tags() {
+        let release = parse_version("v0.3.0").expect("a tag is accepted");
+        assert_eq!(release.version, semver::Version::new(0, 3, 0));
+        assert_eq!(release.tag, "v0.3.0");
+        assert!(release.given_as_tag);
+        assert!(!parse_version("0.3.0").expect("plain").given_as_tag);
+        for wrong in ["0.3", "latest", "v", "0.3.0-rc.1", "0.3.0+build", "V0.3.0"] {
+            assert!(parse_version(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn status_lines_name_the_file_and_its_state() {
+        let parsed: Vec<UncommittedFile> = [
+            " M store/migration/VERSION",
+            "?? store/migration/postgres/0.3/00__x.sql",
+            "D  store/seed/sqlite/01__demo.sql",
+            "R  store/a.sql -> store/b.sql",
+            "UU store/migration/VERSION",
+        ]
+        .iter()
+        .filter_map(|line| parse_status_line(line))
+        .collect();
+        let states: Vec<&str> = parsed.iter().map(|c| c.state).collect();
+        assert_eq!(
+            states,
+            ["modified", "untracked", "deleted", "renamed", "unmerged"]
+        );
+        assert_eq!(parsed[3].path, "store/a.sql -> store/b.sql");
+    }
+
+    #[test]
+    fn a_long_list_of_changes_is_cut_after_ten() {
+        let changes: Vec<UncommittedFile> = (0..13)
+            .map(|i| UncommittedFile {
+                path: format!("store/f{i:02}.sql"),
+                state: "untracked",
+            })
+            .collect();
+        let message = uncommitted_message("store/", &changes);
+        assert!(message.starts_with("13 files under store/ are uncommitted: "));
+        assert!(message.contains("store/f09.sql (untracked)"));
+        assert!(!message.contains("store/f10.sql"));
+        assert!(message.ends_with(", and 3 more"));
+        let one = uncommitted_message("store/", &changes[..1]);
+        assert_eq!(
+            one,
+            "1 file under store/ is uncommitted: store/f00.sql (untracked)"
+        );
+    }
+}
