@@ -166,7 +166,12 @@ fn a_version_the_store_does_not_ship_is_not_ready_and_writes_no_notes() {
         ),
         "{text}"
     );
-    assert!(text.contains("set migration/VERSION to 0.3.0"), "{text}");
+    assert!(
+        text.contains(
+            "set store/migration/VERSION and the stamp in each fresh-install script to 0.3.0"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("release v0.3.0: not ready: 1 problem\n"),
         "{text}"

@@ -71,6 +71,10 @@ struct ReleaseCheckArgs {
     /// repository.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// The configuration file that describes the tree's layout (docs/config.md). Default:
+    /// validate-migrations.toml in the store's folder if it exists, else the store convention.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// How many chains to replay at once. Default: the number of cores.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
@@ -308,6 +312,7 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
         root: args
             .root
             .unwrap_or_else(|| xtask::project_root().join("store")),
+        config: args.config,
         version: args.version,
         replay: replay::Options {
             jobs: args.jobs.unwrap_or(defaults.jobs).max(1),

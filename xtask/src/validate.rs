@@ -36,8 +36,13 @@ pub struct Outcome {
     /// The store's folder as shown to users.
     pub root: String,
     pub dialects: Vec<Dialect>,
-    /// The schema version the store ships (its `VERSION`); `None` where it has no valid one.
+    /// The schema version the store ships (its version file's, or without one the highest
+    /// migration); `None` where it has no valid one.
     pub shipped_version: Option<semver::Version>,
+    /// The version file as shown to users, where the configuration has one.
+    pub version_file: Option<String>,
+    /// Releases below this version cannot upgrade (the configuration's minimum).
+    pub minimum_upgrade: semver::Version,
     pub diagnostics: Vec<Diagnostic>,
     /// The files diagnostics may point into, by display path, for snippets.
     pub sources: BTreeMap<String, SourceFile>,
@@ -168,10 +173,16 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
     }
     diagnostic::sort(&mut diagnostics);
+    let shipped_version = store.target(&dialects);
     Ok(Outcome {
         root: store.display(&store.root),
         dialects,
-        shipped_version: store.version_file.version().cloned(),
+        shipped_version,
+        version_file: store
+            .version_file
+            .as_ref()
+            .map(|file| store.display(file.path())),
+        minimum_upgrade: store.config.minimum_upgrade.clone(),
         diagnostics,
         sources,
         files: file_count,

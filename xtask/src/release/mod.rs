@@ -22,8 +22,10 @@ use crate::validate;
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The folder that holds `migration/` (and `seed/`).
+    /// The store's folder: by convention the one that holds `migration/` (and `seed/`).
     pub root: PathBuf,
+    /// The configuration file (`--config`); `None` reads the store's own, if any.
+    pub config: Option<PathBuf>,
     /// The version to release as given on the command line: `X.Y.Z`, or `vX.Y.Z`.
     pub version: String,
     /// How to replay the chains; `capture_release` is set by the check itself.
@@ -140,12 +142,13 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
         capture_release: previous.as_ref().map(|p| p.tag.clone()),
         ..options.replay.clone()
     };
-    let minimum_upgrade = replay_options.minimum_upgrade.clone();
     let mut validation = validate::run(&validate::Options {
         root: root.clone(),
+        config: options.config.clone(),
         dialects: Vec::new(),
         replay: Some(replay_options),
     })?;
+    let minimum_upgrade = validation.minimum_upgrade.clone();
 
     let gates = gates(&validation, &release, &releases, &repository, &root)?;
     validation.diagnostics.extend(gates);
@@ -194,8 +197,9 @@ fn gates(
             )
             .help(format!(
                 "release a version above {}: put the schema changes in migrations newer than it \
-                 and set migration/VERSION and each LATEST.sql stamp to that version",
-                latest.version
+                 and {}",
+                latest.version,
+                set_version(validation, "that version")
             )),
         );
     }
@@ -248,19 +252,32 @@ fn version_mismatch(validation: &validate::Outcome, release: &Release) -> Option
         ),
     )
     .help(format!(
-        "to release {}, set migration/VERSION to {} and the schemaVersion stamp in each \
-         LATEST.sql to {} (with the migrations that reach it); or check the version the store \
+        "to release {}, {} (with the migrations that reach it); or check the version the store \
          ships, {shipped}",
-        release.version, release.version, release.version
+        release.version,
+        set_version(validation, &release.version.to_string())
     ));
-    let version_file = format!("{}/migration/VERSION", validation.root);
-    if let Some(source) = validation.sources.get(&version_file) {
+    let source = validation
+        .version_file
+        .as_ref()
+        .and_then(|file| validation.sources.get(file));
+    if let Some(source) = source {
+        let version_file = source.display.clone();
         let width = source.line(1).map_or(0, |l| l.trim_end().chars().count());
         diagnostic = diagnostic
             .file(version_file)
             .span(Span::on_line(1, 1, width as u32));
     }
     Some(diagnostic)
+}
+
+/// What to change for the store to ship `version`: the version file and the stamps, or (where
+/// the target is the highest migration) the migrations.
+fn set_version(validation: &validate::Outcome, version: &str) -> String {
+    match &validation.version_file {
+        Some(file) => format!("set {file} and the stamp in each fresh-install script to {version}"),
+        None => format!("make {version} the highest migration (and the version any fresh-install script stamps)"),
+    }
 }
 
 /// One changed or untracked file under the store, as `git status` reports it.
