@@ -319,7 +319,7 @@ fn a_repository_without_tags_or_sum_says_history_was_not_checked() {
     commit(&tree, "unreleased");
     let text = expect(&check(&tree), 0);
     assert!(
-        text.contains("note[history-unchecked]: released history was not checked: the repository has no release tags `vX.Y.Z` yet, and postgres/ and sqlite/ have no migrations.sum"),
+        text.contains("note[history-unchecked]: released history was not checked: the repository has no release tags `vX.Y.Z` yet, and migration/postgres/ and migration/sqlite/ have no migrations.sum"),
         "{text}"
     );
 }

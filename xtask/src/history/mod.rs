@@ -51,7 +51,7 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) -> 
         if driver.sum.is_some() {
             sum::verify(store, driver, sum::Authority::Sum, out)?;
         } else {
-            unrecorded.push(format!("{}/", driver.dialect.folder()));
+            unrecorded.push(format!("{}/", store.relative(&driver.dir)));
         }
     }
     if let (Some(why), false) = (why_no_tags, unrecorded.is_empty()) {
