@@ -7,7 +7,7 @@ mod support;
 
 use std::process::Output;
 
-use support::{commit, git, stdout, xtask, Tree};
+use support::{commit, expect, git, stdout, xtask, Tree};
 
 /// The minimal tree (schema 0.2.1) committed and tagged `tag` in a new repository.
 fn released(tag: &str) -> Tree {
@@ -36,18 +36,6 @@ fn update_sum(tree: &Tree) -> Output {
     let output = xtask(&["validate-migrations", "--root", store, "--update-sum"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     output
-}
-
-/// Asserts the exit code and returns the human output.
-fn expect(output: &Output, code: i32) -> String {
-    let text = stdout(output);
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text
 }
 
 const VISIBILITY: &str = "migration/postgres/0.1/01__memo_visibility.sql";

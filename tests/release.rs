@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Output;
 
-use support::{commit, git, stdout, Tree};
+use support::{commit, expect, git, stdout, Tree};
 
 /// The minimal tree released as v0.1.2 before its 0.2 migration; since then, in both dialects,
 /// an index (the 0.2 migration), a column and a table, released as 0.2.3 and committed.
@@ -73,18 +73,6 @@ fn release_check(tree: &Tree, version: &str, extra: &[&str]) -> Output {
     let store = tree.store();
     let store = store.to_str().expect("UTF-8 temporary path");
     support::xtask(&[&["release-check", version, "--root", store], extra].concat())
-}
-
-/// Asserts the exit code and returns the standard output.
-fn expect(output: &Output, code: i32) -> String {
-    let text = stdout(output);
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text
 }
 
 /// The release notes: everything after the verdict line and the blank line below it.

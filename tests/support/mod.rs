@@ -95,6 +95,18 @@ pub fn stable(text: &str) -> String {
         .into_owned()
 }
 
+/// Asserts the exit code (showing both outputs when it differs) and returns the standard output.
+pub fn expect(output: &Output, code: i32) -> String {
+    let text = stdout(output);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text
+}
+
 /// Runs git in `dir` with a fixed identity and no line-ending conversion; fails the test with
 /// git's message when git fails.
 pub fn git(dir: &Path, args: &[&str]) {

@@ -281,13 +281,7 @@ fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
     if !(args.statement_timeout.is_finite() && args.statement_timeout > 0.0) {
         anyhow::bail!("--statement-timeout takes a positive number of seconds");
     }
-    let postgres = match &args.postgres_url {
-        Some(url) => replay::PostgresSource::Existing(url.clone()),
-        None => replay::PostgresSource::Throwaway(BinariesOptions {
-            explicit_dir: args.pg_bin.clone(),
-            ..BinariesOptions::default()
-        }),
-    };
+    let postgres = postgres_source(args.postgres_url.as_deref(), args.pg_bin.as_deref());
     let defaults = replay::Options::default();
     Ok(replay::Options {
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
@@ -299,14 +293,20 @@ fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
     })
 }
 
-fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
-    let postgres = match &args.postgres_url {
-        Some(url) => replay::PostgresSource::Existing(url.clone()),
+/// The server to replay on: an existing one by URL, else a throwaway cluster from `pg_bin` (or
+/// the binaries the tool finds).
+fn postgres_source(url: Option<&str>, pg_bin: Option<&Path>) -> replay::PostgresSource {
+    match url {
+        Some(url) => replay::PostgresSource::Existing(url.to_string()),
         None => replay::PostgresSource::Throwaway(BinariesOptions {
-            explicit_dir: args.pg_bin.clone(),
+            explicit_dir: pg_bin.map(Path::to_path_buf),
             ..BinariesOptions::default()
         }),
-    };
+    }
+}
+
+fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
+    let postgres = postgres_source(args.postgres_url.as_deref(), args.pg_bin.as_deref());
     let defaults = replay::Options::default();
     let outcome = release::check(&release::Options {
         root: args

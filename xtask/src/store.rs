@@ -293,6 +293,18 @@ impl Store {
         }
     }
 
+    /// Where the target version comes from, for messages: the version file's name (`VERSION`),
+    /// or `the highest migration`.
+    pub fn target_source(&self) -> String {
+        match &self.version_file {
+            Some(file) => file
+                .path()
+                .file_name()
+                .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy().into_owned()),
+            None => "the highest migration".to_string(),
+        }
+    }
+
     fn is_ignored(&self, path: &Path) -> bool {
         self.config.layout.ignores(&self.relative(path))
     }

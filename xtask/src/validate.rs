@@ -75,13 +75,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects
     };
 
-    let target_source = match &store.version_file {
-        Some(file) => file
-            .path()
-            .file_name()
-            .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy().into_owned()),
-        None => "the highest migration".to_string(),
-    };
+    let target_source = store.target_source();
     let mut diagnostics = Vec::new();
     rules::layout::check(&store, &dialects, &mut diagnostics);
     rules::naming::check(&store, &dialects, &mut diagnostics);

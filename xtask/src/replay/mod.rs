@@ -372,13 +372,7 @@ fn plan<'a>(
     let target = store
         .target(&[dialect])
         .or_else(|| migrations.last().map(|(v, _)| (*v).clone()))?;
-    let target_source = match &store.version_file {
-        Some(file) => file
-            .path()
-            .file_name()
-            .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy().into_owned()),
-        None => "the highest migration".to_string(),
-    };
+    let target_source = store.target_source();
     let seeds = files
         .iter()
         .filter(|f| f.dialect == dialect && f.role == Role::Seed)

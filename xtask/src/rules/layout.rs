@@ -23,7 +23,7 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     }
 
     let layout = &store.config.layout;
-    let version_name = layout.version_file.rsplit('/').next().unwrap_or("VERSION");
+    let version_name = store.target_source();
     match &store.version_file {
         Some(VersionFile::Missing { path }) => out.push(
             Diagnostic::new(Code::MissingVersionFile, format!("there is no {version_name} file"))

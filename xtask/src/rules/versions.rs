@@ -89,9 +89,7 @@ fn version_file(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
         return;
     }
     let path = version_file.path();
-    let name = path
-        .file_name()
-        .map_or_else(|| "VERSION".into(), |n| n.to_string_lossy());
+    let name = store.target_source();
     let message = format!(
         "{name} says {expected}, but the highest {} migration, `{}`, is version {target}",
         driver.dialect.engine(),
