@@ -52,6 +52,8 @@ pub struct Layout {
     /// Whether the patterns are the store convention's, which have explanations of every known
     /// wrong form.
     pub conventional_names: bool,
+    /// Whether the whole layout is the store convention's, whose messages can name its folders.
+    pub conventional: bool,
     /// The fresh-install script, with placeholders.
     pub latest: String,
     /// Where the fresh-install script lay at release tags, tried in order.
@@ -279,6 +281,7 @@ impl Default for Config {
                 file_pattern: pattern(rule.default_file_pattern()),
                 folder_pattern: pattern(DEFAULT_FOLDER_PATTERN),
                 conventional_names: true,
+                conventional: true,
                 latest: "{dir}/LATEST.sql".into(),
                 latest_at_tags: vec!["{dir}/LATEST.sql".into()],
                 seeds: "seed/{dialect}".into(),
@@ -453,6 +456,13 @@ impl Config {
         let conventional_names = versions == VersionRule::Store
             && raw.layout.file_pattern.is_none()
             && raw.layout.folder_pattern.is_none();
+        let conventional = conventional_names
+            && raw.layout.dialects.is_none()
+            && raw.layout.latest.is_none()
+            && raw.layout.seeds.is_none()
+            && raw.layout.ignore.is_empty()
+            && raw.version.file.is_none()
+            && raw.version.target != Some(Target::HighestMigration);
         let file_pattern = regex(
             "file-pattern",
             raw.layout.file_pattern,
@@ -580,6 +590,7 @@ impl Config {
                 file_pattern,
                 folder_pattern,
                 conventional_names,
+                conventional,
                 latest,
                 latest_at_tags,
                 seeds: match raw.layout.seeds {

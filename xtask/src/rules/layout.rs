@@ -180,7 +180,7 @@ fn describe_stray(store: &Store, name: &str, is_dir: bool, kind: StrayKind) -> (
             "rename it to `LATEST.sql`".into(),
         );
     }
-    if store.config.source.is_some() {
+    if !layout.conventional {
         return configured_stray(store, kind);
     }
     match kind {
