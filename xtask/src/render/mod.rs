@@ -46,10 +46,11 @@ pub fn summary(outcome: &Outcome) -> String {
             } else {
                 format!("failed to apply: {}", failed.join(", "))
             };
+            let chains = replay.chains.len();
             let _ = writeln!(
                 text,
-                "replay: {} chains, {} statements, {applied}",
-                replay.chains.len(),
+                "replay: {chains} chain{}, {} statements, {applied}",
+                if chains == 1 { "" } else { "s" },
                 replay.statements,
             );
         }

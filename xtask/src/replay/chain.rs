@@ -78,6 +78,8 @@ pub enum Failure<'f> {
     StoredVersion {
         stored: Option<String>,
     },
+    /// The service's own write of the stamp failed: most often its table does not exist.
+    StampWrite(StatementError),
     Seed {
         file: &'f SqlFile,
         statement: Option<&'f Statement>,
@@ -293,6 +295,5 @@ fn upsert_version<'f>(
         stamp.key.replace('\'', "''"),
         value.replace('\'', "''")
     );
-    db.execute(&sql, plan.timeout)
-        .map_err(|e| Failure::Engine(format!("the service's version upsert failed: {e}")))
+    db.execute(&sql, plan.timeout).map_err(Failure::StampWrite)
 }

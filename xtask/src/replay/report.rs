@@ -101,14 +101,23 @@ pub fn failures(
     {
         for failure in &outcome.failures {
             let mut diagnostic = describe(failure, engine, plan);
-            if matches!(failure, Failure::StoredVersion { .. }) {
+            if matches!(
+                failure,
+                Failure::StoredVersion { .. } | Failure::StampWrite(_)
+            ) {
                 // After a fresh install the stamp of LATEST.sql is what was stored (unless the
                 // service writes it); after a chain, the version the service upserted, which is
                 // the target.
-                let file = match (chain.name.as_str(), files.latest, plan.stamp.written_by) {
-                    ("fresh", Some(latest), StampWriter::Latest) => latest.source.display.clone(),
-                    _ => files.target.to_string(),
+                let fresh_script = match (chain.name.as_str(), files.latest) {
+                    ("fresh", Some(latest)) => Some(latest.source.display.clone()),
+                    _ => None,
                 };
+                // A write that failed points at the script that should have made its table.
+                let file = match (failure, plan.stamp.written_by) {
+                    (Failure::StampWrite(_), _) | (_, StampWriter::Latest) => fresh_script,
+                    _ => None,
+                }
+                .unwrap_or_else(|| files.target.to_string());
                 diagnostic = diagnostic.file(file);
             }
             grouped.add(diagnostic, &chain.name);
@@ -198,6 +207,21 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
                 plan.rule.show(&plan.target)
             ),
         }),
+        Failure::StampWrite(error) => Diagnostic::new(
+            Code::StoredVersionMissing,
+            format!(
+                "{engine} refused the service's write of its schema version into {}: {error}",
+                plan.stamp.table
+            ),
+        )
+        .help(format!(
+            "the schema must have the table {} with a unique {} column and a {} column, as the service writes {} = {} there",
+            plan.stamp.table,
+            plan.stamp.name_column,
+            plan.stamp.value_column,
+            plan.stamp.key,
+            plan.stamp.value(&plan.rule.show(&plan.target))
+        )),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),
