@@ -260,6 +260,29 @@ fn a_store_outside_git_cannot_be_checked() {
 }
 
 #[test]
+fn a_shallow_clone_cannot_be_checked() {
+    // Its tags may be missing, so neither "the tag does not exist yet" nor "the previous
+    // release" could be trusted.
+    let origin = committed(&[]);
+    let clone = tempfile::tempdir().expect("temporary folder");
+    let url = format!("file://{}", origin.dir.path().display());
+    git(clone.path(), &["clone", "-q", "--depth", "1", &url, "repo"]);
+    let store = clone.path().join("repo/store");
+    let output = support::xtask(&[
+        "release-check",
+        "0.2.3",
+        "--root",
+        store.to_str().expect("UTF-8 temporary path"),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("shallow clone") && stderr.contains("git fetch --tags --unshallow"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_version_that_is_not_x_y_z_cannot_be_checked() {
     let tree = committed(&[]);
     for wrong in ["0.3", "latest", "0.3.0-rc.1"] {
