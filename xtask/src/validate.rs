@@ -80,7 +80,9 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     rules::layout::check(&store, &dialects, &mut diagnostics);
     rules::naming::check(&store, &dialects, &mut diagnostics);
     rules::versions::check(&store, &dialects, &mut diagnostics);
-    crate::history::check(&store, &dialects, &mut diagnostics)?;
+    // Read once: the history check and the upgrade chains both need the release tags.
+    let history = replay::history::read(&store.root);
+    crate::history::check(&store, &history, &dialects, &mut diagnostics)?;
 
     let files = load_sql_files(&store, &dialects, &mut diagnostics);
     for file in &files {
@@ -136,6 +138,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let replay = match &options.replay {
         Some(replay_options) => Some(replay::run(
             &store,
+            &history,
             &files,
             &dialects,
             replay_options,

@@ -23,18 +23,23 @@ use std::borrow::Cow;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::replay::history::{self, History};
+use crate::replay::history::History;
 use crate::store::{Driver, Store};
 
-pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) -> anyhow::Result<()> {
+pub fn check(
+    store: &Store,
+    history: &History,
+    dialects: &[Dialect],
+    out: &mut Vec<Diagnostic>,
+) -> anyhow::Result<()> {
     let drivers: Vec<&Driver> = dialects.iter().filter_map(|&d| store.driver(d)).collect();
-    let why_no_tags = match history::read(&store.root) {
+    let why_no_tags = match history {
         History::Tags {
             repository,
             releases,
             ..
         } if !releases.is_empty() => {
-            released::check(store, &drivers, &repository, &releases, out)?;
+            released::check(store, &drivers, repository, releases, out)?;
             for driver in &drivers {
                 sum::verify(store, driver, sum::Authority::Tags, out)?;
             }

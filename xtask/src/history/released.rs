@@ -35,16 +35,16 @@ pub(super) fn check(
         .iter()
         .flat_map(|r| drivers.iter().map(|d| (r.tag.clone(), d.dialect)))
         .collect();
-    let requests: Vec<(&str, String)> = keys
+    // In the order of `keys`: per release, each driver's folder as git names it.
+    let requests: Vec<(&str, String)> = releases
         .iter()
-        .map(|(tag, dialect)| {
-            (
-                tag.as_str(),
-                format!(
-                    "{prefix}{}",
-                    store.relative(&dialect_dir(drivers, *dialect))
-                ),
-            )
+        .flat_map(|r| {
+            drivers.iter().map(|d| {
+                (
+                    r.tag.as_str(),
+                    format!("{prefix}{}", store.relative(&d.dir)),
+                )
+            })
         })
         .collect();
     let listed = list_migrations(repository, &requests, rule)?;
@@ -166,14 +166,6 @@ pub(super) fn check(
         }
     }
     Ok(())
-}
-
-fn dialect_dir(drivers: &[&Driver], dialect: Dialect) -> std::path::PathBuf {
-    drivers
-        .iter()
-        .find(|d| d.dialect == dialect)
-        .map(|d| d.dir.clone())
-        .unwrap_or_default()
 }
 
 /// The migration files in folders of releases, each request a tag and a folder's path in the

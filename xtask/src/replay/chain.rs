@@ -27,6 +27,7 @@ pub enum Start<'a> {
     /// Where the service writes the stamp, `stamp` is the version it wrote after installing
     /// the release.
     Release {
+        tag: String,
         latest: Box<SqlFile>,
         capture: bool,
         stamp: Option<semver::Version>,
@@ -191,6 +192,7 @@ fn migrate<'f>(
             latest,
             capture,
             stamp,
+            ..
         } => {
             apply(db, &[latest], plan.timeout, &mut outcome.statements)?;
             if *capture {

@@ -176,13 +176,13 @@ pub struct ChainSummary {
 
 pub fn run(
     store: &Store,
+    history: &History,
     files: &[SqlFile],
     dialects: &[Dialect],
     options: &Options,
     allowlist: &Allowlist,
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Summary> {
-    let history = history::read(&store.root);
     let mut chains = Vec::new();
     let mut plans = Vec::new();
     for &dialect in dialects {
@@ -220,7 +220,7 @@ pub fn run(
         if driver.latest.is_some() {
             chains.extend(release_chains(
                 store,
-                &history,
+                history,
                 driver,
                 &plan,
                 options.capture_release.as_deref(),
@@ -297,11 +297,12 @@ pub fn run(
                 });
             }
         }
-        if let (Start::Release { .. }, Some(schema)) = (&chain.start, outcome.release_schema.take())
+        if let (Start::Release { tag, .. }, Some(schema)) =
+            (&chain.start, outcome.release_schema.take())
         {
             summary.schemas.push(CapturedSchema {
                 dialect: chain.dialect,
-                release: chain.name.strip_prefix("upgrade-from-").map(String::from),
+                release: Some(tag.clone()),
                 schema,
             });
         }
@@ -500,6 +501,7 @@ fn release_chains<'a>(
             dialect,
             name: format!("upgrade-from-{}", release.tag),
             start: Start::Release {
+                tag: release.tag.clone(),
                 latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
                 capture: capture == Some(release.tag.as_str()),
                 stamp,

@@ -75,12 +75,19 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
                 } else {
                     ""
                 };
+                // The rule's example is offered only where the configured pattern accepts it.
+                let example = example(layout.versions);
+                let help = if layout.file_pattern.is_match(example) {
+                    format!("rename it to match layout.file-pattern, e.g. `{example}`")
+                } else {
+                    "rename it to match layout.file-pattern".to_string()
+                };
                 (
                     format!(
                         "does not match the configured file pattern `{}`{unread}",
                         layout.file_pattern
                     ),
-                    format!("rename it, e.g. `{}`", example(layout.versions)),
+                    help,
                 )
             };
             out.push(

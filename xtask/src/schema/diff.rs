@@ -546,15 +546,6 @@ mod tests {
     use super::*;
     use crate::schema::Column;
 
-    fn column(name: &str, data_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            not_null: true,
-            ..Column::default()
-        }
-    }
-
     fn schema() -> Schema {
         let mut schema = Schema::default();
         schema.tables.insert(
@@ -562,9 +553,9 @@ mod tests {
             Table {
                 name: "idp".into(),
                 columns: vec![
-                    column("id", "integer"),
-                    column("uid", "text"),
-                    column("name", "text"),
+                    Column::not_null("id", "integer"),
+                    Column::not_null("uid", "text"),
+                    Column::not_null("name", "text"),
                 ],
                 primary_key: Some(Key {
                     name: Some("idp_pkey".into()),
@@ -604,7 +595,7 @@ mod tests {
         let table = chain.tables.get_mut("idp").expect("idp");
         table.columns[1].default = Some("''".into());
         table.columns[2].not_null = false;
-        table.columns.push(column("extra", "text"));
+        table.columns.push(Column::not_null("extra", "text"));
         chain
             .tables
             .insert("migration_history".into(), Table::default());

@@ -57,6 +57,19 @@ pub struct Column {
     pub collation: Option<String>,
 }
 
+#[cfg(test)]
+impl Column {
+    /// A `NOT NULL` column of a type, for tests.
+    pub(crate) fn not_null(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            not_null: true,
+            ..Column::default()
+        }
+    }
+}
+
 /// A primary key or unique constraint.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Key {

@@ -791,19 +791,10 @@ mod tests {
     use super::*;
     use crate::schema::{Check, Key};
 
-    fn column(name: &str, data_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            not_null: true,
-            ..Column::default()
-        }
-    }
-
     /// One table `memo` with an `id` key and the given columns, and nothing else.
     fn schema(columns: &[(&str, &str)]) -> Schema {
-        let mut all = vec![column("id", "integer")];
-        all.extend(columns.iter().map(|(n, t)| column(n, t)));
+        let mut all = vec![Column::not_null("id", "integer")];
+        all.extend(columns.iter().map(|(n, t)| Column::not_null(n, t)));
         let mut schema = Schema::default();
         schema.tables.insert(
             "memo".into(),
@@ -1269,7 +1260,7 @@ mod tests {
             "webhook".into(),
             Table {
                 name: "webhook".into(),
-                columns: vec![column("id", "integer")],
+                columns: vec![Column::not_null("id", "integer")],
                 ..Table::default()
             },
         );

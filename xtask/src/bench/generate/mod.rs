@@ -343,12 +343,7 @@ impl Generator {
         let mut indexes = Vec::new();
         match references.as_slice() {
             [] => {}
-            [one] => indexes.push(Index {
-                name: self.model.index_name(&name, &[one]),
-                columns: vec![one.clone()],
-                unique: false,
-                predicate: None,
-            }),
+            [one] => indexes.push(self.model.column_index(&name, vec![one.clone()], false)),
             [first, second, ..] => indexes.push(Index {
                 name: self.model.index_name(&name, &["pair"]),
                 columns: vec![first.clone(), second.clone()],
@@ -525,12 +520,7 @@ impl Generator {
         migration.both(format!(
             "UPDATE {name} SET {code} = '{name}-' || CAST(id AS TEXT) WHERE {code} = ''"
         ));
-        let new = Index {
-            name: self.model.index_name(&name, &[&code]),
-            columns: vec![code],
-            unique: true,
-            predicate: None,
-        };
+        let new = self.model.column_index(&name, vec![code], true);
         self.push_index(&mut migration, index, new);
         self.counts.backfills += 1;
         migration
@@ -561,12 +551,7 @@ impl Generator {
         );
         reference.constraint = Some(constraint_name(&name, &column, "fkey"));
         self.push_column(&mut migration, index, reference);
-        let new = Index {
-            name: self.model.index_name(&name, &[&column]),
-            columns: vec![column],
-            unique: false,
-            predicate: None,
-        };
+        let new = self.model.column_index(&name, vec![column], false);
         self.push_index(&mut migration, index, new);
         migration
     }
@@ -584,12 +569,7 @@ impl Generator {
             format!("{name}_index_{column}"),
             format!("an index on {name}.{column}"),
         );
-        let new = Index {
-            name: self.model.index_name(&name, &[&column]),
-            columns: vec![column],
-            unique: false,
-            predicate: None,
-        };
+        let new = self.model.column_index(&name, vec![column], false);
         self.push_index(&mut migration, index, new);
         migration
     }
@@ -603,12 +583,7 @@ impl Generator {
             format!("{name}_unique_{text}"),
             format!("{name}.{text} is unique per {reference}"),
         );
-        let new = Index {
-            name: self.model.index_name(&name, &[&reference, &text]),
-            columns: vec![reference, text],
-            unique: true,
-            predicate: None,
-        };
+        let new = self.model.column_index(&name, vec![reference, text], true);
         self.push_index(&mut migration, index, new);
         migration
     }

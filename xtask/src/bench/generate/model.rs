@@ -267,6 +267,17 @@ impl Model {
     }
 
     /// `idx_<table>_<parts>`, or a numbered name where that would be too long or is taken.
+    /// An index without a predicate on `columns` of `table`, named after them.
+    pub(super) fn column_index(&self, table: &str, columns: Vec<String>, unique: bool) -> Index {
+        let parts: Vec<&str> = columns.iter().map(String::as_str).collect();
+        Index {
+            name: self.index_name(table, &parts),
+            columns,
+            unique,
+            predicate: None,
+        }
+    }
+
     pub(super) fn index_name(&self, table: &str, parts: &[&str]) -> String {
         let name = format!("idx_{table}_{}", parts.join("_"));
         if name.len() <= MAX_IDENTIFIER && !self.index_exists(&name) {
