@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use support::{stable, stdout, xtask, Tree};
 
 /// A tree with one error (a misnamed file), one warning (an empty file) and nothing else.
@@ -364,5 +366,79 @@ fn a_schema_difference_is_data_in_json() {
             "expected": "'PUBLIC'",
             "actual": "'PRIVATE'",
         })
+    );
+}
+
+/// The default store and the paths in the output are found where the tool runs, not where it was
+/// built: a copy of the binary in another repository checks that repository's `store/`, from any
+/// folder inside it, and names files relative to the repository's top (what GitHub annotations
+/// need), also for a store deep inside the repository.
+#[test]
+fn a_copy_of_the_binary_checks_the_repository_it_runs_in() {
+    let other = tempfile::tempdir().expect("temporary folder");
+    let repository = other.path().join("service");
+    support::copy_tree(
+        &support::project_root().join("tests/fixtures/minimal"),
+        &repository.join("store"),
+    );
+    std::fs::write(
+        repository.join("store/migration/sqlite/0.2/00_misnamed.sql"),
+        "SELECT 1;\n",
+    )
+    .expect("write");
+    let nested = repository.join("tools/deploy");
+    std::fs::create_dir_all(&nested).expect("create folder");
+    support::git(&repository, &["init", "-q"]);
+    let copy = other.path().join("validate");
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &copy).expect("copy the binary");
+    let run = |dir: &Path, args: &[&str]| {
+        std::process::Command::new(&copy)
+            .args(["validate-migrations", "--static-only", "--format", "json"])
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("run the copy")
+    };
+    let files = |output: &std::process::Output| -> Vec<String> {
+        let document: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("a JSON document");
+        document["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter_map(|d| d["file"].as_str().map(str::to_string))
+            .collect()
+    };
+
+    let output = run(&nested, &[]);
+    support::expect(&output, 1);
+    assert!(
+        files(&output).contains(&"store/migration/sqlite/0.2/00_misnamed.sql".to_string()),
+        "{}",
+        support::stdout(&output)
+    );
+
+    // A store deep inside the repository is named from the repository's top.
+    let deep = repository.join("services/notes");
+    std::fs::create_dir_all(&deep).expect("create folder");
+    std::fs::rename(repository.join("store"), deep.join("store")).expect("move the store");
+    let output = run(&nested, &["--root", "../../services/notes/store"]);
+    support::expect(&output, 1);
+    assert!(
+        files(&output)
+            .contains(&"services/notes/store/migration/sqlite/0.2/00_misnamed.sql".to_string()),
+        "{}",
+        support::stdout(&output)
+    );
+
+    // Without a store/ above the current folder there is nothing to default to.
+    let output = run(&nested, &[]);
+    support::expect(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no store/ folder") && stderr.contains("--root"),
+        "{stderr}"
     );
 }

@@ -6,6 +6,8 @@
 //! never be dropped (so never stopped), and its server would receive the parent-death signal as
 //! soon as the test thread that started it ended.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -64,7 +66,7 @@ fn apply_in_one_transaction(client: &mut Client, files: &[SqlFile]) -> Result<()
 }
 
 fn store() -> Result<Store> {
-    let root = xtask::project_root();
+    let root = support::project_root();
     Store::open(&root.join("store"), &root, None)
 }
 

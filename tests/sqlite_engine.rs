@@ -2,6 +2,8 @@
 //! the fresh-install script and the whole migration chain must build equal schemas, and every
 //! kind of drift between two schemas must show as an inequality.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ use xtask::sql::{Role, SqlFile};
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn sqlite_root() -> PathBuf {
-    xtask::project_root().join("store/migration/sqlite")
+    support::project_root().join("store/migration/sqlite")
 }
 
 fn open() -> SqliteDatabase {

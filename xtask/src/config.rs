@@ -32,6 +32,12 @@ pub struct Config {
     pub layout: Layout,
     pub target: Target,
     pub minimum_upgrade: semver::Version,
+    /// Where a dialect's history starts, for dialects added after the first: versions below it
+    /// are not expected in that dialect (`version.first`).
+    pub first_versions: Vec<(Dialect, semver::Version)>,
+    /// Whether the lint also reads migrations below the minimum upgrade version, which no
+    /// installation can still apply (`lint.below-minimum-upgrade`).
+    pub lint_below_minimum: bool,
     pub stamp: Stamp,
     pub full_chain: FullChain,
     pub transaction: Transaction,
@@ -290,6 +296,8 @@ impl Default for Config {
             },
             target: Target::VersionFile,
             minimum_upgrade: semver::Version::new(0, 1, 0),
+            first_versions: Vec::new(),
+            lint_below_minimum: false,
             stamp: Stamp {
                 table: "instance_setting".into(),
                 name_column: "name".into(),
@@ -324,6 +332,8 @@ struct RawFile {
     stamp: RawStamp,
     #[serde(default)]
     replay: RawReplay,
+    #[serde(default)]
+    lint: RawLint,
     /// The allowlist, which `allowlist.rs` reads; named here so that unknown keys are refused.
     #[serde(default, rename = "allow")]
     _allow: Vec<toml::Value>,
@@ -351,6 +361,13 @@ struct RawVersion {
     target: Option<Target>,
     file: Option<String>,
     minimum_upgrade: Option<String>,
+    first: Option<std::collections::BTreeMap<Dialect, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLint {
+    below_minimum_upgrade: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -504,6 +521,18 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("version.minimum-upgrade: `{text}` {e}"))?,
             None => defaults.minimum_upgrade,
         };
+        let first_versions = raw
+            .version
+            .first
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(dialect, text)| {
+                let version = versions.parse(&text).map_err(|e| {
+                    anyhow::anyhow!("version.first.{}: `{text}` {e}", dialect.folder())
+                })?;
+                Ok((dialect, version))
+            })
+            .collect::<anyhow::Result<_>>()?;
 
         let identifier = |key: &str, value: Option<String>, default: String| {
             let value = value.unwrap_or(default);
@@ -607,6 +636,11 @@ impl Config {
             },
             target,
             minimum_upgrade,
+            first_versions,
+            lint_below_minimum: raw
+                .lint
+                .below_minimum_upgrade
+                .unwrap_or(defaults.lint_below_minimum),
             stamp,
             full_chain,
             transaction: raw.replay.transaction.unwrap_or(defaults.transaction),
@@ -638,6 +672,27 @@ impl Config {
                 .help("remove the entry: the finding is gone (or its file or line moved)"),
             );
         }
+    }
+}
+
+impl Config {
+    /// The first version a dialect's history has, where the configuration says (`version.first`)
+    /// or where no chain replays below the minimum upgrade version (`replay.full-chain =
+    /// "none"`); `None` when every version is expected.
+    pub fn first_version(&self, dialect: Dialect) -> Option<&semver::Version> {
+        let configured = self
+            .first_versions
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, v)| v);
+        let replayed = (self.full_chain == FullChain::None).then_some(&self.minimum_upgrade);
+        configured.into_iter().chain(replayed).max()
+    }
+
+    /// Whether the lint reads a migration of this version: one that some installation can
+    /// still apply, unless the configuration asks for all of them.
+    pub fn lints(&self, version: &semver::Version) -> bool {
+        self.lint_below_minimum || *version >= self.minimum_upgrade
     }
 }
 

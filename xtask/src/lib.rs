@@ -19,10 +19,34 @@ pub mod sql;
 pub mod store;
 pub mod validate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The repository's root folder: the default store is `store/` below it.
-pub fn project_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+use anyhow::Context as _;
+
+/// The repository the tool works in: the nearest folder at or above the current directory that
+/// holds `store/` and is a Cargo workspace's or a git repository's top. It is found at run time,
+/// not where the binary was built, so that a copy of the binary checks the repository it runs in.
+pub fn project_root() -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    cwd.ancestors()
+        .find(|dir| {
+            dir.join("store").is_dir()
+                && (dir.join("Cargo.toml").is_file() || dir.join(".git").exists())
+        })
+        .map(Path::to_path_buf)
+        .with_context(|| {
+            format!(
+                "no store/ folder in {} or above it, in a Cargo workspace or git repository: run \
+                 inside the repository that holds it, or name the store with --root DIR",
+                cwd.display()
+            )
+        })
+}
+
+/// The top of the git repository that holds `path`, found by its `.git` entry (a folder, or a
+/// file in a worktree) without running git; `None` outside a repository.
+pub fn git_top(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
 }

@@ -216,9 +216,7 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_CLEAN);
     }
     if args.update_sum {
-        let root = args
-            .root
-            .unwrap_or_else(|| xtask::project_root().join("store"));
+        let root = store_root(args.root)?;
         for (path, count) in
             xtask::history::sum::update(&root, args.config.as_deref(), &args.dialect)?
         {
@@ -230,9 +228,7 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         .then(|| replay_options(&args))
         .transpose()?;
     let options = validate::Options {
-        root: args
-            .root
-            .unwrap_or_else(|| xtask::project_root().join("store")),
+        root: store_root(args.root)?,
         config: args.config,
         dialects: args.dialect,
         replay,
@@ -309,9 +305,7 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
     let postgres = postgres_source(args.postgres_url.as_deref(), args.pg_bin.as_deref());
     let defaults = replay::Options::default();
     let outcome = release::check(&release::Options {
-        root: args
-            .root
-            .unwrap_or_else(|| xtask::project_root().join("store")),
+        root: store_root(args.root)?,
         config: args.config,
         version: args.version,
         replay: replay::Options {
@@ -357,6 +351,14 @@ fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     })?;
     print!("{report}");
     Ok(EXIT_CLEAN)
+}
+
+/// The store to check: `--root`, else `store/` of the repository the tool runs in.
+fn store_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match root {
+        Some(root) => Ok(root),
+        None => Ok(xtask::project_root()?.join("store")),
+    }
 }
 
 fn in_github_actions() -> bool {

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
+use crate::config::FullChain;
 use crate::diagnostic::{self, Counts, Diagnostic};
 use crate::dialect::Dialect;
 use crate::replay;
@@ -50,7 +51,18 @@ pub struct Outcome {
     pub statements: usize,
     /// What the replay did; `None` when it did not run.
     pub replay: Option<replay::Summary>,
+    /// What this run did not check, and why: the summary lists it, so that nothing is left out
+    /// silently.
+    pub unchecked: Vec<Unchecked>,
     pub elapsed: Duration,
+}
+
+/// A part of the tree or of its history that a run did not check, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unchecked {
+    /// What was left out: a folder, a dialect, a tag, chains, migrations.
+    pub what: String,
+    pub why: String,
 }
 
 impl Outcome {
@@ -75,6 +87,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects
     };
 
+    let mut unchecked = coverage(&store, &dialects, options);
     let target_source = store.target_source();
     let mut diagnostics = Vec::new();
     rules::layout::check(&store, &dialects, &mut diagnostics);
@@ -105,9 +118,28 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
                 &mut diagnostics,
             );
         }
-        if matches!(file.role, Role::Migration(_)) {
-            rules::lint::check(file, &store.config.silences, &mut diagnostics);
+        if let Role::Migration(version) = &file.role {
+            if store.config.lints(version) {
+                rules::lint::check(file, &store.config.silences, &mut diagnostics);
+            }
         }
+    }
+    // Migrations below the minimum upgrade version are history no installation can apply any
+    // more: the chain rules still follow them (an index they created is still there), but what
+    // is found in them is not reported.
+    let unlinted: Vec<&str> = files
+        .iter()
+        .filter(|f| matches!(&f.role, Role::Migration(v) if !store.config.lints(v)))
+        .map(|f| f.source.display.as_str())
+        .collect();
+    if !unlinted.is_empty() {
+        unchecked.push(Unchecked {
+            what: format!("lint of {} migrations", unlinted.len()),
+            why: format!(
+                "below the minimum upgrade version {}, which no installation can apply any more (lint.below-minimum-upgrade = true lints them)",
+                store.config.layout.versions.show(&store.config.minimum_upgrade)
+            ),
+        });
     }
     for dialect in &dialects {
         // The chain rules follow a dialect's migrations in the order the service applies them.
@@ -120,7 +152,13 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
             .collect();
         chain.sort_by(|a, b| a.0.cmp(b.0));
         let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
-        rules::lint::check_chain(&chain, &store.config.silences, &mut diagnostics);
+        let mut found = Vec::new();
+        rules::lint::check_chain(&chain, &store.config.silences, &mut found);
+        diagnostics.extend(
+            found
+                .into_iter()
+                .filter(|d| d.file.as_deref().is_none_or(|f| !unlinted.contains(&f))),
+        );
     }
     store.config.unused_silences(&mut diagnostics);
 
@@ -148,6 +186,17 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         None => None,
     };
 
+    if let (Some(summary), Some(shard)) = (&replay, options.replay.as_ref().and_then(|r| r.shard)) {
+        if summary.other_shards > 0 {
+            unchecked.push(Unchecked {
+                what: format!("{} chains", summary.other_shards),
+                why: format!(
+                    "left to the other shards (this is shard {}/{})",
+                    shard.index, shard.count
+                ),
+            });
+        }
+    }
     let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
     if let Some(version_file) = &store.version_file {
         let path = version_file.path();
@@ -185,22 +234,54 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         files: file_count,
         statements,
         replay,
+        unchecked,
         elapsed: started.elapsed(),
     })
 }
 
-/// Paths are shown relative to the project when the store lies inside it, so that they are the
-/// paths of the repository (as GitHub annotations need them); otherwise relative to the folder
-/// that holds the store.
+/// What the configuration and the command line leave out of this run: dialects not selected,
+/// ignored folders (and `ignore` entries that match nothing), chains that are not replayed.
+fn coverage(store: &Store, dialects: &[Dialect], options: &Options) -> Vec<Unchecked> {
+    let mut unchecked = Vec::new();
+    let selected: Vec<&str> = dialects.iter().map(|d| d.folder()).collect();
+    for driver in store
+        .drivers
+        .iter()
+        .filter(|d| !dialects.contains(&d.dialect))
+    {
+        unchecked.push(Unchecked {
+            what: store.display(&driver.dir),
+            why: format!("not selected (--dialect {})", selected.join(" --dialect ")),
+        });
+    }
+    for ignored in &store.config.layout.ignore {
+        let path = store.root.join(ignored);
+        unchecked.push(Unchecked {
+            what: store.display(&path),
+            why: if path.exists() {
+                "ignored by layout.ignore".to_string()
+            } else {
+                "layout.ignore names it, but it does not exist: remove the entry".to_string()
+            },
+        });
+    }
+    if options.replay.is_some() && store.config.full_chain == FullChain::None {
+        unchecked.push(Unchecked {
+            what: "the full chain (every migration from an empty database)".to_string(),
+            why: "replay.full-chain = \"none\": only the fresh install and the release upgrades are replayed".to_string(),
+        });
+    }
+    unchecked
+}
+
+/// Paths are shown relative to the top of the git repository that holds the store (the paths
+/// GitHub annotations need, also when the Rust workspace is a subfolder of the repository);
+/// outside git, relative to the folder that holds the store.
 fn display_base(root: &Path) -> PathBuf {
-    let project = crate::project_root();
-    let project = project.canonicalize().unwrap_or(project);
-    if root.starts_with(&project) {
-        project
-    } else {
+    crate::git_top(root).unwrap_or_else(|| {
         root.parent()
             .map_or_else(|| root.to_path_buf(), Path::to_path_buf)
-    }
+    })
 }
 
 /// Reads and parses every SQL file of the chosen dialects: LATEST.sql, the baseline, each

@@ -91,7 +91,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         ..replay::Options::default()
     };
 
-    let store_root = crate::project_root().join("store");
+    let store_root = crate::project_root()?.join("store");
     let store = sample(options.runs, || {
         validate_clean(&store_root, &[], Some(replay.clone()))
     })

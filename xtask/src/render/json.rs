@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::diagnostic::{Counts, Diagnostic};
 use crate::dialect::Dialect;
 use crate::replay;
-use crate::validate::Outcome;
+use crate::validate::{Outcome, Unchecked};
 
 pub const FORMAT: &str = "validate-migrations/1";
 
@@ -18,6 +18,8 @@ struct Document<'a> {
     summary: Summary,
     /// `null` with `--static-only`.
     replay: Option<&'a replay::Summary>,
+    /// What the run did not check, and why.
+    unchecked: &'a [Unchecked],
     diagnostics: &'a [Diagnostic],
 }
 
@@ -42,6 +44,7 @@ pub fn render(outcome: &Outcome) -> String {
             elapsed_ms: outcome.elapsed.as_millis(),
         },
         replay: outcome.replay.as_ref(),
+        unchecked: &outcome.unchecked,
         diagnostics: &outcome.diagnostics,
     };
     // Serializing plain data into a string cannot fail.

@@ -47,6 +47,13 @@ pub fn render(outcome: &Outcome) -> String {
             text.push('\n');
         }
     }
+    if !outcome.unchecked.is_empty() {
+        let _ = writeln!(text, "### Not checked\n");
+        for unchecked in &outcome.unchecked {
+            let _ = writeln!(text, "- {}: {}", unchecked.what, unchecked.why);
+        }
+        text.push('\n');
+    }
     let errors: Vec<_> = outcome
         .diagnostics
         .iter()

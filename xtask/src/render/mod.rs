@@ -55,6 +55,9 @@ pub fn summary(outcome: &Outcome) -> String {
             );
         }
     }
+    for unchecked in &outcome.unchecked {
+        let _ = writeln!(text, "not checked: {}: {}", unchecked.what, unchecked.why);
+    }
     let found = [
         (counts.errors, "error"),
         (counts.warnings, "warning"),

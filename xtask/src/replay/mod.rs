@@ -65,12 +65,16 @@ impl Default for Options {
 }
 
 /// Where the replay caches an initialized PostgreSQL cluster (and downloaded binaries): the
-/// cargo target folder, which `cargo clean` empties.
+/// cargo target folder of the repository it runs in, which `cargo clean` empties; outside one,
+/// a folder in the system's temporary folder.
 pub fn default_cache_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::project_root().join("target"));
-    target.join("validate-migrations")
+        .or_else(|| crate::project_root().ok().map(|root| root.join("target")));
+    match target {
+        Some(target) => target.join("validate-migrations"),
+        None => std::env::temp_dir().join("validate-migrations-cache"),
+    }
 }
 
 /// A share of the chains. Every shard replays each dialect's `fresh` (the other chains are
@@ -126,6 +130,10 @@ pub struct Summary {
     /// `Options::capture_release` where its upgrade chain ran.
     #[serde(skip)]
     pub schemas: Vec<CapturedSchema>,
+    /// Chains that `--shard` left to the other shards of the matrix (the summary lists them as
+    /// not checked).
+    #[serde(skip)]
+    pub other_shards: usize,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -229,6 +237,7 @@ pub fn run(
         }
         plans.push((dialect, plan));
     }
+    let planned = chains.len();
     if let Some(shard) = options.shard {
         let mut position = 0;
         chains.retain(|chain| {
@@ -239,11 +248,14 @@ pub fn run(
             shard.owns(position - 1)
         });
     }
+    let mut summary = Summary {
+        other_shards: planned - chains.len(),
+        ..Summary::default()
+    };
     if chains.is_empty() {
-        return Ok(Summary::default());
+        return Ok(summary);
     }
 
-    let mut summary = Summary::default();
     let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
         let server = start_postgres(&options.postgres, &options.cache_dir)?;
         let origin = match &server {

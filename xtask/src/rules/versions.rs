@@ -120,10 +120,15 @@ fn version_sets(store: &Store, drivers: &[&Driver], out: &mut Vec<Diagnostic>) {
     }
     for (version, files) in by_version {
         let (_, driver, file) = files[0];
-        for missing in drivers
-            .iter()
-            .filter(|d| files.iter().all(|f| f.0 != d.dialect))
-        {
+        // A dialect whose history starts later (it was added years after the first) is not
+        // expected to have the versions below its start.
+        for missing in drivers.iter().filter(|d| {
+            files.iter().all(|f| f.0 != d.dialect)
+                && store
+                    .config
+                    .first_version(d.dialect)
+                    .is_none_or(|first| version >= first)
+        }) {
             out.push(
                 Diagnostic::new(
                     Code::VersionSetMismatch,
@@ -135,12 +140,25 @@ fn version_sets(store: &Store, drivers: &[&Driver], out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .file(store.display(&file.path))
-                .help(format!(
-                    "add {}/{} with the same change in {}: every dialect must reach the same schema at every version",
-                    store.relative(&missing.dir),
-                    driver.relative(&file.path),
-                    missing.dialect.engine()
-                )),
+                .help({
+                    let add = format!(
+                        "add {}/{} with the same change in {}: every dialect must reach the same schema at every version",
+                        store.relative(&missing.dir),
+                        driver.relative(&file.path),
+                        missing.dialect.engine()
+                    );
+                    // Below the dialect's oldest migration, the dialect may have been added later.
+                    let oldest = missing.migrations().first().map(|(v, _)| *v);
+                    if oldest.is_some_and(|oldest| version < oldest) {
+                        format!(
+                            "{add}; if {} was added at a later version, set version.first.{} to it",
+                            missing.dialect.engine(),
+                            missing.dialect.folder()
+                        )
+                    } else {
+                        add
+                    }
+                }),
             );
         }
     }
