@@ -10,6 +10,7 @@ pub mod sarif;
 
 use std::fmt::Write as _;
 
+use crate::replay;
 use crate::validate::Outcome;
 
 /// The closing lines every human-facing format prints: what was checked and what was found.
@@ -35,11 +36,19 @@ pub fn summary(outcome: &Outcome) -> String {
             for engine in &replay.engines {
                 let _ = writeln!(text, "engine: {engine}");
             }
-            let failed: Vec<String> = replay
-                .chains
+            let failed: Vec<String> = outcome
+                .dialects
                 .iter()
-                .filter(|c| !c.passed)
-                .map(|c| format!("{}/{}", c.dialect, c.name))
+                .filter_map(|dialect| {
+                    let of_dialect = replay.chains.iter().filter(|c| c.dialect == *dialect);
+                    let order: Vec<String> = of_dialect.clone().map(|c| c.name.clone()).collect();
+                    let failed: Vec<String> = of_dialect
+                        .filter(|c| !c.passed)
+                        .map(|c| c.name.clone())
+                        .collect();
+                    (!failed.is_empty())
+                        .then(|| format!("{dialect} ({})", replay::name_chains(&failed, &order)))
+                })
                 .collect();
             let applied = if failed.is_empty() {
                 "all applied".to_string()
