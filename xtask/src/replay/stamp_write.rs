@@ -19,13 +19,18 @@ pub(super) fn failed(
 ) -> Diagnostic {
     let stamp = &plan.stamp;
     let key = format!("stamp.write.{}", dialect.folder());
-    let (sql, configured) = stamp.write_sql(dialect, &plan.rule.show(&plan.target));
+    // The write as it runs for the target: a chain from a release may have failed writing the
+    // release's version, but one finding per dialect names every chain.
+    let version = plan.rule.show(&plan.target);
+    let (sql, configured) = stamp.write_sql(dialect, &version);
+    // On one line, as a configured write is often a multi-line TOML string.
+    let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     if let Some(write) = configured {
         let mut diagnostic = Diagnostic::new(
             Code::StampWriteFailed,
             format!(
                 "{engine} refused the service's write of its schema version, `{key}` of the configuration: {error}\n    \
-                 this is the service's own SQL from the configuration, not a migration; it ran as: {sql}"
+                 this is the service's own SQL from the configuration, not a migration; for version {version} it runs: {sql}"
             ),
         )
         .file(write.place.file.clone())
@@ -51,7 +56,7 @@ pub(super) fn failed(
         Code::StampWriteFailed,
         format!(
             "{engine} refused the default write of the service's schema version (no `{key}` is configured): {error}\n    \
-             it ran as: {sql}"
+             for version {version} it runs: {sql}"
         ),
     )
     .help(format!(
