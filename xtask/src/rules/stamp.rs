@@ -98,9 +98,10 @@ pub fn check(
                 Diagnostic::new(Code::InvalidStamp, format!("the {label} {reason}"))
                     .file(file.clone())
                     .span(stamp.span)
-                    .help(match &location.field {
-                        Some(field) if location.history.is_none() => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
-                        _ => "write the target version as the value".to_string(),
+                    .help(match (&location.history, &location.field) {
+                        (Some(history), _) => format!("every row of {} records an applied version: write it as X.Y.Z", history.table),
+                        (None, Some(field)) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
+                        (None, None) => "write the target version as the value".to_string(),
                     }),
             );
         }
