@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use xtask::config::{Config, Stamp};
+use xtask::config::{Config, History, Stamp, VersionRule};
 use xtask::dialect::Dialect;
 use xtask::engine::sqlite::SqliteDatabase;
 use xtask::engine::{Database, StatementError};
@@ -157,37 +157,72 @@ fn latest_stamps_the_schema_version() {
         key: "NO SUCH SETTING".into(),
         ..basic.clone()
     };
-    assert_eq!(db.setting(&basic).unwrap(), None);
+    assert!(db.stamp_record(&basic).unwrap().is_empty());
     let file = load(Path::new("LATEST.sql"), latest_text(), Role::Latest);
     db.begin().unwrap();
     apply(&mut db, &file);
     db.commit().unwrap();
     assert_eq!(
-        db.setting(&basic).unwrap().as_deref(),
-        Some(r#"{"schemaVersion":"0.10.3"}"#)
+        db.stamp_record(&basic).unwrap(),
+        [r#"{"schemaVersion":"0.10.3"}"#]
     );
-    assert_eq!(db.setting(&other).unwrap(), None);
+    assert!(db.stamp_record(&other).unwrap().is_empty());
 }
 
 #[test]
 fn settings_are_none_until_the_table_and_row_exist() {
     let mut db = open();
     let basic = Config::default().stamp;
-    assert_eq!(db.setting(&basic).unwrap(), None);
+    assert!(db.stamp_record(&basic).unwrap().is_empty());
     db.execute(
         "CREATE TABLE instance_setting (name TEXT PRIMARY KEY, value TEXT)",
         TIMEOUT,
     )
     .unwrap();
-    assert_eq!(db.setting(&basic).unwrap(), None);
+    assert!(db.stamp_record(&basic).unwrap().is_empty());
     db.execute(
         "INSERT INTO instance_setting VALUES ('BASIC', '{\"schemaVersion\":\"0.1.0\"}')",
         TIMEOUT,
     )
     .unwrap();
     assert_eq!(
-        db.setting(&basic).unwrap().as_deref(),
-        Some(r#"{"schemaVersion":"0.1.0"}"#)
+        db.stamp_record(&basic).unwrap(),
+        [r#"{"schemaVersion":"0.1.0"}"#]
+    );
+}
+
+#[test]
+fn a_history_table_holds_every_recorded_version() {
+    let mut db = open();
+    let history = Stamp {
+        history: Some(History {
+            table: "migration_history".into(),
+            column: "version".into(),
+        }),
+        ..Config::default().stamp
+    };
+    assert!(db.stamp_record(&history).unwrap().is_empty());
+    db.execute(
+        "CREATE TABLE migration_history (version TEXT, created_ts BIGINT NOT NULL DEFAULT (strftime('%s', 'now')))",
+        TIMEOUT,
+    )
+    .unwrap();
+    for version in ["0.9.0", "0.10.0"] {
+        let (sql, _) = history.write_sql(Dialect::Sqlite, version);
+        db.execute(&sql, TIMEOUT).unwrap();
+    }
+    db.execute(
+        "INSERT INTO migration_history (version) VALUES (NULL)",
+        TIMEOUT,
+    )
+    .unwrap();
+    let record = db.stamp_record(&history).unwrap();
+    assert_eq!(record, ["0.9.0", "0.10.0"]);
+    assert_eq!(
+        history
+            .stored_version(&record, VersionRule::Store, false)
+            .as_deref(),
+        Some("0.10.0")
     );
 }
 

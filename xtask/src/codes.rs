@@ -91,6 +91,7 @@ codes! {
     DowngradeRefused = "downgrade-refused", Error, "replay", "a release's schema version is above the target: the service refuses to start";
     StoredVersionMissing = "stored-version-missing", Error, "replay", "after a chain, the database has no BASIC.schemaVersion";
     StoredVersionMismatch = "stored-version-mismatch", Error, "replay", "after a chain, BASIC.schemaVersion differs from VERSION";
+    StampWriteFailed = "stamp-write-failed", Error, "replay", "the service's write of its schema version (configured or default) failed after a chain";
     SeedFailed = "seed-failed", Error, "replay", "a seed file does not apply on top of a migrated database";
     SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";
     EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";

@@ -51,6 +51,9 @@ pub struct Layout {
     /// not part of the tree.
     pub dialects: Vec<(Dialect, String)>,
     pub versions: VersionRule,
+    /// Whether the service reads a `MAJOR.MINOR` version (`0.52`, in the version file or a
+    /// stamp) as `MAJOR.MINOR.0` (`version.two-part`).
+    pub two_part: bool,
     /// The name every migration file must have (the naming check).
     pub file_pattern: Regex,
     /// The name every version folder must have (the `store` rule only).
@@ -140,6 +143,18 @@ impl VersionRule {
     /// Reads a version as the tree writes it (a stamp, a `VERSION` file). The error says what
     /// is wrong with the text, to follow it: "`0.x` is not a X.Y.Z version (...)".
     pub fn parse(self, text: &str) -> Result<semver::Version, String> {
+        self.parse_with(text, false)
+    }
+
+    /// `parse`, where `two_part` (`version.two-part`) also accepts `MAJOR.MINOR` as
+    /// `MAJOR.MINOR.0`, as a service that reads `0.52` as `0.52.0` does. The numeric rules have
+    /// no minor part, so the flag changes nothing there.
+    pub fn parse_with(self, text: &str, two_part: bool) -> Result<semver::Version, String> {
+        if two_part && !self.is_numeric() {
+            if let Some(version) = two_part_version(text) {
+                return Ok(version);
+            }
+        }
         if self.is_numeric() {
             return text
                 .parse()
@@ -151,6 +166,9 @@ impl VersionRule {
             Ok(_) => {
                 Err("has a pre-release or build part; schema versions are plain X.Y.Z".to_string())
             }
+            Err(e) if two_part_version(text).is_some() => Err(format!(
+                "is not a X.Y.Z version ({e}); where the service reads `{text}` as `{text}.0`, set `two-part = true` under [version] in the configuration"
+            )),
             Err(e) => Err(format!("is not a X.Y.Z version ({e})")),
         }
     }
@@ -163,6 +181,19 @@ impl VersionRule {
             VersionRule::Timestamp => r"^[0-9]{14}_[a-z0-9_]+\.sql$",
         }
     }
+}
+
+/// `MAJOR.MINOR` with semver's number syntax (digits, no leading zero but `0`), as
+/// `MAJOR.MINOR.0`.
+fn two_part_version(text: &str) -> Option<semver::Version> {
+    let (major, minor) = text.split_once('.')?;
+    let number = |part: &str| {
+        let plain = !part.is_empty()
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
+        plain.then(|| part.parse::<u64>().ok()).flatten()
+    };
+    Some(semver::Version::new(number(major)?, number(minor)?, 0))
 }
 
 const DEFAULT_FOLDER_PATTERN: &str = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$";
@@ -189,7 +220,45 @@ pub struct Stamp {
     /// The JSON field of the value that holds the version; `None` for a plain value.
     pub field: Option<String>,
     pub written_by: StampWriter,
+    /// Where the service reads its version back from, where that is a version-history table
+    /// (`[stamp.history]`) rather than the settings row above.
+    pub history: Option<History>,
+    /// The service's own SQL that writes the stamp, per dialect (`[stamp.write]`); a dialect
+    /// without one gets `Stamp::default_write`.
+    pub writes: Vec<StampWrite>,
+    /// Where the configuration file describes the stamp (the `[stamp]` table, else the file),
+    /// for messages about the default write; `None` without a configuration file.
+    pub configured_at: Option<Place>,
 }
+
+/// A version-history table: one row per applied version, the stored version being the highest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct History {
+    pub table: String,
+    pub column: String,
+}
+
+/// The SQL a service runs to write its stamp, as configured for one dialect.
+#[derive(Clone, Debug)]
+pub struct StampWrite {
+    pub dialect: Dialect,
+    /// The SQL with its placeholders (`{version}`, `{value}`); one or more statements.
+    pub sql: String,
+    /// The key in the configuration file.
+    pub place: Place,
+}
+
+/// A place in the configuration file, for diagnostics.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub file: String,
+    pub span: Option<Span>,
+}
+
+/// The placeholders of a configured stamp write: `{name}` with a name of letters, digits, `_`
+/// and `-`. Braces around anything else (a JSON literal's `{"schemaVersion": ...}`) are SQL.
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}").expect("valid regex"));
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -201,6 +270,70 @@ pub enum StampWriter {
 }
 
 impl Stamp {
+    /// The version the service reads back from what the record holds (`values`, from
+    /// `Database::stamp_record`): the settings row's version, or the highest version of the
+    /// history table, compared as versions. Where no row of a history table holds a readable
+    /// version, its first non-empty row is returned, for the message that it is not one.
+    pub fn stored_version(
+        &self,
+        values: &[String],
+        rule: VersionRule,
+        two_part: bool,
+    ) -> Option<String> {
+        if self.history.is_none() {
+            return values.first().and_then(|v| self.version_in(v));
+        }
+        let texts = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty());
+        texts
+            .clone()
+            .filter_map(|text| Some((rule.parse_with(text, two_part).ok()?, text)))
+            .max()
+            .map(|(_, text)| text)
+            .or_else(|| texts.clone().next())
+            .map(str::to_string)
+    }
+
+    /// The SQL the service runs to record `version` (as the tree writes it) in `dialect`: the
+    /// configured write with its placeholders filled in, else the default write. The second
+    /// value is the configured write, where there is one.
+    pub fn write_sql(&self, dialect: Dialect, version: &str) -> (String, Option<&StampWrite>) {
+        let configured = self.writes.iter().find(|w| w.dialect == dialect);
+        let sql = match configured {
+            Some(write) => PLACEHOLDER
+                .replace_all(&write.sql, |captures: &regex::Captures<'_>| {
+                    match &captures[1] {
+                        "version" => quote(version),
+                        // The configuration refused every other placeholder.
+                        _ => quote(&self.value(version)),
+                    }
+                })
+                .into_owned(),
+            None => self.default_write(version),
+        };
+        (sql, configured)
+    }
+
+    /// What the tool writes where the configuration gives no write: the upsert of the settings
+    /// row, or the INSERT of the version into the history table.
+    pub fn default_write(&self, version: &str) -> String {
+        if let Some(history) = &self.history {
+            return format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                history.table,
+                history.column,
+                quote(version)
+            );
+        }
+        let (name, column) = (&self.name_column, &self.value_column);
+        format!(
+            "INSERT INTO {} ({name}, {column}) VALUES ({}, {}) \
+             ON CONFLICT ({name}) DO UPDATE SET {column} = excluded.{column}",
+            self.table,
+            quote(&self.key),
+            quote(&self.value(version))
+        )
+    }
+
     /// The value the service writes for a version.
     pub fn value(&self, version: &str) -> String {
         match &self.field {
@@ -221,13 +354,22 @@ impl Stamp {
         (!version.is_empty()).then_some(version)
     }
 
-    /// How a message names the stamp: `BASIC.schemaVersion`, or `BASIC` for a plain value.
+    /// How a message names the stamp: `BASIC.schemaVersion`, or `BASIC` for a plain value, or
+    /// `migration_history.version` for a history table.
     pub fn name(&self) -> String {
+        if let Some(history) = &self.history {
+            return format!("{}.{}", history.table, history.column);
+        }
         match &self.field {
             Some(field) => format!("{}.{field}", self.key),
             None => self.key.clone(),
         }
     }
+}
+
+/// `text` as an SQL string literal, in either dialect.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Where the `full` chain starts.
@@ -284,6 +426,7 @@ impl Default for Config {
                     .map(|d| (*d, format!("migration/{}", d.folder())))
                     .collect(),
                 versions: rule,
+                two_part: false,
                 file_pattern: pattern(rule.default_file_pattern()),
                 folder_pattern: pattern(DEFAULT_FOLDER_PATTERN),
                 conventional_names: true,
@@ -305,6 +448,9 @@ impl Default for Config {
                 key: "BASIC".into(),
                 field: Some("schemaVersion".into()),
                 written_by: StampWriter::Latest,
+                history: None,
+                writes: Vec::new(),
+                configured_at: None,
             },
             full_chain: FullChain::Empty,
             transaction: Transaction::All,
@@ -361,6 +507,7 @@ struct RawVersion {
     target: Option<Target>,
     file: Option<String>,
     minimum_upgrade: Option<String>,
+    two_part: Option<bool>,
     first: Option<std::collections::BTreeMap<Dialect, String>>,
 }
 
@@ -380,6 +527,16 @@ struct RawStamp {
     format: Option<StampFormat>,
     field: Option<String>,
     written_by: Option<StampWriter>,
+    history: Option<RawHistory>,
+    #[serde(default)]
+    write: std::collections::BTreeMap<Dialect, toml::Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawHistory {
+    table: String,
+    version_column: Option<String>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -515,9 +672,13 @@ impl Config {
             None => defaults.layout.version_file,
         };
         let target = raw.version.target.unwrap_or(defaults.target);
+        let two_part = raw.version.two_part.unwrap_or(defaults.layout.two_part);
+        if two_part && versions.is_numeric() {
+            bail!("version.two-part reads MAJOR.MINOR versions, but under the `integer` and `timestamp` rules of layout.versions a version is one number");
+        }
         let minimum_upgrade = match raw.version.minimum_upgrade {
             Some(text) => versions
-                .parse(&text)
+                .parse_with(&text, two_part)
                 .map_err(|e| anyhow::anyhow!("version.minimum-upgrade: `{text}` {e}"))?,
             None => defaults.minimum_upgrade,
         };
@@ -527,7 +688,7 @@ impl Config {
             .unwrap_or_default()
             .into_iter()
             .map(|(dialect, text)| {
-                let version = versions.parse(&text).map_err(|e| {
+                let version = versions.parse_with(&text, two_part).map_err(|e| {
                     anyhow::anyhow!("version.first.{}: `{text}` {e}", dialect.folder())
                 })?;
                 Ok((dialect, version))
@@ -559,6 +720,27 @@ impl Config {
                 StampFormat::Plain => None,
             },
             written_by: raw.stamp.written_by.unwrap_or(stamp.written_by),
+            history: match raw.stamp.history {
+                Some(history) => Some(History {
+                    table: identifier("history.table", Some(history.table), String::new())?,
+                    column: identifier(
+                        "history.version-column",
+                        history.version_column,
+                        "version".into(),
+                    )?,
+                }),
+                None => None,
+            },
+            writes: raw
+                .stamp
+                .write
+                .into_iter()
+                .map(|(dialect, sql)| stamp_write(dialect, sql, source))
+                .collect::<anyhow::Result<_>>()?,
+            configured_at: Some(Place {
+                file: source.display.clone(),
+                span: stamp_table_line(source),
+            }),
         };
 
         let full_chain = match raw.replay.full_chain.unwrap_or(RawFullChain::Empty) {
@@ -577,7 +759,7 @@ impl Config {
                 FullChain::Baseline {
                     path: relative("replay.baseline", &path)?,
                     version: versions
-                        .parse(&text)
+                        .parse_with(&text, two_part)
                         .map_err(|e| anyhow::anyhow!("replay.baseline-version: `{text}` {e}"))?,
                 }
             }
@@ -616,6 +798,7 @@ impl Config {
             layout: Layout {
                 dialects,
                 versions,
+                two_part,
                 file_pattern,
                 folder_pattern,
                 conventional_names,
@@ -721,6 +904,50 @@ impl Layout {
             .iter()
             .any(|i| relative == i || relative.starts_with(&format!("{i}/")))
     }
+}
+
+/// A `[stamp.write]` entry, its placeholders checked: a typo in one would write the literal text
+/// `{verison}` as the stamp.
+fn stamp_write(
+    dialect: Dialect,
+    sql: toml::Spanned<String>,
+    source: &SourceFile,
+) -> anyhow::Result<StampWrite> {
+    let start = source.position(sql.span().start);
+    let key = format!("stamp.write.{}", dialect.folder());
+    let at = format!("{}:{}:{}", source.display, start.line, start.column);
+    let sql = sql.into_inner();
+    if sql.trim().is_empty() {
+        bail!("{at}: {key} is empty: give the SQL the service runs to record its schema version, or remove the key to keep the default write");
+    }
+    if let Some(unknown) = PLACEHOLDER
+        .captures_iter(&sql)
+        .map(|c| c[1].to_string())
+        .find(|name| name != "version" && name != "value")
+    {
+        bail!("{at}: {key} uses the placeholder `{{{unknown}}}`; the placeholders are `{{version}}` and `{{value}}`");
+    }
+    // The whole line of the key: a multi-line value starts on it, and the key is what to fix.
+    let line = start.line;
+    let width = source.line(line).unwrap_or_default().chars().count() as u32;
+    Ok(StampWrite {
+        dialect,
+        sql,
+        place: Place {
+            file: source.display.clone(),
+            span: Some(Span::on_line(line, 1, width)),
+        },
+    })
+}
+
+/// The line of the `[stamp]` table (or of its first sub-table) in the configuration file.
+fn stamp_table_line(source: &SourceFile) -> Option<Span> {
+    (1..=source.line_count()).find_map(|line| {
+        let text = source.line(line)?;
+        let trimmed = text.trim_start();
+        (trimmed.starts_with("[stamp]") || trimmed.starts_with("[stamp."))
+            .then(|| Span::on_line(line, 1, text.chars().count() as u32))
+    })
 }
 
 /// A configured path: relative, with `/`, no `..`, and without a trailing `/`.
@@ -832,6 +1059,166 @@ mod tests {
                 .is_some_and(|e| e.contains("not a lint code")),
             "{not_lint:?}"
         );
+    }
+
+    #[test]
+    fn two_part_versions_only_where_configured() -> anyhow::Result<()> {
+        let store = VersionRule::Store;
+        assert_eq!(
+            store.parse_with("0.52", true),
+            Ok(semver::Version::new(0, 52, 0))
+        );
+        assert_eq!(
+            store.parse_with("0.52.1", true),
+            Ok(semver::Version::new(0, 52, 1))
+        );
+        assert!(store.parse("0.52").is_err());
+        assert!(store.parse_with("0.052", true).is_err());
+        assert!(store.parse_with("0.x", true).is_err());
+        let config = load("[version]\ntwo-part = true\nminimum-upgrade = \"0.22\"\n")?;
+        assert!(config.layout.two_part);
+        assert_eq!(config.minimum_upgrade, semver::Version::new(0, 22, 0));
+        assert!(!Config::default().layout.two_part);
+        let numeric = load("[layout]\nversions = \"integer\"\n[version]\ntwo-part = true\n")
+            .err()
+            .map(|e| format!("{e:#}"));
+        assert!(
+            numeric
+                .as_deref()
+                .is_some_and(|e| e.contains("version.two-part")),
+            "{numeric:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn stamp_writes_fill_in_quoted_placeholders() -> anyhow::Result<()> {
+        let config = load(concat!(
+            "[stamp]\n",
+            "table = \"system_setting\"\n",
+            "\n",
+            "[stamp.write]\n",
+            "postgres = \"INSERT INTO system_setting VALUES ('BASIC', {value}, {version}); SELECT '{}'\"\n",
+        ))?;
+        let stamp = &config.stamp;
+        let (sql, configured) = stamp.write_sql(Dialect::Postgres, "0.3.1");
+        assert_eq!(
+            sql,
+            r#"INSERT INTO system_setting VALUES ('BASIC', '{"schemaVersion":"0.3.1"}', '0.3.1'); SELECT '{}'"#
+        );
+        let place = &configured.context("the configured write")?.place;
+        assert_eq!(place.span.map(|s| s.start.line), Some(5));
+        assert_eq!(place.file, FILE_NAME);
+        assert_eq!(
+            stamp
+                .configured_at
+                .as_ref()
+                .and_then(|p| p.span)
+                .map(|s| s.start.line),
+            Some(1)
+        );
+        // A dialect without a configured write keeps today's upsert.
+        let (sql, configured) = stamp.write_sql(Dialect::Sqlite, "0.3.1");
+        assert!(configured.is_none());
+        assert_eq!(
+            sql,
+            "INSERT INTO system_setting (name, value) VALUES ('BASIC', '{\"schemaVersion\":\"0.3.1\"}') \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        );
+        // A quote in the value cannot end the literal.
+        let plain = Stamp {
+            field: None,
+            ..stamp.clone()
+        };
+        assert_eq!(
+            plain
+                .write_sql(Dialect::Postgres, "it's")
+                .0
+                .matches("'it''s'")
+                .count(),
+            2
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn stamp_write_mistakes_are_refused() {
+        let error = |text: &str| load(text).err().map(|e| format!("{e:#}"));
+        let unknown = error("[stamp.write]\nsqlite = \"INSERT INTO t VALUES ({verison})\"\n");
+        assert!(
+            unknown.as_deref().is_some_and(|e| e.contains(":2:")
+                && e.contains("stamp.write.sqlite")
+                && e.contains("`{verison}`")),
+            "{unknown:?}"
+        );
+        let empty = error("[stamp.write]\npostgres = \"  \"\n");
+        assert!(
+            empty
+                .as_deref()
+                .is_some_and(|e| e.contains("stamp.write.postgres is empty")),
+            "{empty:?}"
+        );
+        let dialect = error("[stamp.write]\nmysql = \"SELECT 1\"\n");
+        assert!(
+            dialect.as_deref().is_some_and(|e| e.contains(":2:1")),
+            "{dialect:?}"
+        );
+        let history = error("[stamp.history]\nversion-column = \"version\"\n");
+        assert!(
+            history
+                .as_deref()
+                .is_some_and(|e| e.contains("missing field `table`")),
+            "{history:?}"
+        );
+    }
+
+    #[test]
+    fn a_history_table_is_read_back_as_its_highest_version() -> anyhow::Result<()> {
+        let config = load("[stamp.history]\ntable = \"migration_history\"\n")?;
+        let stamp = &config.stamp;
+        assert_eq!(
+            stamp.history,
+            Some(History {
+                table: "migration_history".into(),
+                column: "version".into()
+            })
+        );
+        assert_eq!(stamp.name(), "migration_history.version");
+        assert_eq!(
+            stamp.write_sql(Dialect::Sqlite, "0.10.0").0,
+            "INSERT INTO migration_history (version) VALUES ('0.10.0')"
+        );
+        let rows = |rows: &[&str]| rows.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        let rule = VersionRule::Store;
+        // As strings, 0.9.0 would be the highest.
+        assert_eq!(
+            stamp
+                .stored_version(&rows(&["0.10.0", "0.9.0", "0.2.1"]), rule, false)
+                .as_deref(),
+            Some("0.10.0")
+        );
+        assert_eq!(
+            stamp
+                .stored_version(&rows(&["0.52", "0.9.0"]), rule, true)
+                .as_deref(),
+            Some("0.52")
+        );
+        assert_eq!(
+            stamp
+                .stored_version(&rows(&["", "x"]), rule, false)
+                .as_deref(),
+            Some("x")
+        );
+        assert_eq!(stamp.stored_version(&[], rule, false), None);
+        // The settings row is still read as before.
+        assert_eq!(
+            Config::default()
+                .stamp
+                .stored_version(&rows(&[r#"{"schemaVersion":"0.3.1"}"#]), rule, false)
+                .as_deref(),
+            Some("0.3.1")
+        );
+        Ok(())
     }
 
     #[test]

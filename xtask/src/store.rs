@@ -189,8 +189,13 @@ impl Store {
                 crate::config::FILE_NAME
             );
         }
-        let version_file = (config.target == Target::VersionFile)
-            .then(|| read_version_file(&root.join(&layout.version_file), layout.versions));
+        let version_file = (config.target == Target::VersionFile).then(|| {
+            read_version_file(
+                &root.join(&layout.version_file),
+                layout.versions,
+                layout.two_part,
+            )
+        });
         let seed_dirs: Vec<(Dialect, PathBuf)> = layout
             .dialects
             .iter()
@@ -510,7 +515,7 @@ impl Driver {
     }
 }
 
-fn read_version_file(path: &Path, rule: VersionRule) -> VersionFile {
+fn read_version_file(path: &Path, rule: VersionRule, two_part: bool) -> VersionFile {
     let path = path.to_path_buf();
     if !path.exists() {
         return VersionFile::Missing { path };
@@ -532,7 +537,7 @@ fn read_version_file(path: &Path, rule: VersionRule) -> VersionFile {
         };
     }
     let first_line = trimmed.lines().next().unwrap_or_default();
-    match rule.parse(first_line) {
+    match rule.parse_with(first_line, two_part) {
         Ok(_) if trimmed.contains('\n') => VersionFile::Invalid {
             path,
             reason: "it holds more than one line".into(),

@@ -114,6 +114,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
                 file,
                 &config.stamp,
                 config.layout.versions,
+                config.layout.two_part,
                 expected,
                 &mut diagnostics,
             );

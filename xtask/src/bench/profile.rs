@@ -96,6 +96,7 @@ pub fn measure(
             stamp: store.config.stamp.clone(),
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
+            two_part: store.config.layout.two_part,
             sqlite_foreign_keys: store.config.sqlite_foreign_keys,
         };
         let mut schemas = Vec::new();

@@ -44,10 +44,12 @@ pub trait Database {
     fn commit(&mut self) -> Result<(), StatementError>;
     fn rollback(&mut self) -> anyhow::Result<()>;
 
-    /// The value of the stamp's row (by convention `instance_setting` row `BASIC`), or `None`
-    /// where the table or the row does not exist. The stamp's identifiers were checked to be
-    /// plain identifiers when the configuration was read.
-    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>>;
+    /// What the record the service reads its version from holds: the value of the stamp's row
+    /// (by convention `instance_setting` row `BASIC`), or every non-null version of the
+    /// history table (`[stamp.history]`); empty where the table or the row does not exist.
+    /// `Stamp::stored_version` reads the version from it. The stamp's identifiers were checked
+    /// to be plain identifiers when the configuration was read.
+    fn stamp_record(&mut self, stamp: &Stamp) -> anyhow::Result<Vec<String>>;
 
     /// Reads the whole schema from the engine's catalog.
     fn introspect(&mut self) -> anyhow::Result<Schema>;

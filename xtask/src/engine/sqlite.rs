@@ -97,8 +97,26 @@ impl Database for SqliteDatabase {
             .context("SQLite refused ROLLBACK")
     }
 
-    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>> {
-        let (table, key) = (&stamp.table, &stamp.key);
+    fn stamp_record(&mut self, stamp: &Stamp) -> anyhow::Result<Vec<String>> {
+        let (table, query, key) = match &stamp.history {
+            Some(history) => (
+                &history.table,
+                format!(
+                    "SELECT {column} FROM {} WHERE {column} IS NOT NULL",
+                    history.table,
+                    column = history.column
+                ),
+                None,
+            ),
+            None => (
+                &stamp.table,
+                format!(
+                    "SELECT {} FROM {} WHERE {} = ?1",
+                    stamp.value_column, stamp.table, stamp.name_column
+                ),
+                Some(&stamp.key),
+            ),
+        };
         // SQLite compares table names without regard to case, so the lookup does too.
         let exists: bool = self
             .connection
@@ -110,26 +128,28 @@ impl Database for SqliteDatabase {
             )
             .with_context(|| format!("cannot look for the table {table}"))?;
         if !exists {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let mut statement = self
             .connection
-            .prepare(&format!(
-                "SELECT {} FROM {table} WHERE {} = ?1",
-                stamp.value_column, stamp.name_column
-            ))
+            .prepare(&query)
             .with_context(|| format!("cannot read the table {table}"))?;
-        let mut rows = statement
-            .query([key])
-            .with_context(|| format!("cannot read the {table} row {key}"))?;
-        let Some(row) = rows
+        let mut rows = match key {
+            Some(key) => statement.query([key]),
+            None => statement.query([]),
+        }
+        .with_context(|| format!("cannot read the schema version from {table}"))?;
+        let mut values = Vec::new();
+        while let Some(row) = rows
             .next()
-            .with_context(|| format!("cannot read the {table} row {key}"))?
-        else {
-            return Ok(None);
-        };
-        // The column is declared TEXT, but SQLite stores whatever it is given.
-        optional_text(row, 0).with_context(|| format!("cannot read the {table} row {key}"))
+            .with_context(|| format!("cannot read the schema version from {table}"))?
+        {
+            // The column is declared TEXT, but SQLite stores whatever it is given.
+            let value = optional_text(row, 0)
+                .with_context(|| format!("cannot read the schema version from {table}"))?;
+            values.extend(value);
+        }
+        Ok(values)
     }
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {

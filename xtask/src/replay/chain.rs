@@ -1,7 +1,7 @@
 //! One chain: a way a database reaches the current version, applied to a fresh database the way
 //! the service applies it: a script, or the pending migrations in the transactions the
-//! configuration names (by convention all in one), then the upsert of the stamp
-//! (`BASIC.schemaVersion`).
+//! configuration names (by convention all in one), then the service's write of the stamp (by
+//! convention the upsert of `BASIC.schemaVersion`; `[stamp.write]` in the configuration).
 
 use std::time::Duration;
 
@@ -54,6 +54,8 @@ pub struct Plan<'a> {
     pub stamp: Stamp,
     pub transaction: Transaction,
     pub rule: VersionRule,
+    /// Whether `MAJOR.MINOR` reads as `MAJOR.MINOR.0` (`version.two-part`).
+    pub two_part: bool,
     /// Whether SQLite enforces foreign keys, as the service sets it.
     pub sqlite_foreign_keys: bool,
 }
@@ -79,7 +81,7 @@ pub enum Failure<'f> {
     StoredVersion {
         stored: Option<String>,
     },
-    /// The service's own write of the stamp failed: most often its table does not exist.
+    /// The service's write of the stamp (configured, or the default one) failed.
     StampWrite(StatementError),
     Seed {
         file: &'f SqlFile,
@@ -116,8 +118,8 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         outcome.failures.push(failure);
         return outcome;
     }
-    let stored = match db.setting(&plan.stamp) {
-        Ok(value) => value.and_then(|v| plan.stamp.version_in(&v)),
+    let stored = match db.stamp_record(&plan.stamp) {
+        Ok(values) => plan.stamp.stored_version(&values, plan.rule, plan.two_part),
         Err(e) => {
             outcome.failures.push(Failure::Engine(format!("{e:#}")));
             return outcome;
@@ -125,7 +127,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
     };
     let stored_target = stored
         .as_deref()
-        .and_then(|s| plan.rule.parse(s).ok())
+        .and_then(|s| plan.rule.parse_with(s, plan.two_part).ok())
         .is_some_and(|v| v == plan.target);
     if !stored_target {
         outcome.failures.push(Failure::StoredVersion { stored });
@@ -175,7 +177,7 @@ fn migrate<'f>(
         Start::Fresh(latest) => {
             apply(db, &[*latest], plan.timeout, &mut outcome.statements)?;
             if plan.stamp.written_by == StampWriter::Service {
-                upsert_version(db, plan, &plan.target)?;
+                write_version(db, chain.dialect, plan, &plan.target)?;
             }
             return Ok(());
         }
@@ -202,12 +204,12 @@ fn migrate<'f>(
                 outcome.release_schema = Some(schema);
             }
             if let Some(stamp) = stamp {
-                upsert_version(db, plan, stamp)?;
+                write_version(db, chain.dialect, plan, stamp)?;
             }
-            let current = db
-                .setting(&plan.stamp)
-                .map_err(|e| Failure::Engine(format!("{e:#}")))?
-                .and_then(|v| plan.stamp.version_in(&v));
+            let record = db
+                .stamp_record(&plan.stamp)
+                .map_err(|e| Failure::Engine(format!("{e:#}")))?;
+            let current = plan.stamp.stored_version(&record, plan.rule, plan.two_part);
             let refuse = |current: String, reason| Failure::Refused {
                 file: latest,
                 current,
@@ -216,7 +218,7 @@ fn migrate<'f>(
             let Some(current) = current else {
                 return Err(refuse(String::new(), Refusal::Unversioned));
             };
-            let Ok(version) = plan.rule.parse(&current) else {
+            let Ok(version) = plan.rule.parse_with(&current, plan.two_part) else {
                 return Err(refuse(current, Refusal::Unversioned));
             };
             if version > plan.target {
@@ -248,7 +250,7 @@ fn migrate<'f>(
             }
         }
     }
-    upsert_version(db, plan, &plan.target)
+    write_version(db, chain.dialect, plan, &plan.target)
 }
 
 /// Applies files in one transaction, statement by statement, so that a failure is known by
@@ -281,21 +283,14 @@ fn apply<'f>(
 }
 
 /// What the service does after committing the migrations (and, where it writes the stamp
-/// itself, after a fresh install): upsert the stamp with `version`.
-fn upsert_version<'f>(
+/// itself, after a fresh install): record `version`, with the configured write of the dialect
+/// or the default one (`Stamp::write_sql`).
+fn write_version<'f>(
     db: &mut dyn Database,
+    dialect: Dialect,
     plan: &Plan<'_>,
     version: &semver::Version,
 ) -> Result<(), Failure<'f>> {
-    let stamp = &plan.stamp;
-    let value = stamp.value(&plan.rule.show(version));
-    let (name, column) = (&stamp.name_column, &stamp.value_column);
-    let sql = format!(
-        "INSERT INTO {} ({name}, {column}) VALUES ('{}', '{}') \
-         ON CONFLICT ({name}) DO UPDATE SET {column} = excluded.{column}",
-        stamp.table,
-        stamp.key.replace('\'', "''"),
-        value.replace('\'', "''")
-    );
+    let (sql, _) = plan.stamp.write_sql(dialect, &plan.rule.show(version));
     db.execute(&sql, plan.timeout).map_err(Failure::StampWrite)
 }

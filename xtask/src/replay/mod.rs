@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod history;
 mod report;
+mod stamp_write;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -441,6 +442,7 @@ fn plan<'a>(
             stamp: store.config.stamp.clone(),
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
+            two_part: store.config.layout.two_part,
             sqlite_foreign_keys: store.config.sqlite_foreign_keys,
         },
         latest,

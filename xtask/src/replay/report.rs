@@ -107,24 +107,15 @@ pub fn failures(
         .filter(|(c, _)| c.dialect == dialect)
     {
         for failure in &outcome.failures {
-            let mut diagnostic = describe(failure, engine, plan);
-            if matches!(
-                failure,
-                Failure::StoredVersion { .. } | Failure::StampWrite(_)
-            ) {
+            let mut diagnostic = describe(failure, engine, dialect, plan, files);
+            if matches!(failure, Failure::StoredVersion { .. }) {
                 // After a fresh install the stamp of LATEST.sql is what was stored (unless the
                 // service writes it); after a chain, the version the service upserted, which is
                 // the target.
-                let fresh_script = match (chain.name.as_str(), files.latest) {
-                    ("fresh", Some(latest)) => Some(latest.source.display.clone()),
-                    _ => None,
+                let file = match (chain.name.as_str(), files.latest, plan.stamp.written_by) {
+                    ("fresh", Some(latest), StampWriter::Latest) => latest.source.display.clone(),
+                    _ => files.target.to_string(),
                 };
-                // A write that failed points at the script that should have made its table.
-                let file = match (failure, plan.stamp.written_by) {
-                    (Failure::StampWrite(_), _) | (_, StampWriter::Latest) => fresh_script,
-                    _ => None,
-                }
-                .unwrap_or_else(|| files.target.to_string());
                 diagnostic = diagnostic.file(file);
             }
             grouped.add(diagnostic, &chain.name);
@@ -133,7 +124,13 @@ pub fn failures(
     grouped.finish(out);
 }
 
-fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic {
+fn describe(
+    failure: &Failure<'_>,
+    engine: &str,
+    dialect: Dialect,
+    plan: &Plan<'_>,
+    files: StampFiles<'_>,
+) -> Diagnostic {
     match failure {
         Failure::Statement {
             file,
@@ -188,12 +185,19 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
             Code::StoredVersionMissing,
             format!("after migrating, {engine} has no {}: the service cannot tell its schema version", plan.stamp.name()),
         )
-        .help(format!(
-            "make sure {} exists and the {} row is written (version {})",
-            plan.stamp.table,
-            plan.stamp.key,
-            plan.rule.show(&plan.target)
-        )),
+        .help(match &plan.stamp.history {
+            Some(history) => format!(
+                "make sure {} exists and holds a row of version {}",
+                history.table,
+                plan.rule.show(&plan.target)
+            ),
+            None => format!(
+                "make sure {} exists and the {} row is written (version {})",
+                plan.stamp.table,
+                plan.stamp.key,
+                plan.rule.show(&plan.target)
+            ),
+        }),
         Failure::StoredVersion {
             stored: Some(stored),
         } => Diagnostic::new(
@@ -214,21 +218,7 @@ fn describe(failure: &Failure<'_>, engine: &str, plan: &Plan<'_>) -> Diagnostic 
                 plan.rule.show(&plan.target)
             ),
         }),
-        Failure::StampWrite(error) => Diagnostic::new(
-            Code::StoredVersionMissing,
-            format!(
-                "{engine} refused the service's write of its schema version into {}: {error}",
-                plan.stamp.table
-            ),
-        )
-        .help(format!(
-            "the schema must have the table {} with a unique {} column and a {} column, as the service writes {} = {} there",
-            plan.stamp.table,
-            plan.stamp.name_column,
-            plan.stamp.value_column,
-            plan.stamp.key,
-            plan.stamp.value(&plan.rule.show(&plan.target))
-        )),
+        Failure::StampWrite(error) => super::stamp_write::failed(error, engine, dialect, plan, files),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),

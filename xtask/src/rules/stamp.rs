@@ -1,8 +1,10 @@
 //! The stamp: `LATEST.sql` ends by writing the schema version (by convention `BASIC.schemaVersion`
 //! into `instance_setting`; the configuration may name another table, row and field, or a plain
 //! value), and that version is the target version. The stamp is read from the parsed `INSERT`,
-//! and its value as JSON where it is JSON. Where the configuration says the service writes the
-//! stamp, `LATEST.sql` is not expected to.
+//! and its value as JSON where it is JSON. Where the record is a version-history table
+//! (`[stamp.history]`), the script inserts rows of versions, and the stamp is the row of the
+//! highest version, the one the service reads back. Where the configuration says the service
+//! writes the stamp, `LATEST.sql` is not expected to.
 
 use sqlparser::ast::{Expr, SetExpr, Statement as Ast, TableObject};
 
@@ -30,6 +32,7 @@ pub fn check(
     latest: &SqlFile,
     location: &Location,
     rule: VersionRule,
+    two_part: bool,
     expected: Option<Expected<'_>>,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -40,7 +43,7 @@ pub fn check(
     // The script's own name: `LATEST.sql` by convention, whatever the configuration names.
     let name = file.rsplit('/').next().unwrap_or(file);
     let (table, key) = (&location.table, &location.key);
-    let stamps = find(latest, location, rule);
+    let stamps = find(latest, location, rule, two_part);
     if stamps.is_empty() {
         // A file that did not parse may well hold the stamp; its parse error says enough.
         if latest
@@ -54,9 +57,26 @@ pub fn check(
         let version = expected
             .as_ref()
             .map_or_else(|| "X.Y.Z".to_string(), |e| rule.show(e.version));
-        let what = match &location.field {
-            Some(field) => format!("the `{key}` row of `{table}` with `{field}`"),
-            None => format!("the `{key}` row of `{table}`"),
+        let (what, write) = match (&location.history, &location.field) {
+            (Some(history), _) => (
+                format!("a row of `{}` with its `{}`", history.table, history.column),
+                format!(
+                    "INSERT INTO {} ({}) VALUES ('{version}');",
+                    history.table, history.column
+                ),
+            ),
+            (None, field) => (
+                match field {
+                    Some(field) => format!("the `{key}` row of `{table}` with `{field}`"),
+                    None => format!("the `{key}` row of `{table}`"),
+                },
+                format!(
+                    "INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
+                    location.name_column,
+                    location.value_column,
+                    location.value(&version).replace('\'', "''")
+                ),
+            ),
         };
         out.push(
             Diagnostic::new(
@@ -64,27 +84,43 @@ pub fn check(
                 format!("{name} does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
             )
             .file(file.clone())
-            .help(format!(
-                "end {name} with: INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
-                location.name_column,
-                location.value_column,
-                location.value(&version).replace('\'', "''")
-            )),
+            .help(format!("end {name} with: {write}")),
         );
         return;
     }
-    let last_statement = latest.statements.len().saturating_sub(1);
-    for stamp in stamps {
-        match (&stamp.version, &expected) {
-            (Err(reason), _) => out.push(
-                Diagnostic::new(Code::InvalidStamp, format!("the `{key}` stamp {reason}"))
+    let label = match &location.history {
+        Some(history) => format!("`{}` row", history.table),
+        None => format!("`{key}` stamp"),
+    };
+    for stamp in &stamps {
+        if let Err(reason) = &stamp.version {
+            out.push(
+                Diagnostic::new(Code::InvalidStamp, format!("the {label} {reason}"))
                     .file(file.clone())
                     .span(stamp.span)
-                    .help(match &location.field {
-                        Some(field) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
-                        None => "write the target version as the value".to_string(),
+                    .help(match (&location.history, &location.field) {
+                        (Some(history), _) => format!("every row of {} records an applied version: write it as X.Y.Z", history.table),
+                        (None, Some(field)) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
+                        (None, None) => "write the target version as the value".to_string(),
                     }),
-            ),
+            );
+        }
+    }
+    // Every settings row the script writes is a stamp; of a history table's rows, the service
+    // reads back the highest version, so that row is the stamp and the others are history.
+    let record: Vec<&Stamp> = match &location.history {
+        None => stamps.iter().collect(),
+        Some(_) => stamps
+            .iter()
+            .filter_map(|s| Some((s.version.as_ref().ok()?, s)))
+            .max_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, s)| s)
+            .into_iter()
+            .collect(),
+    };
+    let last_statement = latest.statements.len().saturating_sub(1);
+    for stamp in record {
+        match (&stamp.version, &expected) {
             (Ok(stamped), Some(expected)) if stamped != expected.version => {
                 let (stamped, wanted) = (rule.show(stamped), rule.show(expected.version));
                 out.push(
@@ -118,7 +154,16 @@ pub fn check(
     }
 }
 
-fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> {
+fn find(latest: &SqlFile, location: &Location, rule: VersionRule, two_part: bool) -> Vec<Stamp> {
+    // A history table has no name column: every row is a version.
+    let (record_table, name_column, value_column) = match &location.history {
+        Some(history) => (&history.table, None, &history.column),
+        None => (
+            &location.table,
+            Some(&location.name_column),
+            &location.value_column,
+        ),
+    };
     let mut stamps = Vec::new();
     for (index, statement) in latest.statements.iter().enumerate() {
         let Parsed::Ok(ast) = &statement.parsed else {
@@ -134,7 +179,7 @@ fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> 
             .0
             .last()
             .and_then(|part| part.as_ident())
-            .is_some_and(|ident| ident.value.eq_ignore_ascii_case(&location.table));
+            .is_some_and(|ident| ident.value.eq_ignore_ascii_case(record_table));
         if !is_settings {
             continue;
         }
@@ -145,10 +190,14 @@ fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> 
                     .is_some_and(|ident| ident.value.eq_ignore_ascii_case(name))
             })
         };
-        let (Some(name_column), Some(value_column)) = (
-            column(&location.name_column),
-            column(&location.value_column),
-        ) else {
+        let name_column = match name_column {
+            Some(name) => match column(name) {
+                Some(index) => Some(index),
+                None => continue,
+            },
+            None => None,
+        };
+        let Some(value_column) = column(value_column) else {
             continue;
         };
         let Some(SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) else {
@@ -156,9 +205,11 @@ fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> 
         };
         for row in &values.rows {
             let row = &row.content;
-            let name = row.get(name_column).and_then(string_literal);
-            if name.map(|(n, _)| n).as_ref() != Some(&location.key) {
-                continue;
+            if let Some(name_column) = name_column {
+                let name = row.get(name_column).and_then(string_literal);
+                if name.map(|(n, _)| n).as_ref() != Some(&location.key) {
+                    continue;
+                }
             }
             let value = row.get(value_column).and_then(string_literal);
             let span = value
@@ -170,7 +221,7 @@ fn find(latest: &SqlFile, location: &Location, rule: VersionRule) -> Vec<Stamp> 
                 statement: index,
                 span,
                 version: match value {
-                    Some((text, _)) => read_version(&text, location, rule),
+                    Some((text, _)) => read_version(&text, location, rule, two_part),
                     None => Err("value is not a string literal".into()),
                 },
             });
@@ -202,11 +253,15 @@ fn read_version(
     text: &str,
     location: &Location,
     rule: VersionRule,
+    two_part: bool,
 ) -> Result<semver::Version, String> {
-    let Some(field) = &location.field else {
-        return rule
-            .parse(text.trim())
-            .map_err(|e| format!("value `{}` {e}", text.trim()));
+    let field = match &location.field {
+        Some(field) if location.history.is_none() => field,
+        _ => {
+            return rule
+                .parse_with(text.trim(), two_part)
+                .map_err(|e| format!("value `{}` {e}", text.trim()))
+        }
     };
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("value is not JSON ({e})"))?;
@@ -216,6 +271,6 @@ fn read_version(
     let version = value
         .as_str()
         .ok_or_else(|| format!("`{field}` is not a string"))?;
-    rule.parse(version)
+    rule.parse_with(version, two_part)
         .map_err(|e| format!("`{field}` is `{version}`, which {e}"))
 }

@@ -74,29 +74,45 @@ impl Database for PostgresDatabase {
         self.client.batch_execute("ROLLBACK").context("ROLLBACK")
     }
 
-    fn setting(&mut self, stamp: &Stamp) -> anyhow::Result<Option<String>> {
-        let (table, key) = (&stamp.table, &stamp.key);
+    fn stamp_record(&mut self, stamp: &Stamp) -> anyhow::Result<Vec<String>> {
         // The identifiers are unquoted, as the tree's SQL writes them, so that they fold to
         // lower case the same way.
+        let (table, query, parameter) = match &stamp.history {
+            Some(history) => (
+                &history.table,
+                format!(
+                    "SELECT {column}::text FROM {} WHERE {column} IS NOT NULL",
+                    history.table,
+                    column = history.column
+                ),
+                None,
+            ),
+            None => (
+                &stamp.table,
+                format!(
+                    "SELECT {}::text FROM {} WHERE {} = $1",
+                    stamp.value_column, stamp.table, stamp.name_column
+                ),
+                Some(&stamp.key),
+            ),
+        };
         let exists: bool = self
             .client
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[table])
             .with_context(|| format!("looking for {table}"))?
             .get(0);
         if !exists {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let row = self
-            .client
-            .query_opt(
-                &format!(
-                    "SELECT {}::text FROM {table} WHERE {} = $1",
-                    stamp.value_column, stamp.name_column
-                ),
-                &[key],
-            )
-            .with_context(|| format!("reading the {table} row {key}"))?;
-        Ok(row.map(|r| r.get(0)))
+        let rows = match parameter {
+            Some(key) => self.client.query(&query, &[key]),
+            None => self.client.query(&query, &[]),
+        }
+        .with_context(|| format!("reading the schema version from {table}"))?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| row.get::<_, Option<String>>(0))
+            .collect())
     }
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {
