@@ -37,6 +37,9 @@ pub struct Config {
     pub transaction: Transaction,
     pub sqlite_foreign_keys: bool,
     pub silences: Vec<Silence>,
+    /// Extensions the replay's PostgreSQL may lack: a chain that reaches their `CREATE
+    /// EXTENSION` stops there, reported as not checked (`replay.skip-extensions`). Lower-cased.
+    pub skip_extensions: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -302,6 +305,7 @@ impl Default for Config {
             transaction: Transaction::All,
             sqlite_foreign_keys: true,
             silences: Vec::new(),
+            skip_extensions: Vec::new(),
         }
     }
 }
@@ -380,6 +384,8 @@ struct RawReplay {
     baseline_version: Option<String>,
     transaction: Option<Transaction>,
     sqlite_foreign_keys: Option<bool>,
+    #[serde(default)]
+    skip_extensions: Vec<String>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -615,6 +621,12 @@ impl Config {
                 .sqlite_foreign_keys
                 .unwrap_or(defaults.sqlite_foreign_keys),
             silences,
+            skip_extensions: raw
+                .replay
+                .skip_extensions
+                .iter()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
         })
     }
 

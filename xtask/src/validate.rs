@@ -147,6 +147,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         )?),
         None => None,
     };
+    // The engine is the judge of what the static checks could only guess.
+    crate::judge::judge(
+        &files,
+        replay.as_ref().map(|summary| &summary.observed),
+        &mut diagnostics,
+    );
 
     let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
     if let Some(version_file) = &store.version_file {

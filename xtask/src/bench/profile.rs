@@ -97,6 +97,7 @@ pub fn measure(
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
             sqlite_foreign_keys: store.config.sqlite_foreign_keys,
+            skip_extensions: store.config.skip_extensions.clone(),
         };
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {
