@@ -181,6 +181,10 @@ pub struct ChainSummary {
     pub dialect: Dialect,
     pub name: String,
     pub passed: bool,
+    /// Why the chain was stopped unchecked, where the configuration told it to stop
+    /// (`replay.skip-extensions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<String>,
 }
 
 pub fn run(
@@ -334,6 +338,12 @@ pub fn run(
             dialect: chain.dialect,
             name: chain.name.clone(),
             passed: outcome.failures.is_empty(),
+            not_checked: outcome.failures.iter().find_map(|failure| match failure {
+                chain::Failure::ExtensionSkipped { extension, .. } => {
+                    Some(format!("replay.skip-extensions: {extension}"))
+                }
+                _ => None,
+            }),
         });
     }
     let version_file = store
