@@ -313,3 +313,74 @@ fn a_generated_name_that_differs_between_chains_stays_an_error() {
     );
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
 }
+
+/// `replay.skip-extensions`: the PostgreSQL chains that create the listed extension stop there,
+/// not checked (in the JSON document and the job summary), and the SQLite chains still run.
+#[test]
+fn a_skipped_extension_leaves_its_chains_not_checked() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE EXTENSION IF NOT EXISTS vector;\n\
+          CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+    );
+    let latest = tree.store().join("migration/postgres/LATEST.sql");
+    let text = std::fs::read_to_string(&latest).expect("LATEST.sql");
+    tree.write(
+        "migration/postgres/LATEST.sql",
+        format!("CREATE EXTENSION IF NOT EXISTS vector;\n{text}").as_bytes(),
+    );
+    tree.write(
+        "validate-migrations.toml",
+        b"[replay]\nskip-extensions = [\"vector\"]\n",
+    );
+    let summary = tree.dir.path().join("summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--format", "json", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let chains: Vec<String> = document["replay"]["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{} {} {}",
+                c["dialect"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default(),
+                c["passed"],
+                c["not_checked"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        chains,
+        [
+            "postgres/fresh false replay.skip-extensions: vector",
+            "postgres/full false replay.skip-extensions: vector",
+            "sqlite/fresh true -",
+            "sqlite/full true -",
+        ]
+    );
+
+    // In GitHub Actions the job summary says so too.
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let markdown = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        markdown.contains("| postgres | fresh | not checked (replay.skip-extensions: vector) |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| sqlite | full | yes |"), "{markdown}");
+}

@@ -745,6 +745,13 @@ mod tests {
     }
 
     #[test]
+    fn skipped_extensions_are_read_as_postgresql_folds_them() {
+        let config = load("[replay]\nskip-extensions = [\"Vector\", \"pg_trgm\"]\n").unwrap();
+        assert_eq!(config.skip_extensions, ["vector", "pg_trgm"]);
+        assert!(load("").unwrap().skip_extensions.is_empty());
+    }
+
+    #[test]
     fn mistakes_in_the_file_are_named_with_their_place() {
         let error = |text: &str| load(text).err().map(|e| format!("{e:#}"));
         let unknown = error("[layout]\nversion = \"store\"\n");
