@@ -123,9 +123,9 @@ pub fn judge(
         ));
     } else {
         diagnostic.message.push_str(
-            "; no replay chain executed this statement (a migration below the minimum upgrade \
-             version, one after an earlier failure, or a chain this run did not replay), so no \
-             engine could judge it",
+            "; no replay chain executed this statement (its migration lies below where every \
+             replayed chain starts, an earlier statement failed, or the chain that runs it was \
+             not replayed), so no engine could judge it",
         );
     }
 }

@@ -95,9 +95,9 @@ pub(crate) fn judge(
         diagnostic.chains = verdict.failed.clone();
     } else if verdict.executed.is_empty() {
         diagnostic.message.push_str(
-            "; no replay chain ran this DROP (a migration below the minimum upgrade version, or \
-             one after an earlier failure), so no engine could tell whether the name is the same \
-             everywhere",
+            "; no replay chain ran this DROP (its migration lies below where every replayed chain \
+             starts, an earlier statement failed, or the chain that runs it was not replayed), so \
+             no engine could tell whether the name is the same everywhere",
         );
     } else if if_exists {
         diagnostic.message.push_str(
