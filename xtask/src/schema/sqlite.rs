@@ -1052,6 +1052,27 @@ mod tests {
     }
 
     #[test]
+    fn an_index_sqlparser_cannot_read_keeps_its_keys_from_the_engine() {
+        let schema = schema(
+            "CREATE TABLE t (a TEXT, b TEXT);
+             CREATE INDEX i ON t (a, lower(b)) WHERE a NOT GLOB 'x*';",
+        )
+        .unwrap();
+        let i = &schema.indexes["i"];
+        assert_eq!(i.columns, ["a", "(an expression)"]);
+        assert_eq!(i.predicate.as_deref(), Some("(a condition)"));
+        assert_eq!(schema.unread.len(), 1, "{:?}", schema.unread);
+        assert_eq!(schema.unread[0].object, "index i");
+        assert!(
+            schema.unread[0]
+                .what
+                .contains("sqlparser cannot read its CREATE INDEX"),
+            "{:?}",
+            schema.unread
+        );
+    }
+
+    #[test]
     fn definitions_are_cut_at_top_level_commas() {
         let definitions: Vec<String> = definitions(
             "CREATE TABLE t (a NUMERIC(10, 2) DEFAULT (1), b INTEGER[], CHECK (a IN (1, 2))) STRICT",
