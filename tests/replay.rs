@@ -216,3 +216,171 @@ fn an_existing_server_by_url_gets_scratch_databases_and_the_password_never_shows
     assert!(left.is_empty(), "scratch databases left behind: {left:?}");
     cluster.stop().expect("stop the cluster");
 }
+
+/// The minimal PostgreSQL tree whose 0.1 gives `memo.content` a unique constraint under the name
+/// PostgreSQL generates (`memo_content_key`), released as v0.1.2 with `content_clause` in its
+/// LATEST.sql; the unreleased 0.2 migration drops the constraint by the generated name.
+fn dropped_generated_name(content_clause: &str) -> Tree {
+    let tree = support::released_before_0_2(
+        "0.1.2",
+        |latest| {
+            latest
+                .replace(
+                    "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+                    "",
+                )
+                .replace(
+                    "content TEXT NOT NULL DEFAULT '',\n  visibility",
+                    &format!("content TEXT NOT NULL DEFAULT '' {content_clause},\n  visibility"),
+                )
+        },
+        |tree| {
+            tree.write(
+                "migration/postgres/0.1/01__memo_visibility.sql",
+                b"ALTER TABLE memo ADD COLUMN visibility TEXT NOT NULL DEFAULT 'PRIVATE';\n\
+                  ALTER TABLE memo ADD UNIQUE (content);\n",
+            );
+        },
+    );
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+          ALTER TABLE memo DROP CONSTRAINT memo_content_key;\n",
+    );
+    tree
+}
+
+/// The severity and message of each `drop-generated-constraint-name` of a JSON report.
+fn generated_name_findings(output: &std::process::Output) -> Vec<(String, String)> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "drop-generated-constraint-name")
+        .map(|d| {
+            (
+                d["severity"].as_str().unwrap_or_default().to_string(),
+                d["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_generated_name_every_chain_built_the_same_is_a_note() {
+    // The release's LATEST.sql generates the same name as the migrations.
+    let tree = dropped_generated_name("UNIQUE");
+    let output = validate(&tree, &["--dialect", "postgres", "--format", "json"]);
+    let findings = generated_name_findings(&output);
+    assert_eq!(findings.len(), 1, "{}", stdout(&output));
+    let (severity, message) = &findings[0];
+    assert_eq!(severity, "note", "{message}");
+    assert!(
+        message.contains("every chain that ran it (chains full, upgrade-from-v0.1.2)"),
+        "{message}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    // Without the replay the finding keeps its severity and says that the replay would judge it.
+    let output = validate(
+        &tree,
+        &["--dialect", "postgres", "--format", "json", "--static-only"],
+    );
+    let findings = generated_name_findings(&output);
+    assert_eq!(findings[0].0, "error");
+    assert!(
+        findings[0].1.contains("the replay would judge it"),
+        "{}",
+        findings[0].1
+    );
+}
+
+#[test]
+fn a_generated_name_that_differs_between_chains_stays_an_error() {
+    // The release's LATEST.sql names the constraint itself, so installations of v0.1.2 have no
+    // `memo_content_key`, and their upgrade fails at the DROP.
+    let tree = dropped_generated_name("CONSTRAINT memo_content_unique UNIQUE");
+    let output = validate(&tree, &["--dialect", "postgres", "--format", "json"]);
+    let findings = generated_name_findings(&output);
+    assert_eq!(findings.len(), 1, "{}", stdout(&output));
+    let (severity, message) = &findings[0];
+    assert_eq!(severity, "error", "{message}");
+    assert!(
+        message.contains("the replay shows that the name differs")
+            && message.contains("refused the DROP in chain upgrade-from-v0.1.2"),
+        "{message}"
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+}
+
+/// `replay.skip-extensions`: the PostgreSQL chains that create the listed extension stop there,
+/// not checked (in the JSON document and the job summary), and the SQLite chains still run.
+#[test]
+fn a_skipped_extension_leaves_its_chains_not_checked() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE EXTENSION IF NOT EXISTS vector;\n\
+          CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+    );
+    let latest = tree.store().join("migration/postgres/LATEST.sql");
+    let text = std::fs::read_to_string(&latest).expect("LATEST.sql");
+    tree.write(
+        "migration/postgres/LATEST.sql",
+        format!("CREATE EXTENSION IF NOT EXISTS vector;\n{text}").as_bytes(),
+    );
+    tree.write(
+        "validate-migrations.toml",
+        b"[replay]\nskip-extensions = [\"vector\"]\n",
+    );
+    let summary = tree.dir.path().join("summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--format", "json", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let chains: Vec<String> = document["replay"]["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{} {} {}",
+                c["dialect"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default(),
+                c["passed"],
+                c["not_checked"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        chains,
+        [
+            "postgres/fresh false replay.skip-extensions: vector",
+            "postgres/full false replay.skip-extensions: vector",
+            "sqlite/fresh true -",
+            "sqlite/full true -",
+        ]
+    );
+
+    // In GitHub Actions the job summary says so too.
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let markdown = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        markdown.contains("| postgres | fresh | not checked (replay.skip-extensions: vector) |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| sqlite | full | yes |"), "{markdown}");
+}

@@ -98,6 +98,9 @@ codes! {
     ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";
     DialectParity = "dialect-parity", Error, "diff", "the fresh PostgreSQL and SQLite schemas differ in meaning";
     UnusedAllow = "unused-allow", Warning, "diff", "an allowlist entry matches no drift any more";
+    ExtensionNotInstalled = "extension-not-installed", Error, "replay", "the replay's PostgreSQL lacks an extension that a script creates";
+    ExtensionSkipped = "extension-skipped", Note, "replay", "a chain stopped unchecked at an extension listed in replay.skip-extensions";
+    SchemaTextUnread = "schema-text-unread", Note, "replay", "part of a SQLite table's CREATE text is unreadable; the engine's pragmas gave the rest";
     UpgradeChainsSkipped = "upgrade-chains-skipped", Note, "replay", "no release tags: upgrade chains were not replayed";
     ReleasedMigrationChanged = "released-migration-changed", Error, "history", "a migration a release shipped has changed since";
     ReleasedMigrationRenamed = "released-migration-renamed", Error, "history", "a migration a release shipped is there under another name";

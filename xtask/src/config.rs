@@ -43,6 +43,9 @@ pub struct Config {
     pub transaction: Transaction,
     pub sqlite_foreign_keys: bool,
     pub silences: Vec<Silence>,
+    /// Extensions the replay's PostgreSQL may lack: a chain that reaches their `CREATE
+    /// EXTENSION` stops there, reported as not checked (`replay.skip-extensions`). Lower-cased.
+    pub skip_extensions: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -456,6 +459,7 @@ impl Default for Config {
             transaction: Transaction::All,
             sqlite_foreign_keys: true,
             silences: Vec::new(),
+            skip_extensions: Vec::new(),
         }
     }
 }
@@ -554,6 +558,8 @@ struct RawReplay {
     baseline_version: Option<String>,
     transaction: Option<Transaction>,
     sqlite_foreign_keys: Option<bool>,
+    #[serde(default)]
+    skip_extensions: Vec<String>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -832,6 +838,12 @@ impl Config {
                 .sqlite_foreign_keys
                 .unwrap_or(defaults.sqlite_foreign_keys),
             silences,
+            skip_extensions: raw
+                .replay
+                .skip_extensions
+                .iter()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
         })
     }
 
@@ -1012,6 +1024,13 @@ mod tests {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join(FILE_NAME), text)?;
         Config::load(dir.path(), None, |_| FILE_NAME.to_string())
+    }
+
+    #[test]
+    fn skipped_extensions_are_read_as_postgresql_folds_them() {
+        let config = load("[replay]\nskip-extensions = [\"Vector\", \"pg_trgm\"]\n").unwrap();
+        assert_eq!(config.skip_extensions, ["vector", "pg_trgm"]);
+        assert!(load("").unwrap().skip_extensions.is_empty());
     }
 
     #[test]

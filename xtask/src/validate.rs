@@ -186,6 +186,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         )?),
         None => None,
     };
+    // The engine is the judge of what the static checks could only guess.
+    crate::judge::judge(
+        &files,
+        replay.as_ref().map(|summary| &summary.observed),
+        &mut diagnostics,
+    );
 
     if let (Some(summary), Some(shard)) = (&replay, options.replay.as_ref().and_then(|r| r.shard)) {
         if summary.other_shards > 0 {

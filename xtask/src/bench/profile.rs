@@ -98,6 +98,7 @@ pub fn measure(
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
             sqlite_foreign_keys: store.config.sqlite_foreign_keys,
+            skip_extensions: store.config.skip_extensions.clone(),
         };
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {

@@ -819,6 +819,7 @@ mod tests {
                 dialect: Dialect::Sqlite,
                 name: "upgrade-from-v0.2.0".into(),
                 passed: false,
+                not_checked: None,
             }],
             schemas: vec![captured(Dialect::Sqlite, None, now)],
             ..Summary::default()

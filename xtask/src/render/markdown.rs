@@ -41,7 +41,11 @@ pub fn render(outcome: &Outcome) -> String {
             let _ = writeln!(text, "\n| dialect | chain | applied |");
             let _ = writeln!(text, "| --- | --- | --- |");
             for chain in &replay.chains {
-                let mark = if chain.passed { "yes" } else { "**no**" };
+                let mark = match (&chain.not_checked, chain.passed) {
+                    (Some(why), _) => format!("not checked ({why})"),
+                    (None, true) => "yes".to_string(),
+                    (None, false) => "**no**".to_string(),
+                };
                 let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.name);
             }
             text.push('\n');

@@ -43,17 +43,32 @@ pub fn summary(outcome: &Outcome) -> String {
                     let of_dialect = replay.chains.iter().filter(|c| c.dialect == *dialect);
                     let order: Vec<String> = of_dialect.clone().map(|c| c.name.clone()).collect();
                     let failed: Vec<String> = of_dialect
-                        .filter(|c| !c.passed)
+                        .filter(|c| !c.passed && c.not_checked.is_none())
                         .map(|c| c.name.clone())
                         .collect();
                     (!failed.is_empty())
                         .then(|| format!("{dialect} ({})", replay::name_chains(&failed, &order)))
                 })
                 .collect();
-            let applied = if failed.is_empty() {
+            let not_checked: Vec<String> = replay
+                .chains
+                .iter()
+                .filter_map(|c| {
+                    let why = c.not_checked.as_ref()?;
+                    Some(format!("{}/{} ({why})", c.dialect, c.name))
+                })
+                .collect();
+            let mut parts = Vec::new();
+            if !failed.is_empty() {
+                parts.push(format!("failed to apply: {}", failed.join(", ")));
+            }
+            if !not_checked.is_empty() {
+                parts.push(format!("not checked: {}", not_checked.join(", ")));
+            }
+            let applied = if parts.is_empty() {
                 "all applied".to_string()
             } else {
-                format!("failed to apply: {}", failed.join(", "))
+                parts.join("; ")
             };
             let chains = replay.chains.len();
             let _ = writeln!(

@@ -58,6 +58,9 @@ pub struct Plan<'a> {
     pub two_part: bool,
     /// Whether SQLite enforces foreign keys, as the service sets it.
     pub sqlite_foreign_keys: bool,
+    /// Extensions whose `CREATE EXTENSION` stops a chain unchecked (`replay.skip-extensions`),
+    /// lower-cased.
+    pub skip_extensions: Vec<String>,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -91,6 +94,13 @@ pub enum Failure<'f> {
     /// The engine itself failed (lost connection, introspection error): not a problem of the
     /// tree, but the chain could not be judged.
     Engine(String),
+    /// The chain reached `CREATE EXTENSION` of an extension the configuration lists under
+    /// `replay.skip-extensions`, and stopped there: it was not checked.
+    ExtensionSkipped {
+        file: &'f SqlFile,
+        statement: &'f Statement,
+        extension: String,
+    },
 }
 
 pub enum Refusal {
@@ -105,6 +115,17 @@ pub struct Outcome<'f> {
     pub release_schema: Option<Schema>,
     pub failures: Vec<Failure<'f>>,
     pub statements: usize,
+    /// The files the chain applied, in order, with how far each got: what the static findings
+    /// that only the engine can settle are judged by (`replay::observed`).
+    pub applied: Vec<Applied<'f>>,
+}
+
+/// How far a chain got in one file: its first `executed` statements ran successfully, and where
+/// `failed` is set, the next one failed.
+pub struct Applied<'f> {
+    pub file: &'f SqlFile,
+    pub executed: usize,
+    pub failed: bool,
 }
 
 pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> Outcome<'f> {
@@ -113,6 +134,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         release_schema: None,
         failures: Vec::new(),
         statements: 0,
+        applied: Vec::new(),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -142,7 +164,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
     // Seeds run on top, each file in its own transaction as the service's demo mode does; the
     // schema was read before, so demo data cannot change what is compared.
     for seed in &plan.seeds {
-        if let Err(failure) = apply(db, &[*seed], plan.timeout, &mut outcome.statements) {
+        if let Err(failure) = apply(db, &[*seed], plan, &mut outcome) {
             outcome.failures.push(match failure {
                 Failure::Statement {
                     file,
@@ -175,7 +197,7 @@ fn migrate<'f>(
 ) -> Result<(), Failure<'f>> {
     let pending: Vec<&SqlFile> = match &chain.start {
         Start::Fresh(latest) => {
-            apply(db, &[*latest], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[*latest], plan, outcome)?;
             if plan.stamp.written_by == StampWriter::Service {
                 write_version(db, chain.dialect, plan, &plan.target)?;
             }
@@ -183,7 +205,7 @@ fn migrate<'f>(
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
-            apply(db, &[*script], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[*script], plan, outcome)?;
             plan.migrations
                 .iter()
                 .filter(|(v, _)| *v > version)
@@ -196,7 +218,7 @@ fn migrate<'f>(
             stamp,
             ..
         } => {
-            apply(db, &[latest], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[latest], plan, outcome)?;
             if *capture {
                 let schema = db
                     .introspect()
@@ -236,17 +258,17 @@ fn migrate<'f>(
     };
     match plan.transaction {
         Transaction::All if !pending.is_empty() => {
-            apply(db, &pending, plan.timeout, &mut outcome.statements)?;
+            apply(db, &pending, plan, outcome)?;
         }
         Transaction::All => {}
         Transaction::PerFile => {
             for file in pending {
-                apply(db, &[file], plan.timeout, &mut outcome.statements)?;
+                apply(db, &[file], plan, outcome)?;
             }
         }
         Transaction::PerVersion => {
             for group in pending.chunk_by(|a, b| a.role == b.role) {
-                apply(db, group, plan.timeout, &mut outcome.statements)?;
+                apply(db, group, plan, outcome)?;
             }
         }
     }
@@ -254,18 +276,38 @@ fn migrate<'f>(
 }
 
 /// Applies files in one transaction, statement by statement, so that a failure is known by
-/// file and statement.
+/// file and statement. A `CREATE EXTENSION` of an extension listed in `replay.skip-extensions`
+/// stops the chain before it runs.
 fn apply<'f>(
     db: &mut dyn Database,
     files: &[&'f SqlFile],
-    timeout: Duration,
-    statements: &mut usize,
+    plan: &Plan<'_>,
+    outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
     db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
     for file in files {
-        for statement in &file.statements {
-            *statements += 1;
-            if let Err(error) = db.execute(file.text_of(statement), timeout) {
+        for (index, statement) in file.statements.iter().enumerate() {
+            let stop = |outcome: &mut Outcome<'f>, failed| {
+                outcome.applied.push(Applied {
+                    file,
+                    executed: index,
+                    failed,
+                });
+            };
+            if let Some(extension) = super::extension::created(file, statement)
+                .filter(|name| plan.skip_extensions.contains(name))
+            {
+                stop(outcome, false);
+                let _ = db.rollback();
+                return Err(Failure::ExtensionSkipped {
+                    file,
+                    statement,
+                    extension,
+                });
+            }
+            outcome.statements += 1;
+            if let Err(error) = db.execute(file.text_of(statement), plan.timeout) {
+                stop(outcome, true);
                 // The transaction is lost either way; a failed rollback adds nothing to report.
                 let _ = db.rollback();
                 return Err(Failure::Statement {
@@ -275,6 +317,11 @@ fn apply<'f>(
                 });
             }
         }
+        outcome.applied.push(Applied {
+            file,
+            executed: file.statements.len(),
+            failed: false,
+        });
     }
     db.commit().map_err(|error| Failure::Commit {
         files: files.to_vec(),

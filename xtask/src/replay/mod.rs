@@ -4,7 +4,9 @@
 //! per run.
 
 pub mod chain;
+mod extension;
 pub mod history;
+pub mod observed;
 mod report;
 mod stamp_write;
 
@@ -172,6 +174,9 @@ pub struct Summary {
     /// not checked).
     #[serde(skip)]
     pub other_shards: usize,
+    /// Which chains executed which statements, for the findings the engine judges.
+    #[serde(skip)]
+    pub observed: observed::Observed,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -191,6 +196,10 @@ pub struct Engine {
     /// Where it runs: the throwaway cluster and its binaries, the server's redacted URL, or the
     /// bundled library.
     pub origin: String,
+    /// Where a missing extension would have to be installed, for messages: the binaries'
+    /// folder, or the server's redacted URL.
+    #[serde(skip)]
+    pub location: String,
 }
 
 impl Engine {
@@ -218,6 +227,10 @@ pub struct ChainSummary {
     pub dialect: Dialect,
     pub name: String,
     pub passed: bool,
+    /// Why the chain was stopped unchecked, where the configuration told it to stop
+    /// (`replay.skip-extensions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<String>,
 }
 
 pub fn run(
@@ -282,6 +295,12 @@ pub fn run(
             if chain.name == "fresh" {
                 return true;
             }
+            // The first shard reports the static findings, and a parse error or a dropped
+            // generated constraint name is judged by the chains that executed the statement:
+            // `full` runs nearly every migration, so the first shard owns it.
+            if chain.name == "full" {
+                return shard.is_first();
+            }
             position += 1;
             shard.owns(position - 1)
         });
@@ -296,18 +315,22 @@ pub fn run(
 
     let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
         let server = start_postgres(&options.postgres, &options.cache_dir)?;
-        let origin = match &server {
-            PgServer::Throwaway(cluster) => format!(
-                "throwaway cluster, binaries in {} ({})",
-                cluster.binaries().bin_dir().display(),
-                cluster.binaries().origin()
-            ),
-            PgServer::Existing(existing) => existing.to_string(),
+        let (origin, location) = match &server {
+            PgServer::Throwaway(cluster) => {
+                let bin_dir = cluster.binaries().bin_dir().display().to_string();
+                let origin = format!(
+                    "throwaway cluster, binaries in {bin_dir} ({})",
+                    cluster.binaries().origin()
+                );
+                (origin, bin_dir)
+            }
+            PgServer::Existing(existing) => (existing.to_string(), existing.to_string()),
         };
         summary.engines.push(Engine {
             dialect: Dialect::Postgres,
             version: server.server_version()?,
             origin,
+            location,
         });
         Some(server)
     } else {
@@ -318,6 +341,7 @@ pub fn run(
             dialect: Dialect::Sqlite,
             version: crate::engine::sqlite::version(),
             origin: "bundled, in process".into(),
+            location: "bundled, in process".into(),
         });
     }
 
@@ -357,12 +381,19 @@ pub fn run(
             });
         }
     }
+    summary.observed = observed::Observed::new(&chains, &outcomes, &summary.engines);
     for (chain, outcome) in chains.iter().zip(&outcomes).filter(|(c, _)| reports(c)) {
         summary.statements += outcome.statements;
         summary.chains.push(ChainSummary {
             dialect: chain.dialect,
             name: chain.name.clone(),
             passed: outcome.failures.is_empty(),
+            not_checked: outcome.failures.iter().find_map(|failure| match failure {
+                chain::Failure::ExtensionSkipped { extension, .. } => {
+                    Some(format!("replay.skip-extensions: {extension}"))
+                }
+                _ => None,
+            }),
         });
     }
     let version_file = store
@@ -391,6 +422,7 @@ pub fn run(
             out,
         );
         report::differences(&chains, &outcomes, *dialect, latest, allowlist, out);
+        report::unread(&chains, &outcomes, *dialect, latest, reports, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains.iter().any(|c| c.name == "fresh" && reports(c)) {
@@ -444,6 +476,7 @@ fn plan<'a>(
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
             sqlite_foreign_keys: store.config.sqlite_foreign_keys,
+            skip_extensions: store.config.skip_extensions.clone(),
         },
         latest,
     ))

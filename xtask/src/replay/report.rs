@@ -95,11 +95,10 @@ pub fn failures(
     files: StampFiles<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let engine = engines
-        .iter()
-        .find(|e| e.dialect == dialect)
-        .map_or_else(|| dialect.engine().to_string(), Engine::name);
+    let found = engines.iter().find(|e| e.dialect == dialect);
+    let engine = found.map_or_else(|| dialect.engine().to_string(), Engine::name);
     let engine = engine.as_str();
+    let location = found.map_or("", |e| e.location.as_str());
     let mut grouped = Grouped::new(dialect, chains);
     for (chain, outcome) in chains
         .iter()
@@ -107,7 +106,19 @@ pub fn failures(
         .filter(|(c, _)| c.dialect == dialect)
     {
         for failure in &outcome.failures {
-            let mut diagnostic = describe(failure, engine, dialect, plan, files);
+            let mut diagnostic = match failure {
+                Failure::Statement {
+                    file,
+                    statement,
+                    error,
+                } => match super::extension::missing(file, statement, error) {
+                    Some(extension) => extension_not_installed(
+                        file, statement, error, &extension, engine, location,
+                    ),
+                    None => describe(failure, engine, dialect, plan, files),
+                },
+                _ => describe(failure, engine, dialect, plan, files),
+            };
             if matches!(failure, Failure::StoredVersion { .. }) {
                 // After a fresh install the stamp of LATEST.sql is what was stored (unless the
                 // service writes it); after a chain, the version the service upserted, which is
@@ -219,6 +230,28 @@ fn describe(
             ),
         }),
         Failure::StampWrite(error) => super::stamp_write::failed(error, engine, dialect, plan, files),
+        Failure::ExtensionSkipped {
+            file,
+            statement,
+            extension,
+        } => {
+            let text = file.text_of(statement);
+            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
+            Diagnostic::new(
+                Code::ExtensionSkipped,
+                format!(
+                    "not checked: the chain stopped before `CREATE EXTENSION {extension}`, as \
+                     `replay.skip-extensions` lists it; nothing from here on was replayed or \
+                     compared"
+                ),
+            )
+            .file(file.source.display.clone())
+            .span(Span::on_line(statement.span.start.line, statement.span.start.column, first_line))
+            .help(format!(
+                "install `{extension}` for the replay's {engine} and remove it from \
+                 `replay.skip-extensions`, so that this chain is checked"
+            ))
+        }
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),
@@ -254,6 +287,39 @@ fn statement_diagnostic(
         .file(file.source.display.clone())
         .span(error_span(file, statement, error))
         .help(help)
+}
+
+/// A `CREATE EXTENSION` that failed because the server lacks the extension: a fact of the machine
+/// that runs the replay, not an error of the tree, but the chain could not be checked past it.
+fn extension_not_installed(
+    file: &SqlFile,
+    statement: &Statement,
+    error: &StatementError,
+    extension: &str,
+    engine: &str,
+    location: &str,
+) -> Diagnostic {
+    let major = engine.split('.').next().unwrap_or(engine);
+    let at = if location.is_empty() {
+        String::new()
+    } else {
+        format!(" at {location}")
+    };
+    Diagnostic::new(
+        Code::ExtensionNotInstalled,
+        format!(
+            "extension `{extension}` is not installed for {major}{at}: install it, or list it \
+             under `replay.skip-extensions`; the chain stopped here, unchecked ({error})"
+        ),
+    )
+    .file(file.source.display.clone())
+    .span(error_span(file, statement, error))
+    .help(format!(
+        "this is a fact of the machine that runs the replay, not an error of the tree: install \
+         `{extension}` for {major} (its distribution package), or list it under \
+         `[replay] skip-extensions` in validate-migrations.toml, so that the chains that need it \
+         are reported as not checked and every other chain is still judged"
+    ))
 }
 
 /// Where the engine says the error is, or else the statement's first line.
@@ -308,6 +374,47 @@ pub fn differences(
                 difference_diagnostic(&difference, dialect, latest),
                 &chain.name,
             );
+        }
+    }
+    grouped.finish(out);
+}
+
+/// What introspection could not read of the chains' schemas (parts of a SQLite `CREATE` text
+/// sqlparser cannot read), once per object and part, naming the chains: the comparison did not
+/// see those parts, which a note says rather than a silence.
+pub fn unread(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    dialect: Dialect,
+    latest: Option<&SqlFile>,
+    reports: impl Fn(&Chain<'_>) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut grouped = Grouped::new(dialect, chains);
+    for (chain, outcome) in chains
+        .iter()
+        .zip(outcomes)
+        .filter(|(c, _)| c.dialect == dialect && reports(c))
+    {
+        let Some(schema) = &outcome.schema else {
+            continue;
+        };
+        for unread in &schema.unread {
+            let mut diagnostic = Diagnostic::new(
+                Code::SchemaTextUnread,
+                format!("{}: {}: {}", dialect.engine(), unread.object, unread.what),
+            )
+            .help(
+                "nothing to fix in the tree: the rest of the object is read from the engine and \
+                 compared; only the part named here is not",
+            );
+            if let Some(latest) = latest {
+                diagnostic = diagnostic.file(latest.source.display.clone());
+                if let Some(span) = locate(latest, &unread.object) {
+                    diagnostic = diagnostic.span(span);
+                }
+            }
+            grouped.add(diagnostic, &chain.name);
         }
     }
     grouped.finish(out);

@@ -3,6 +3,7 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Span};
+use crate::judge::{chains_phrase, Judgement};
 use crate::sql::token::span;
 use crate::sql::{Parsed, Role, SqlFile, Statement};
 
@@ -36,9 +37,9 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
                 .file(&file.source.display)
                 .span(token_span_at(statement, *position))
                 .help(format!(
-                    "fix the syntax here; if {engine} really accepts this statement, sqlparser \
-                     has a gap: tell the maintainers of this tool, so that it becomes a \
-                     `parser-gap` note"
+                    "fix the syntax here; if {engine} really accepts this statement, the replay \
+                     lets it judge: a statement the engine executes is a `parser-gap` note, not \
+                     an error"
                 )),
             ),
         }
@@ -82,6 +83,49 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(Code::EmptyFile, message)
                 .file(&file.source.display)
                 .help(help),
+        );
+    }
+}
+
+/// A parse error judged by the replay. Where the engine executed the statement in some chain,
+/// sqlparser is wrong and the error becomes a `parser-gap` note; where the engine refused it, the
+/// replay's `statement-failed` says why and the error stays; where no chain executed it, no
+/// engine could judge it and the error stays, saying so. Without the replay it is left as it is.
+pub fn judge(
+    diagnostic: &mut Diagnostic,
+    file: &SqlFile,
+    statement: &Statement,
+    judgement: Option<&Judgement>,
+) {
+    let Some(Judgement { engine, verdict }) = judgement else {
+        return;
+    };
+    let Parsed::Error { message, .. } = &statement.parsed else {
+        return;
+    };
+    if !verdict.executed.is_empty() {
+        diagnostic.code = Code::ParserGap;
+        diagnostic.severity = Code::ParserGap.severity();
+        diagnostic.message = format!(
+            "sqlparser cannot read this statement ({}), but {engine} executed it in {}",
+            readable(message),
+            chains_phrase(&verdict.executed)
+        );
+        diagnostic.help = Some(format!(
+            "nothing to fix: this is valid {} that the static checks skip; the engine is the judge",
+            file.dialect.engine()
+        ));
+        diagnostic.chains = verdict.executed.clone();
+    } else if !verdict.failed.is_empty() {
+        diagnostic.message.push_str(&format!(
+            "; {engine} refused it too, in {} (see statement-failed)",
+            chains_phrase(&verdict.failed)
+        ));
+    } else {
+        diagnostic.message.push_str(
+            "; no replay chain executed this statement (its migration lies below where every \
+             replayed chain starts, an earlier statement failed, or the chain that runs it was \
+             not replayed), so no engine could judge it",
         );
     }
 }
@@ -163,7 +207,7 @@ mod tests {
             ),
             @r"
         error parse-error 2:36-2:39 cannot parse this statement as PostgreSQL: Expected: PRIMARY, UNIQUE, FOREIGN, CHECK, or EXCLUDE, found: NOT
-          help: fix the syntax here; if PostgreSQL really accepts this statement, sqlparser has a gap: tell the maintainers of this tool, so that it becomes a `parser-gap` note
+          help: fix the syntax here; if PostgreSQL really accepts this statement, the replay lets it judge: a statement the engine executes is a `parser-gap` note, not an error
         "
         );
     }
@@ -174,7 +218,7 @@ mod tests {
             diagnostics(Dialect::Sqlite, Role::Seed, "CREATE TABLE a (\n  x TEXT\n;\n"),
             @r"
         error parse-error 3:1-3:2 cannot parse this statement as SQLite: Expected: ',' or ')' after column definition, found: the end of the statement
-          help: fix the syntax here; if SQLite really accepts this statement, sqlparser has a gap: tell the maintainers of this tool, so that it becomes a `parser-gap` note
+          help: fix the syntax here; if SQLite really accepts this statement, the replay lets it judge: a statement the engine executes is a `parser-gap` note, not an error
         "
         );
     }

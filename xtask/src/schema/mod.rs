@@ -28,6 +28,20 @@ pub struct Schema {
     pub enums: BTreeMap<String, Vec<String>>,
     /// PostgreSQL only, by signature (`name(argument types)`).
     pub functions: BTreeMap<String, Function>,
+    /// What introspection could not read (SQLite: parts of a `CREATE` text sqlparser cannot
+    /// read), reported as notes. Not part of the schema's meaning: the diff ignores it.
+    #[serde(skip)]
+    pub unread: Vec<Unread>,
+}
+
+/// A part of an object's definition that introspection could not read, so the comparison of
+/// schemas does not see it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unread {
+    /// `table memo`, `index idx_memo_tags`: as differences name objects.
+    pub object: String,
+    /// What is unknown, and why.
+    pub what: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

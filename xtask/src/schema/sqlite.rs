@@ -7,8 +7,14 @@
 //! parsed once with sqlparser. The text itself is never compared: SQLite rewrites it on `ALTER
 //! TABLE ... ADD COLUMN` and `RENAME`, so two databases built differently hold different texts
 //! for the same schema.
+//!
+//! The text is read tolerantly: valid SQLite that sqlparser cannot read (a column of type
+//! `INTEGER[]`, an odd type name) must not stop introspection. A `CREATE TABLE` sqlparser
+//! rejects is read definition by definition, a column whose type it cannot read without its
+//! type (which the engine gives anyway), and what still cannot be read is recorded in
+//! `Schema::unread`, for a note.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::{anyhow, bail, Context as _};
 use rusqlite::types::ValueRef;
@@ -18,11 +24,12 @@ use sqlparser::ast::{
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::normalize;
-use super::{Check, Column, ForeignKey, Index, Key, Schema, Table, Trigger, View};
+use super::{Check, Column, ForeignKey, Index, Key, Schema, Table, Trigger, Unread, View};
 use crate::dialect::Dialect;
+use crate::sql::token::{is_keyword, is_trivia};
 
 const DIALECT: Dialect = Dialect::Sqlite;
 
@@ -40,7 +47,7 @@ pub fn introspect(conn: &Connection) -> anyhow::Result<Schema> {
         match object.kind.as_str() {
             "table" => {
                 let sql = object.sql.as_deref().unwrap_or_default();
-                let table = table(conn, &object.name, sql, &index_sql, &mut schema.indexes)
+                let table = table(conn, &object.name, sql, &index_sql, &mut schema)
                     .with_context(|| format!("cannot introspect SQLite table {}", object.name))?;
                 schema.tables.insert(object.name.clone(), table);
             }
@@ -102,9 +109,10 @@ fn table(
     name: &str,
     sql: &str,
     index_sql: &HashMap<&str, &str>,
-    indexes: &mut BTreeMap<String, Index>,
+    schema: &mut Schema,
 ) -> anyhow::Result<Table> {
-    let mut text = TableText::parse(sql)?;
+    let object = format!("table {name}");
+    let mut text = TableText::read(sql, &object, &mut schema.unread)?;
     let list = index_list(conn, name)?;
     let xinfo = table_xinfo(conn, name)?;
 
@@ -134,10 +142,19 @@ fn table(
         let generated = match row.hidden {
             2 | 3 => {
                 let kind = if row.hidden == 3 { "stored" } else { "virtual" };
-                let expression = parsed.generation.with_context(|| {
-                    format!("no generation expression found for column {}", row.name)
-                })?;
-                Some(format!("generated {kind} ({expression})"))
+                match parsed.generation {
+                    Some(expression) => Some(format!("generated {kind} ({expression})")),
+                    None => {
+                        schema.unread.push(Unread {
+                            object: object.clone(),
+                            what: format!(
+                                "the generation expression of column {} is not known",
+                                row.name
+                            ),
+                        });
+                        Some(format!("generated {kind}"))
+                    }
+                }
             }
             _ if alias && parsed.autoincrement => Some("autoincrement".to_string()),
             _ => None,
@@ -172,9 +189,9 @@ fn table(
                 let sql = index_sql
                     .get(index.name.as_str())
                     .with_context(|| format!("index {} has no CREATE INDEX text", index.name))?;
-                let created = self::index(conn, index, name, sql)
+                let created = self::index(conn, index, name, sql, &mut schema.unread)
                     .with_context(|| format!("cannot introspect SQLite index {}", index.name))?;
-                indexes.insert(index.name.clone(), created);
+                schema.indexes.insert(index.name.clone(), created);
             }
             // The primary key's own index ("pk") is the primary key above.
             _ => {}
@@ -239,22 +256,73 @@ struct ForeignKeyText {
 }
 
 impl TableText {
-    fn parse(sql: &str) -> anyhow::Result<TableText> {
-        let statement = Parser::new(DIALECT.parser_dialect())
-            .try_with_sql(sql)
-            .and_then(|mut parser| parser.parse_statement())
-            .map_err(|error| {
-                anyhow!(
-                    "sqlparser cannot read its CREATE TABLE, so its CHECKs, constraint names, \
-                     collations and generated columns are unknown ({error}): {sql}"
-                )
-            })?;
-        match statement {
-            Statement::CreateTable(create) => Ok(TableText::from_create(&create)),
+    /// Reads a table's `CREATE` text; what sqlparser cannot read of it is added to `unread`.
+    fn read(sql: &str, object: &str, unread: &mut Vec<Unread>) -> anyhow::Result<TableText> {
+        match parse_statement(sql) {
+            Ok(Statement::CreateTable(create)) => Ok(TableText::from_create(&create)),
             // A virtual table has no constraints; its columns come from the engine.
-            Statement::CreateVirtualTable { .. } => Ok(TableText::default()),
-            other => bail!("the table's definition is no CREATE TABLE: {other}"),
+            Ok(Statement::CreateVirtualTable { .. }) => Ok(TableText::default()),
+            Ok(other) => bail!("the table's definition is no CREATE TABLE: {other}"),
+            Err(error) => Ok(TableText::read_by_definition(sql, object, &error, unread)),
         }
+    }
+
+    /// Reads a `CREATE TABLE` that sqlparser rejects one definition at a time, each in a table
+    /// of its own, so that one unreadable column costs only what its own text tells.
+    fn read_by_definition(
+        sql: &str,
+        object: &str,
+        error: &str,
+        unread: &mut Vec<Unread>,
+    ) -> TableText {
+        let mut text = TableText::default();
+        let Some(definitions) = definitions(sql) else {
+            unread.push(Unread {
+                object: object.to_string(),
+                what: format!(
+                    "sqlparser cannot read its CREATE TABLE ({error}), so its CHECKs, constraint \
+                     names, collations and generation expressions are not known"
+                ),
+            });
+            return text;
+        };
+        for definition in definitions {
+            let attempt = |body: &str| match parse_statement(&format!("CREATE TABLE t ({body})")) {
+                Ok(Statement::CreateTable(create)) => Some(TableText::from_create(&create)),
+                _ => None,
+            };
+            let whole = definition
+                .iter()
+                .map(ToString::to_string)
+                .collect::<String>();
+            // A column whose type sqlparser cannot read is read without it: its type comes
+            // from the engine, and the rest of its text still tells its constraints.
+            let read = attempt(&whole)
+                .or_else(|| without_type(&definition).and_then(|untyped| attempt(&untyped)));
+            match read {
+                Some(part) => text.merge(part),
+                None => unread.push(Unread {
+                    object: object.to_string(),
+                    what: format!(
+                        "sqlparser cannot read the definition `{}`, so its CHECKs, constraint \
+                         names, collation and generation expression are not known",
+                        whole.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ),
+                }),
+            }
+        }
+        text
+    }
+
+    /// Adds what one definition's text told.
+    fn merge(&mut self, part: TableText) {
+        self.columns.extend(part.columns);
+        if part.primary_key_name.is_some() {
+            self.primary_key_name = part.primary_key_name;
+        }
+        self.uniques.extend(part.uniques);
+        self.foreign_keys.extend(part.foreign_keys);
+        self.checks.extend(part.checks);
     }
 
     fn from_create(create: &CreateTable) -> TableText {
@@ -377,6 +445,91 @@ impl TableText {
     }
 }
 
+fn parse_statement(sql: &str) -> Result<Statement, String> {
+    Parser::new(DIALECT.parser_dialect())
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statement())
+        .map_err(|error| error.to_string())
+}
+
+/// The definitions (columns and table constraints) of a `CREATE TABLE` text, each as its tokens:
+/// what lies between the outer parentheses, cut at the commas outside inner ones. `None` where
+/// the text cannot be tokenized or has no parenthesized body.
+fn definitions(sql: &str) -> Option<Vec<Vec<Token>>> {
+    let tokens = Tokenizer::new(DIALECT.parser_dialect(), sql)
+        .tokenize()
+        .ok()?;
+    let open = tokens.iter().position(|token| *token == Token::LParen)?;
+    let mut definitions = vec![Vec::new()];
+    let mut depth = 0usize;
+    for token in &tokens[open + 1..] {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 0 => {
+                return Some(definitions.into_iter().filter(|d| !d.is_empty()).collect());
+            }
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                definitions.push(Vec::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(current) = definitions.last_mut() {
+            current.push(token.clone());
+        }
+    }
+    None
+}
+
+/// The keywords that start a column constraint: where a column's declared type ends.
+const COLUMN_CONSTRAINT_STARTS: [&str; 11] = [
+    "CONSTRAINT",
+    "PRIMARY",
+    "NOT",
+    "NULL",
+    "UNIQUE",
+    "CHECK",
+    "DEFAULT",
+    "COLLATE",
+    "REFERENCES",
+    "GENERATED",
+    "AS",
+];
+
+/// A column definition without its declared type (`tags INTEGER[] NOT NULL` becomes
+/// `tags NOT NULL`); `None` for a table constraint.
+fn without_type(definition: &[Token]) -> Option<String> {
+    let mut significant = definition
+        .iter()
+        .enumerate()
+        .filter(|(_, token)| !is_trivia(token));
+    let (name_at, name) = significant.next()?;
+    if ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+        .iter()
+        .any(|keyword| is_keyword(name, keyword))
+    {
+        return None;
+    }
+    let mut depth = 0usize;
+    let rest = definition[name_at + 1..].iter().position(|token| {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        depth == 0
+            && COLUMN_CONSTRAINT_STARTS
+                .iter()
+                .any(|keyword| is_keyword(token, keyword))
+    });
+    let rest = rest.map_or(&[][..], |at| &definition[name_at + 1 + at..]);
+    Some(format!(
+        "{name} {}",
+        rest.iter().map(ToString::to_string).collect::<String>()
+    ))
+}
+
 fn is_autoincrement(token: &Token) -> bool {
     matches!(token, Token::Word(word) if word.keyword == Keyword::AUTOINCREMENT)
 }
@@ -444,18 +597,20 @@ struct IndexListRow {
     name: String,
     unique: bool,
     origin: String,
+    partial: bool,
 }
 
 fn index_list(conn: &Connection, table: &str) -> anyhow::Result<Vec<IndexListRow>> {
     query(
         conn,
-        "SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY seq",
+        "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1) ORDER BY seq",
         [table],
         |row| {
             Ok(IndexListRow {
                 name: text_or_empty(row, 0)?,
                 unique: row.get::<_, i64>(1)? != 0,
                 origin: text_or_empty(row, 2)?,
+                partial: row.get::<_, i64>(3)? != 0,
             })
         },
     )
@@ -491,24 +646,46 @@ fn index_xinfo(conn: &Connection, index: &str) -> anyhow::Result<Vec<IndexKey>> 
 
 /// An index created by `CREATE INDEX`: its keys from the engine, with the text of expression
 /// keys and of the predicate from the parsed statement.
-fn index(conn: &Connection, list: &IndexListRow, table: &str, sql: &str) -> anyhow::Result<Index> {
-    let create = parse_create_index(sql)?;
+fn index(
+    conn: &Connection,
+    list: &IndexListRow,
+    table: &str,
+    sql: &str,
+    unread: &mut Vec<Unread>,
+) -> anyhow::Result<Index> {
+    // Where sqlparser cannot read the text, the keys still come from the engine; only the
+    // expressions and the predicate are unknown.
+    let create = match parse_create_index(sql) {
+        Ok(create) => Some(create),
+        Err(error) => {
+            unread.push(Unread {
+                object: format!("index {}", list.name),
+                what: format!("{error:#}"),
+            });
+            None
+        }
+    };
     let mut columns = Vec::new();
     for (position, key) in index_xinfo(conn, &list.name)?.into_iter().enumerate() {
         let mut text = match (key.cid, key.name) {
-            (-2, _) => {
-                let expression = create
-                    .columns
-                    .get(position)
-                    .map(|column| &column.column.expr)
-                    .with_context(|| format!("no expression for key {} in: {sql}", position + 1))?;
-                // The key's collation is added below, from the engine, as for a column key.
-                let expression = match expression {
-                    Expr::Collate { expr, .. } => expr,
-                    other => other,
-                };
-                normalize::parsed_expression(expression, DIALECT)
-            }
+            (-2, _) => match &create {
+                Some(create) => {
+                    let expression = create
+                        .columns
+                        .get(position)
+                        .map(|column| &column.column.expr)
+                        .with_context(|| {
+                            format!("no expression for key {} in: {sql}", position + 1)
+                        })?;
+                    // The key's collation is added below, from the engine, as for a column key.
+                    let expression = match expression {
+                        Expr::Collate { expr, .. } => expr,
+                        other => other,
+                    };
+                    normalize::parsed_expression(expression, DIALECT)
+                }
+                None => "(an expression)".to_string(),
+            },
             (-1, _) => "rowid".to_string(),
             (_, Some(name)) => name,
             (cid, None) => bail!("key {} (column {cid}) has no name", position + 1),
@@ -527,10 +704,13 @@ fn index(conn: &Connection, list: &IndexListRow, table: &str, sql: &str) -> anyh
         table: table.to_string(),
         unique: list.unique,
         columns,
-        predicate: create
-            .predicate
-            .as_ref()
-            .map(|predicate| normalize::parsed_expression(predicate, DIALECT)),
+        predicate: match &create {
+            Some(create) => create
+                .predicate
+                .as_ref()
+                .map(|predicate| normalize::parsed_expression(predicate, DIALECT)),
+            None => list.partial.then(|| "(a condition)".to_string()),
+        },
         method: None,
     })
 }
@@ -862,13 +1042,53 @@ mod tests {
     }
 
     #[test]
-    fn a_table_sqlparser_cannot_read_is_an_error_not_a_panic() {
-        let error = schema("CREATE TABLE t (a UNSIGNED BIG INT)").unwrap_err();
-        let message = format!("{error:#}");
+    fn a_table_sqlparser_cannot_read_is_read_without_it() {
+        let schema = schema("CREATE TABLE t (a UNSIGNED BIG INT NOT NULL COLLATE NOCASE)").unwrap();
+        let a = &table(&schema, "t").columns[0];
+        assert_eq!(a.data_type, "unsigned big int");
+        assert!(a.not_null);
+        assert_eq!(a.collation.as_deref(), Some("nocase"));
+        assert!(schema.unread.is_empty(), "{:?}", schema.unread);
+    }
+
+    #[test]
+    fn an_index_sqlparser_cannot_read_keeps_its_keys_from_the_engine() {
+        let schema = schema(
+            "CREATE TABLE t (a TEXT, b TEXT);
+             CREATE INDEX i ON t (a, lower(b)) WHERE a NOT GLOB 'x*';",
+        )
+        .unwrap();
+        let i = &schema.indexes["i"];
+        assert_eq!(i.columns, ["a", "(an expression)"]);
+        assert_eq!(i.predicate.as_deref(), Some("(a condition)"));
+        assert_eq!(schema.unread.len(), 1, "{:?}", schema.unread);
+        assert_eq!(schema.unread[0].object, "index i");
         assert!(
-            message.contains("cannot introspect SQLite table t"),
-            "{message}"
+            schema.unread[0]
+                .what
+                .contains("sqlparser cannot read its CREATE INDEX"),
+            "{:?}",
+            schema.unread
         );
-        assert!(message.contains("sqlparser cannot read"), "{message}");
+    }
+
+    #[test]
+    fn definitions_are_cut_at_top_level_commas() {
+        let definitions: Vec<String> = definitions(
+            "CREATE TABLE t (a NUMERIC(10, 2) DEFAULT (1), b INTEGER[], CHECK (a IN (1, 2))) STRICT",
+        )
+        .unwrap()
+        .iter()
+        .map(|tokens| tokens.iter().map(ToString::to_string).collect::<String>())
+        .collect();
+        assert_eq!(
+            definitions,
+            [
+                "a NUMERIC(10, 2) DEFAULT (1)",
+                " b INTEGER[]",
+                " CHECK (a IN (1, 2))"
+            ]
+        );
+        assert!(super::definitions("CREATE TABLE t AS SELECT 1").is_none());
     }
 }

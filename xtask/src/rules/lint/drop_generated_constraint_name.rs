@@ -17,7 +17,10 @@ use sqlparser::tokenizer::Token;
 
 use super::{ident_key, ident_span, name_key, object_key, Context, Finding};
 use crate::codes::Code;
-use crate::sql::token::is_keyword;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::judge::{chains_phrase, Judgement};
+use crate::sql::token::{is_keyword, span};
+use crate::sql::Statement as SqlStatement;
 
 /// The constraint names the chain has given explicitly so far, as the engine compares names.
 #[derive(Debug, Default)]
@@ -57,6 +60,62 @@ pub(super) fn check(cx: &Context, names: &mut ExplicitNames, out: &mut Vec<Findi
         }
     }
     remember(cx, names);
+}
+
+/// The replay's judgement of a finding (see `crate::judge`). Where a chain failed on the DROP,
+/// the replay shows that the name differs there, and the finding stays an error. Where every chain
+/// that ran the DROP applied it without `IF EXISTS`, each of them had a constraint of exactly that
+/// name: the finding becomes a note. `IF EXISTS` applies either way, and a DROP no chain ran was
+/// not judged: both stay at their severity. Without the replay the finding says that the replay
+/// would judge it.
+pub(crate) fn judge(
+    diagnostic: &mut Diagnostic,
+    statement: &SqlStatement,
+    judgement: Option<&Judgement>,
+) {
+    let Some(Judgement { engine, verdict }) = judgement else {
+        diagnostic.message.push_str(
+            "; the replay would judge it: run without --static-only, and where every chain \
+             builds the constraint under this name and the DROP applies, this is a note",
+        );
+        return;
+    };
+    let if_exists = diagnostic.span.is_some_and(|clause| {
+        statement.significant().any(|token| {
+            let at = span(token);
+            clause.start <= at.start && at.end <= clause.end && is_keyword(&token.token, "EXISTS")
+        })
+    });
+    if !verdict.failed.is_empty() {
+        diagnostic.message.push_str(&format!(
+            "; the replay shows that the name differs: {engine} refused the DROP in {} (see \
+             statement-failed)",
+            chains_phrase(&verdict.failed)
+        ));
+        diagnostic.chains = verdict.failed.clone();
+    } else if verdict.executed.is_empty() {
+        diagnostic.message.push_str(
+            "; no replay chain ran this DROP (its migration lies below where every replayed chain \
+             starts, an earlier statement failed, or the chain that runs it was not replayed), so \
+             no engine could tell whether the name is the same everywhere",
+        );
+    } else if if_exists {
+        diagnostic.message.push_str(
+            "; with IF EXISTS the DROP applies whether or not a constraint of that name exists, \
+             so the replay cannot tell whether every chain had it",
+        );
+    } else {
+        let clause = diagnostic.message.split('`').nth(1).unwrap_or_default();
+        diagnostic.message = format!(
+            "`{clause}` drops a constraint by a name PostgreSQL generates, but every chain that \
+             ran it ({}) had a constraint of that name on {engine} and the DROP applied: the \
+             name is the same in every database the replay built; only an installation where it \
+             got another name (cut at 63 characters, numbered on a collision) would fail",
+            chains_phrase(&verdict.executed)
+        );
+        diagnostic.severity = Severity::Note;
+        diagnostic.chains = verdict.executed.clone();
+    }
 }
 
 /// Whether `name` has the shape of a name PostgreSQL generates for a constraint of `table`.

@@ -18,7 +18,7 @@ mod add_not_null_without_default;
 mod change_column_type;
 mod delete_without_where;
 mod drop_column;
-mod drop_generated_constraint_name;
+pub(crate) mod drop_generated_constraint_name;
 mod drop_indexed_column;
 mod drop_table;
 mod non_idempotent_ddl;

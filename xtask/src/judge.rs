@@ -1,0 +1,75 @@
+//! The engine is the judge. Where a static check can only guess what the engine does, what the
+//! replay observed settles it: a `parse-error` becomes a `parser-gap` note where the engine
+//! executed the statement, and a `drop-generated-constraint-name` becomes a note where every
+//! chain that ran the DROP had a constraint of that name. Each rule words its own judgement
+//! (`rules::parse::judge`, the lint rule's `judge`); this module only finds the statement a
+//! finding points at and what the chains did with it. Without the replay (`--static-only`) the
+//! findings keep their severity.
+
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::replay::observed::{statement_at, Observed, Verdict};
+use crate::rules;
+use crate::sql::{Parsed, SqlFile};
+
+/// What the replay observed of one statement, for a rule's judgement: the engine that ran its
+/// dialect (`PostgreSQL 15.18`) and the chains that executed or refused it.
+pub struct Judgement {
+    pub engine: String,
+    pub verdict: Verdict,
+}
+
+/// Judges the static findings that the replay can settle. `observed` is `None` when the replay
+/// did not run.
+pub fn judge(files: &[SqlFile], observed: Option<&Observed>, diagnostics: &mut [Diagnostic]) {
+    for diagnostic in diagnostics.iter_mut() {
+        if !matches!(
+            diagnostic.code,
+            Code::ParseError | Code::DropGeneratedConstraintName
+        ) {
+            continue;
+        }
+        let (Some(path), Some(span)) = (diagnostic.file.clone(), diagnostic.span) else {
+            continue;
+        };
+        let Some(file) = files.iter().find(|f| f.source.display == path) else {
+            continue;
+        };
+        let Some(index) = statement_at(&file.statements, span.start) else {
+            continue;
+        };
+        let statement = &file.statements[index];
+        let judgement = observed.map(|observed| Judgement {
+            engine: observed.engine(file.dialect),
+            verdict: observed.statement(&path, index),
+        });
+        match diagnostic.code {
+            // Only the error sqlparser gave for the statement itself: a file the tokenizer gave
+            // up on was never split there, so no engine ran what follows.
+            Code::ParseError => {
+                if let Parsed::Error { position, .. } = &statement.parsed {
+                    if *position == span.start {
+                        rules::parse::judge(diagnostic, file, statement, judgement.as_ref());
+                    }
+                }
+            }
+            _ => rules::lint::drop_generated_constraint_name::judge(
+                diagnostic,
+                statement,
+                judgement.as_ref(),
+            ),
+        }
+    }
+}
+
+/// The chains of a verdict as a phrase: `chain full`, `chains full, upgrade-from-v0.1.0`, and
+/// past three names, how many more.
+pub fn chains_phrase(chains: &[String]) -> String {
+    let noun = if chains.len() == 1 { "chain" } else { "chains" };
+    let shown = chains.len().min(3);
+    let mut phrase = format!("{noun} {}", chains[..shown].join(", "));
+    if chains.len() > shown {
+        phrase.push_str(&format!(" and {} more", chains.len() - shown));
+    }
+    phrase
+}

@@ -1,0 +1,93 @@
+//! What the replay saw of each statement: which chains executed it successfully and which failed
+//! on it. Static findings that only the engine can settle (a statement sqlparser cannot read, a
+//! constraint dropped by a name PostgreSQL generates) are judged from this once the replay ran
+//! (`crate::judge`).
+
+use std::collections::HashMap;
+
+use super::chain::{Chain, Outcome};
+use crate::dialect::Dialect;
+use crate::sql::Statement;
+
+/// Per file, by display path: each chain that applied statements of it, and how far it got.
+#[derive(Debug, Default)]
+pub struct Observed {
+    files: HashMap<String, Vec<Reached>>,
+    /// The engine of each dialect that ran, as messages name it: `PostgreSQL 15.18`.
+    engines: Vec<(Dialect, String)>,
+}
+
+#[derive(Debug)]
+struct Reached {
+    chain: String,
+    executed: usize,
+    failed: bool,
+}
+
+/// What the chains did with one statement.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The chains in which the engine executed the statement successfully.
+    pub executed: Vec<String>,
+    /// The chains in which the engine refused it.
+    pub failed: Vec<String>,
+}
+
+impl Observed {
+    pub(super) fn new(
+        chains: &[Chain<'_>],
+        outcomes: &[Outcome<'_>],
+        engines: &[super::Engine],
+    ) -> Observed {
+        let mut observed = Observed {
+            files: HashMap::new(),
+            engines: engines.iter().map(|e| (e.dialect, e.name())).collect(),
+        };
+        for (chain, outcome) in chains.iter().zip(outcomes) {
+            for applied in &outcome.applied {
+                observed
+                    .files
+                    .entry(applied.file.source.display.clone())
+                    .or_default()
+                    .push(Reached {
+                        chain: chain.name.clone(),
+                        executed: applied.executed,
+                        failed: applied.failed,
+                    });
+            }
+        }
+        observed
+    }
+
+    /// What the chains did with the `index`-th statement of `file` (a display path).
+    pub fn statement(&self, file: &str, index: usize) -> Verdict {
+        let mut verdict = Verdict::default();
+        for reached in self.files.get(file).into_iter().flatten() {
+            if index < reached.executed {
+                verdict.executed.push(reached.chain.clone());
+            } else if index == reached.executed && reached.failed {
+                verdict.failed.push(reached.chain.clone());
+            }
+        }
+        verdict.executed.dedup();
+        verdict.failed.dedup();
+        verdict
+    }
+
+    /// The engine that replayed `dialect`, as messages name it.
+    pub fn engine(&self, dialect: Dialect) -> String {
+        self.engines
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map_or_else(|| dialect.engine().to_string(), |(_, name)| name.clone())
+    }
+}
+
+/// The index of the statement of `statements` that holds `at`. A position at a statement's end
+/// belongs to it (an error at the end of a statement without `;`), unless the next statement
+/// starts there.
+pub fn statement_at(statements: &[Statement], at: crate::diagnostic::Position) -> Option<usize> {
+    statements
+        .iter()
+        .rposition(|statement| statement.span.start <= at && at <= statement.span.end)
+}
