@@ -16,6 +16,7 @@
 
 pub mod git;
 pub mod released;
+pub mod settings;
 pub mod sum;
 
 use std::borrow::Cow;

@@ -18,6 +18,8 @@ struct Document<'a> {
     summary: Summary,
     /// `null` with `--static-only`.
     replay: Option<&'a replay::Summary>,
+    /// Tags of the release pattern that no check or chain used, with the reason.
+    skipped_tags: &'a [replay::history::SkippedTag],
     diagnostics: &'a [Diagnostic],
 }
 
@@ -42,6 +44,7 @@ pub fn render(outcome: &Outcome) -> String {
             elapsed_ms: outcome.elapsed.as_millis(),
         },
         replay: outcome.replay.as_ref(),
+        skipped_tags: &outcome.skipped_tags,
         diagnostics: &outcome.diagnostics,
     };
     // Serializing plain data into a string cannot fail.
