@@ -70,8 +70,14 @@ pub(super) fn check(
                 let Some(path) = rename.new.strip_prefix(&now) else {
                     continue;
                 };
-                // A rename inside the listed folder is no move: the checks below judge it.
-                let inside = listed.as_deref().is_some_and(|l| rename.old.starts_with(l));
+                // A rename of a file the listing saw as a migration is no move: the checks
+                // below judge it.
+                let inside = listed.as_deref().is_some_and(|l| {
+                    rename
+                        .old
+                        .strip_prefix(l)
+                        .is_some_and(|old| is_migration_path(rule, old))
+                });
                 let same_place = rename.old.ends_with(&format!("/{path}"));
                 if inside || !same_place || !is_migration_path(rule, path) {
                     continue;
