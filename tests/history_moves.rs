@@ -297,6 +297,22 @@ fn pre_releases_and_tags_of_other_branches_are_skipped_and_listed() {
         chains.contains(&"sqlite/upgrade-from-v0.2.1-rc.1".to_string()),
         "{chains:?}"
     );
+
+    // A release below the minimum upgrade version starts no chain, and says so.
+    tree.write(
+        "validate-migrations.toml",
+        b"[history]\npre-releases = true\n\n[version]\nminimum-upgrade = \"0.2.0\"\n",
+    );
+    let output = run(&tree, &["--dialect", "sqlite", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        document["skipped_tags"],
+        serde_json::json!([
+            { "tag": "v0.3.0", "reason": "not-merged" },
+            { "tag": "v0.1.2", "dialect": "sqlite", "reason": "below-minimum", "minimum": "0.2.0" },
+        ])
+    );
 }
 
 #[test]

@@ -217,4 +217,72 @@ mod tests {
             assert!(TagPattern::parse(wrong).is_err(), "{wrong}");
         }
     }
+
+    fn load(text: &str) -> anyhow::Result<crate::config::Config> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), text)?;
+        crate::config::Config::load(dir.path(), None, |_| String::new())
+    }
+
+    #[test]
+    fn folders_and_scripts_at_tags_follow_the_ranges() -> anyhow::Result<()> {
+        let config = load(
+            "[[layout.dirs-at-tags]]\nuntil = \"0.25.0\"\npostgres = \"migration/postgres/prod\"\nsqlite = \"migration/sqlite/prod\"\n\n\
+             [[layout.dirs-at-tags]]\nuntil = \"0.10.0\"\nsqlite = \"migration/sqlite3\"\n\n\
+             [layout.latest-at-tags]\nsqlite = [\"{dir}/LATEST.sql\", \"{dir}/fresh.sql\"]\n",
+        )?;
+        let layout = &config.layout;
+        let v = semver::Version::new;
+        assert_eq!(
+            layout.dir_at(Dialect::Sqlite, &v(0, 5, 0)),
+            "migration/sqlite3"
+        );
+        assert_eq!(
+            layout.dir_at(Dialect::Postgres, &v(0, 5, 0)),
+            "migration/postgres/prod"
+        );
+        assert_eq!(
+            layout.dir_at(Dialect::Sqlite, &v(0, 24, 9)),
+            "migration/sqlite/prod"
+        );
+        assert_eq!(
+            layout.dir_at(Dialect::Sqlite, &v(0, 25, 0)),
+            "migration/sqlite"
+        );
+        assert_eq!(
+            layout.latest_at(Dialect::Sqlite, &v(0, 24, 0)),
+            [
+                "migration/sqlite/prod/LATEST.sql",
+                "migration/sqlite/prod/fresh.sql"
+            ]
+        );
+        assert_eq!(
+            layout.latest_at(Dialect::Postgres, &v(0, 30, 0)),
+            ["migration/postgres/LATEST.sql"]
+        );
+
+        let error = |text: &str| load(text).err().map(|e| format!("{e:#}"));
+        let unnamed = error("[[layout.dirs-at-tags]]\nuntil = \"0.2.0\"\n");
+        assert!(
+            unnamed
+                .as_deref()
+                .is_some_and(|e| e.contains("names no dialect")),
+            "{unnamed:?}"
+        );
+        let outside = error("[[layout.dirs-at-tags]]\nuntil = \"0.2.0\"\nsqlite = \"../sqlite\"\n");
+        assert!(
+            outside
+                .as_deref()
+                .is_some_and(|e| e.contains("layout.dirs-at-tags")),
+            "{outside:?}"
+        );
+        let pattern = error("[history]\ntag-pattern = \"v\"\n");
+        assert!(
+            pattern
+                .as_deref()
+                .is_some_and(|e| e.contains("history.tag-pattern")),
+            "{pattern:?}"
+        );
+        Ok(())
+    }
 }
