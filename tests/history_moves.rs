@@ -237,6 +237,25 @@ fn the_fix_of_a_misnamed_released_file_is_a_note() {
         text.contains("(version 0.1.2), with a changed text"),
         "{text}"
     );
+
+    // Its text moved to a new version in another folder: that is the fix too.
+    tree.delete(right);
+    let moved = "migration/sqlite/0.3/00__memo_visibility.sql";
+    tree.write(moved, &bytes);
+    let text = stdout(&run(&tree, &["--static-only", "--dialect", "sqlite"]));
+    assert!(
+        text.contains("note[released-name-fixed]: `0.1/01_memo_visibility.sql` was released in v0.2.1 under a name the service cannot read, so it never applied it; it is now `0.3/00__memo_visibility.sql` (version 0.3.1)"),
+        "{text}"
+    );
+    assert!(!text.contains("rename it back"), "{text}");
+
+    // Deleted, it changes nothing for installations, which never ran it.
+    tree.delete("migration/sqlite/0.3");
+    let text = expect(&run(&tree, &["--static-only", "--dialect", "sqlite"]), 0);
+    assert!(
+        text.contains("warning[released-migration-deleted]: `0.1/01_memo_visibility.sql` was released in v0.2.1 under a name the service cannot read, so no installation applied it, and it is gone"),
+        "{text}"
+    );
 }
 
 #[test]

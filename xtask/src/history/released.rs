@@ -165,7 +165,25 @@ pub(super) fn check(
                         Some((id, _)) => blob(id)?,
                         None => Vec::new(),
                     };
-                    if let Some((fixed, version)) = fix_of(rule, path, &last_text, &working) {
+                    let mut new_name = None;
+                    for (id, _) in texts {
+                        let then = blob(id)?;
+                        new_name = working.iter().find_map(|(other, now)| {
+                            let released_too = latest_files.is_some_and(|f| f.contains_key(other));
+                            (*now == then && !released_too).then_some(other.as_str())
+                        });
+                        if new_name.is_some() {
+                            break;
+                        }
+                    }
+                    let unreadable = crate::store::version_of(rule, path).is_none();
+                    // A file the service could not read that now has a name it reads, in its
+                    // folder or (with its text) elsewhere, is the fix of the name.
+                    let fix = fix_of(rule, path, &last_text, &working).or_else(|| {
+                        let other = new_name.filter(|_| unreadable)?;
+                        Some((other, crate::store::version_of(rule, other)?))
+                    });
+                    if let Some((fixed, version)) = fix {
                         // The installations that skip the file under its right name: those of
                         // the releases that shipped it whose schema version is at or above it.
                         let skipping: Vec<&str> = releases
@@ -184,16 +202,9 @@ pub(super) fn check(
                         renamed_to.insert(fixed);
                         continue;
                     }
-                    let mut new_name = None;
-                    for (id, _) in texts {
-                        let then = blob(id)?;
-                        new_name = working.iter().find_map(|(other, now)| {
-                            let released_too = latest_files.is_some_and(|f| f.contains_key(other));
-                            (*now == then && !released_too).then_some(other.as_str())
-                        });
-                        if new_name.is_some() {
-                            break;
-                        }
+                    if unreadable && new_name.is_none() {
+                        out.push(context.unreadable_gone(path, &tags));
+                        continue;
                     }
                     out.push(context.gone(path, &tags, new_name));
                     renamed_to.extend(new_name);
@@ -494,6 +505,21 @@ impl Context<'_> {
                 self.restore(tag, path)
             )),
         }
+    }
+
+    /// A released file whose name the service cannot read, deleted: no installation ran it, so
+    /// its deletion changes none, but what it was meant to do may be missing.
+    fn unreadable_gone(&self, path: &str, tags: &[&str]) -> Diagnostic {
+        Diagnostic::new(
+            Code::ReleasedMigrationDeleted,
+            format!(
+                "`{path}` was released in {} under a name the service cannot read, so no installation applied it, and it is gone",
+                releases_phrase(tags)
+            ),
+        )
+        .severity(crate::diagnostic::Severity::Warning)
+        .file(self.display(path))
+        .help("nothing changes for installations; if what it meant to do is needed, add it as a new migration above the latest release")
     }
 
     fn fixed(
