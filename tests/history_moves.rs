@@ -367,3 +367,58 @@ fn a_custom_tag_pattern_names_the_releases() {
         "{text}"
     );
 }
+
+#[test]
+fn dirs_at_tags_keeps_unreleased_folders_of_a_tag_out_of_history() {
+    // v0.2.1 also held an unreleased migration in `dev/`, moved with the rest and edited since.
+    let tree = Tree::new("minimal");
+    let pinned = "ALTER TABLE memo ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;\nALTER TABLE memo ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;\nCREATE INDEX idx_memo_pinned ON memo (pinned);\n";
+    git(tree.dir.path(), &["init", "-q"]);
+    for dialect in DIALECTS {
+        for file in FILES {
+            let now = format!("migration/{dialect}/{file}");
+            let bytes = read(&tree, &now);
+            tree.delete(&now);
+            tree.write(&format!("migration/{dialect}/prod/{file}"), &bytes);
+        }
+        tree.write(
+            &format!("migration/{dialect}/dev/0.3/00__memo_pinned.sql"),
+            pinned.as_bytes(),
+        );
+    }
+    commit(&tree, "0.2.1");
+    git(tree.dir.path(), &["tag", "v0.2.1"]);
+    for dialect in DIALECTS {
+        for file in FILES {
+            let from = format!("store/migration/{dialect}/prod/{file}");
+            let to = format!("store/migration/{dialect}/{file}");
+            git(tree.dir.path(), &["mv", &from, &to]);
+        }
+        git(
+            tree.dir.path(),
+            &[
+                "mv",
+                &format!("store/migration/{dialect}/dev/0.3"),
+                &format!("store/migration/{dialect}/0.3"),
+            ],
+        );
+        tree.delete(&format!("migration/{dialect}/prod"));
+        tree.delete(&format!("migration/{dialect}/dev"));
+        tree.write(
+            &format!("migration/{dialect}/0.3/00__memo_pinned.sql"),
+            pinned.replace("idx_memo_pinned", "idx_memo_pin").as_bytes(),
+        );
+    }
+    commit(&tree, "move the layout up a level");
+    // Git pairs the `dev/` file with its new place as well as the released ones.
+    let text = stdout(&run(&tree, &["--static-only"]));
+    assert!(
+        text.contains("error[released-migration-changed]: `0.3/00__memo_pinned.sql`"),
+        "{text}"
+    );
+    tree.write("validate-migrations.toml", PROD_BEFORE_0_3.as_bytes());
+    commit(&tree, "describe the old layout");
+    let text = stdout(&run(&tree, &["--static-only"]));
+    assert!(!text.contains("released-migration"), "{text}");
+    assert!(!text.contains("migration-in-the-past"), "{text}");
+}

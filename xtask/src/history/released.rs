@@ -58,11 +58,23 @@ pub(super) fn check(
     }
     // Files that moved folders since a release, followed by git's rename detection: shipped
     // under their path in the dialect folder, which the move kept. Their path at the tag, for
-    // commands that restore them.
+    // commands that restore them. Where `dirs-at-tags` names the folder the tag had, it is the
+    // record: a tag may have held unreleased migrations beside it (`dev/`), whose moves git
+    // pairs just as well.
     let mut moved: BTreeMap<(String, Dialect, String), String> = BTreeMap::new();
     for release in releases {
+        let configured = |driver: &&Driver| {
+            let then = layout.dir_at(driver.dialect, &release.version);
+            let key = (release.tag.clone(), driver.dialect);
+            then != store.relative(&driver.dir)
+                && folders.get(&key) == Some(&format!("{prefix}{then}"))
+        };
+        let followed: Vec<&&Driver> = drivers.iter().filter(|d| !configured(d)).collect();
+        if followed.is_empty() {
+            continue;
+        }
         let renames = git::renames(repository, &release.tag, prefix.trim_end_matches('/'))?;
-        for driver in drivers {
+        for driver in followed {
             let key = (release.tag.clone(), driver.dialect);
             let now = format!("{prefix}{}/", store.relative(&driver.dir));
             let listed = folders.get(&key).map(|f| format!("{f}/"));
