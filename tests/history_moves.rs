@@ -349,7 +349,19 @@ fn a_custom_tag_pattern_names_the_releases() {
         b"ALTER TABLE memo ADD COLUMN visibility TEXT NOT NULL DEFAULT 'PUBLIC';\n",
     );
     let text = expect(&run(&tree, &["--static-only", "--dialect", "sqlite"]), 0);
-    assert!(text.contains("history-unchecked"), "{text}");
+    assert!(
+        text.contains("note[history-unchecked]: released history was not checked: the repository has no release tags `vX.Y.Z` yet"),
+        "{text}"
+    );
+    tree.write(
+        "validate-migrations.toml",
+        b"[history]\ntag-pattern = \"api-*\"\n",
+    );
+    let text = expect(&run(&tree, &["--static-only", "--dialect", "sqlite"]), 0);
+    assert!(
+        text.contains("the repository has no release tags `api-X.Y.Z` yet"),
+        "{text}"
+    );
 
     tree.write(
         "validate-migrations.toml",

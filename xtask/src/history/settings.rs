@@ -66,6 +66,11 @@ impl TagPattern {
             .strip_suffix(self.suffix.as_str())
     }
 
+    /// The form of release tags, for messages: `` `vX.Y.Z` `` under the default pattern.
+    pub fn describe(&self) -> String {
+        format!("`{}X.Y.Z{}`", self.prefix, self.suffix)
+    }
+
     /// The tag of a version: `v0.3.0` under the default pattern.
     pub fn tag_of(&self, version: &semver::Version) -> String {
         format!("{}{version}{}", self.prefix, self.suffix)

@@ -441,11 +441,14 @@ fn release_chains<'a>(
     };
     if releases.is_empty() {
         let why = if shallow {
-            "this is a shallow clone without tags: in GitHub Actions, check out with `fetch-depth: 0`; elsewhere run `git fetch --tags --unshallow`"
+            "this is a shallow clone without tags: in GitHub Actions, check out with `fetch-depth: 0`; elsewhere run `git fetch --tags --unshallow`".to_string()
         } else {
-            "the repository has no release tags `vX.Y.Z` yet"
+            format!(
+                "the repository has no release tags {} yet",
+                store.config.releases.tag_pattern.describe()
+            )
         };
-        out.push(skipped(dialect, why));
+        out.push(skipped(dialect, &why));
         return Ok(Vec::new());
     }
     let minimum = plan.rule.show(&plan.minimum_upgrade);
