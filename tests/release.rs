@@ -297,3 +297,24 @@ fn a_version_that_is_not_x_y_z_cannot_be_checked() {
         assert!(stderr.contains(&format!("`{wrong}`")), "{stderr}");
     }
 }
+
+#[test]
+fn the_tag_pattern_names_the_release_and_finds_its_tag() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "validate-migrations.toml",
+        b"[history]\ntag-pattern = \"release-*\"\n",
+    );
+    git(tree.dir.path(), &["init", "-q"]);
+    commit(&tree, "0.2.1");
+    git(tree.dir.path(), &["tag", "release-0.2.1"]);
+    let text = expect(&release_check(&tree, "0.2.1", &[]), 1);
+    assert!(
+        text.contains("error[release-tag-exists]: tag release-0.2.1 already exists"),
+        "{text}"
+    );
+    assert!(
+        text.contains("release release-0.2.1: not ready: 1 problem\n"),
+        "{text}"
+    );
+}

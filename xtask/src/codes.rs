@@ -105,6 +105,7 @@ codes! {
     ReleasedMigrationChanged = "released-migration-changed", Error, "history", "a migration a release shipped has changed since";
     ReleasedMigrationRenamed = "released-migration-renamed", Error, "history", "a migration a release shipped is there under another name";
     ReleasedMigrationDeleted = "released-migration-deleted", Error, "history", "a migration a release shipped is gone";
+    ReleasedNameFixed = "released-name-fixed", Note, "history", "a file a release shipped under a name the service cannot read now has a name it reads";
     MigrationInThePast = "migration-in-the-past", Error, "history", "a new migration is not newer than the latest release's schema version";
     SumMismatch = "sum-mismatch", Error, "history", "without release tags, a migration differs from what migrations.sum records";
     SumOutdated = "sum-outdated", Warning, "history", "migrations.sum does not record the migrations as they are";

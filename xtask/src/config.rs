@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
+use crate::history::settings::{self, DirsAtTags, LatestAtTags, Releases};
 use crate::source::SourceFile;
 
 pub const FILE_NAME: &str = "validate-migrations.toml";
@@ -46,6 +47,8 @@ pub struct Config {
     /// Extensions the replay's PostgreSQL may lack: a chain that reaches their `CREATE
     /// EXTENSION` stops there, reported as not checked (`replay.skip-extensions`). Lower-cased.
     pub skip_extensions: Vec<String>,
+    /// Which tags are releases (`[history]`).
+    pub releases: Releases,
 }
 
 #[derive(Debug)]
@@ -68,8 +71,10 @@ pub struct Layout {
     pub conventional: bool,
     /// The fresh-install script, with placeholders.
     pub latest: String,
-    /// Where the fresh-install script lay at release tags, tried in order.
-    pub latest_at_tags: Vec<String>,
+    /// Where the fresh-install script lay at release tags, tried in order, per dialect.
+    pub latest_at_tags: LatestAtTags,
+    /// Each dialect's migration folder at older releases, sorted by `until`.
+    pub dirs_at_tags: Vec<DirsAtTags>,
     /// The seed folder of a dialect, with placeholders.
     pub seeds: String,
     /// Paths the tool neither reads nor reports (another dialect's folder, notes).
@@ -435,7 +440,11 @@ impl Default for Config {
                 conventional_names: true,
                 conventional: true,
                 latest: "{dir}/LATEST.sql".into(),
-                latest_at_tags: vec!["{dir}/LATEST.sql".into()],
+                latest_at_tags: LatestAtTags {
+                    shared: vec!["{dir}/LATEST.sql".into()],
+                    dialects: std::collections::BTreeMap::new(),
+                },
+                dirs_at_tags: Vec::new(),
                 seeds: "seed/{dialect}".into(),
                 ignore: Vec::new(),
                 version_file: "migration/VERSION".into(),
@@ -460,6 +469,7 @@ impl Default for Config {
             sqlite_foreign_keys: true,
             silences: Vec::new(),
             skip_extensions: Vec::new(),
+            releases: Releases::default(),
         }
     }
 }
@@ -489,6 +499,8 @@ struct RawFile {
     _allow: Vec<toml::Value>,
     #[serde(default)]
     silence: Vec<toml::Spanned<RawSilence>>,
+    #[serde(default)]
+    history: settings::RawHistory,
 }
 
 #[derive(Deserialize, Default)]
@@ -499,7 +511,9 @@ struct RawLayout {
     file_pattern: Option<String>,
     folder_pattern: Option<String>,
     latest: Option<String>,
-    latest_at_tags: Option<Vec<String>>,
+    latest_at_tags: Option<settings::RawLatestAtTags>,
+    #[serde(default)]
+    dirs_at_tags: Vec<settings::RawDirsAtTags>,
     seeds: Option<String>,
     #[serde(default)]
     ignore: Vec<String>,
@@ -665,14 +679,9 @@ impl Config {
             Some(latest) => relative("layout.latest", &latest)?,
             None => defaults.layout.latest,
         };
-        let latest_at_tags = match raw.layout.latest_at_tags {
-            Some(paths) if paths.is_empty() => bail!("layout.latest-at-tags is empty"),
-            Some(paths) => paths
-                .iter()
-                .map(|p| relative("layout.latest-at-tags", p))
-                .collect::<anyhow::Result<_>>()?,
-            None => vec![latest.clone()],
-        };
+        let latest_at_tags =
+            settings::latest_at_tags(raw.layout.latest_at_tags, &latest, relative)?;
+        let dirs_at_tags = settings::dirs_at_tags(raw.layout.dirs_at_tags, relative)?;
         let version_file = match raw.version.file {
             Some(file) => relative("version.file", &file)?,
             None => defaults.layout.version_file,
@@ -811,6 +820,7 @@ impl Config {
                 conventional,
                 latest,
                 latest_at_tags,
+                dirs_at_tags,
                 seeds: match raw.layout.seeds {
                     Some(seeds) => relative("layout.seeds", &seeds)?,
                     None => defaults.layout.seeds,
@@ -844,6 +854,7 @@ impl Config {
                 .iter()
                 .map(|name| name.to_ascii_lowercase())
                 .collect(),
+            releases: settings::releases(raw.history)?,
         })
     }
 
@@ -908,6 +919,35 @@ impl Layout {
                 self.dialect_dir(dialect).unwrap_or(dialect.folder()),
             )
             .replace("{dialect}", dialect.folder())
+    }
+
+    /// The migration folder of a dialect at a release of `version`, relative to the store: the
+    /// folder of the first `dirs-at-tags` entry above the version that names the dialect, else
+    /// today's.
+    pub fn dir_at(&self, dialect: Dialect, version: &semver::Version) -> &str {
+        self.dirs_at_tags
+            .iter()
+            .filter(|entry| *version < entry.until)
+            .find_map(|entry| entry.dirs.get(&dialect))
+            .map_or_else(
+                || self.dialect_dir(dialect).unwrap_or(dialect.folder()),
+                String::as_str,
+            )
+    }
+
+    /// The candidate paths of the fresh-install script a release of `version` shipped, in
+    /// order, with `{dir}` standing for the dialect's folder at that release.
+    pub fn latest_at(&self, dialect: Dialect, version: &semver::Version) -> Vec<String> {
+        let dir = self.dir_at(dialect, version);
+        self.latest_at_tags
+            .for_dialect(dialect)
+            .iter()
+            .map(|template| {
+                template
+                    .replace("{dir}", dir)
+                    .replace("{dialect}", dialect.folder())
+            })
+            .collect()
     }
 
     /// Whether a path relative to the store is ignored.

@@ -54,6 +54,8 @@ pub struct Outcome {
     /// What this run did not check, and why: the summary lists it, so that nothing is left out
     /// silently.
     pub unchecked: Vec<Unchecked>,
+    /// Tags of the release pattern that no check or no chain used, and why.
+    pub skipped_tags: Vec<replay::history::SkippedTag>,
     pub elapsed: Duration,
 }
 
@@ -94,7 +96,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     rules::naming::check(&store, &dialects, &mut diagnostics);
     rules::versions::check(&store, &dialects, &mut diagnostics);
     // Read once: the history check and the upgrade chains both need the release tags.
-    let history = replay::history::read(&store.root);
+    let history = replay::history::read(&store.root, &store.config.releases);
     crate::history::check(&store, &history, &dialects, &mut diagnostics)?;
 
     let files = load_sql_files(&store, &dialects, &mut diagnostics);
@@ -227,6 +229,8 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     }
     diagnostic::sort(&mut diagnostics);
     let shipped_version = store.target(&dialects);
+    let mut skipped_tags = history.skipped().to_vec();
+    skipped_tags.extend(replay.iter().flat_map(|r| r.skipped_tags.iter().cloned()));
     Ok(Outcome {
         root: store.display(&store.root),
         dialects,
@@ -242,6 +246,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         statements,
         replay,
         unchecked,
+        skipped_tags,
         elapsed: started.elapsed(),
     })
 }

@@ -53,6 +53,64 @@ pub fn read(repository: &Path, requests: &[String]) -> anyhow::Result<Vec<Object
     })
 }
 
+/// A file git's rename detection found moved or renamed between a tag and the working tree.
+pub struct Rename {
+    /// The path at the tag, in the repository.
+    pub old: String,
+    /// The path in the working tree, in the repository.
+    pub new: String,
+    /// The blob id of the file at the tag, in hex.
+    pub old_id: String,
+}
+
+/// The files below `pathspec` (a folder of the repository, or empty for all of it) that git
+/// sees renamed between `tag` and the working tree, with identical or similar content
+/// (`git diff --find-renames`): how a file that moved folders is followed.
+pub fn renames(repository: &Path, tag: &str, pathspec: &str) -> anyhow::Result<Vec<Rename>> {
+    let sh = Shell::new().context("cannot run git")?;
+    sh.change_dir(repository);
+    let pathspec = if pathspec.is_empty() { ":/" } else { pathspec };
+    let output = cmd!(
+        sh,
+        "git diff --no-ext-diff --find-renames --diff-filter=R --raw -z --no-abbrev {tag} -- {pathspec}"
+    )
+    .quiet()
+    .output()
+    .with_context(|| format!("cannot compare {tag} with the working tree in {}", repository.display()))?;
+    parse_renames(&output.stdout)
+        .with_context(|| format!("cannot read the answer of `git diff --raw {tag}`"))
+}
+
+/// Reads `git diff --raw -z`: per entry `:<mode> <mode> <id> <id> <status>\0<path>\0`, and a
+/// second path for renames and copies.
+fn parse_renames(output: &[u8]) -> anyhow::Result<Vec<Rename>> {
+    let mut fields = output
+        .split(|&b| b == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut renames = Vec::new();
+    while let Some(header) = fields.next() {
+        if header.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = header.trim_start_matches(':').split(' ').collect();
+        let [_, _, old_id, _, status] = parts[..] else {
+            bail!("unexpected entry `{header}`");
+        };
+        let old = fields.next().context("an entry without a path")?;
+        if status.starts_with(['R', 'C']) {
+            let new = fields.next().context("a rename without its new path")?;
+            if status.starts_with('R') {
+                renames.push(Rename {
+                    old,
+                    new,
+                    old_id: old_id.to_string(),
+                });
+            }
+        }
+    }
+    Ok(renames)
+}
+
 /// Splits the output of `git cat-file --batch`: per request a header line, `<id> <type> <size>`
 /// followed by the content and a newline, or `<request> missing`.
 fn parse_batch(mut output: &[u8], count: usize) -> anyhow::Result<Vec<Object>> {
@@ -124,6 +182,25 @@ fn parse_tree(mut content: &[u8], id_len: usize) -> anyhow::Result<Vec<TreeEntry
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_renames_of_a_raw_diff() {
+        let id = "a".repeat(40);
+        let zero = "0".repeat(40);
+        let output = format!(
+            ":100644 100644 {id} {zero} R100\0s/prod/0.1/00__a.sql\0s/0.1/00__a.sql\0:100644 100644 {id} {zero} M\0s/x.sql\0"
+        );
+        let renames = parse_renames(output.as_bytes()).expect("valid output");
+        let found: Vec<(&str, &str, &str)> = renames
+            .iter()
+            .map(|r| (r.old.as_str(), r.new.as_str(), r.old_id.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("s/prod/0.1/00__a.sql", "s/0.1/00__a.sql", id.as_str())]
+        );
+        assert!(parse_renames(b":100644 R100\0a\0").is_err());
+    }
 
     #[test]
     fn reads_trees_blobs_and_missing_objects() {

@@ -16,6 +16,7 @@
 
 pub mod git;
 pub mod released;
+pub mod settings;
 pub mod sum;
 
 use std::borrow::Cow;
@@ -46,9 +47,13 @@ pub fn check(
             return Ok(());
         }
         History::Tags { shallow: true, .. } => Some(
-            "this is a shallow clone without tags (in GitHub Actions, check out with `fetch-depth: 0`)",
+            "this is a shallow clone without tags (in GitHub Actions, check out with `fetch-depth: 0`)"
+                .to_string(),
         ),
-        History::Tags { .. } => Some("the repository has no release tags `vX.Y.Z` yet"),
+        History::Tags { .. } => Some(format!(
+            "the repository has no release tags {} yet",
+            store.config.releases.tag_pattern.describe()
+        )),
         History::Unavailable(_) => None,
     };
     let mut unrecorded = Vec::new();

@@ -30,30 +30,81 @@ pub(super) fn check(
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<()> {
     let prefix = super::store_prefix(&store.root, repository)?;
-    let rule = store.config.layout.versions;
-    let keys: Vec<(String, Dialect)> = releases
-        .iter()
-        .flat_map(|r| drivers.iter().map(|d| (r.tag.clone(), d.dialect)))
-        .collect();
-    // In the order of `keys`: per release, each driver's folder as git names it.
-    let requests: Vec<(&str, String)> = releases
-        .iter()
-        .flat_map(|r| {
-            drivers.iter().map(|d| {
-                (
-                    r.tag.as_str(),
-                    format!("{prefix}{}", store.relative(&d.dir)),
-                )
-            })
-        })
-        .collect();
+    let layout = &store.config.layout;
+    let rule = layout.versions;
+    // Per release and driver, the folders that may hold what it shipped, as git names them:
+    // the dialect's folder at the tag (`layout.dirs-at-tags`), then today's where that differs.
+    let mut keys: Vec<(String, Dialect)> = Vec::new();
+    let mut requests: Vec<(&str, String)> = Vec::new();
+    for release in releases {
+        for driver in drivers {
+            let now = store.relative(&driver.dir);
+            let then = layout.dir_at(driver.dialect, &release.version);
+            for folder in std::iter::once(then).chain((then != now).then_some(now.as_str())) {
+                keys.push((release.tag.clone(), driver.dialect));
+                requests.push((release.tag.as_str(), format!("{prefix}{folder}")));
+            }
+        }
+    }
     let listed = list_migrations(repository, &requests, rule)?;
-    let shipped: BTreeMap<(String, Dialect), Shipped> = keys
-        .iter()
-        .cloned()
-        .zip(listed)
-        .filter_map(|(key, files)| Some((key, files?)))
-        .collect();
+    // The first folder of each release and driver that the tag has.
+    let mut shipped: BTreeMap<(String, Dialect), Shipped> = BTreeMap::new();
+    let mut folders: BTreeMap<(String, Dialect), String> = BTreeMap::new();
+    for ((key, (_, folder)), files) in keys.into_iter().zip(&requests).zip(listed) {
+        if let (Some(files), false) = (files, shipped.contains_key(&key)) {
+            folders.insert(key.clone(), folder.clone());
+            shipped.insert(key, files);
+        }
+    }
+    // Files that moved folders since a release, followed by git's rename detection: shipped
+    // under their path in the dialect folder, which the move kept. Their path at the tag, for
+    // commands that restore them. Where `dirs-at-tags` names the folder the tag had, it is the
+    // record: a tag may have held unreleased migrations beside it (`dev/`), whose moves git
+    // pairs just as well.
+    let mut moved: BTreeMap<(String, Dialect, String), String> = BTreeMap::new();
+    for release in releases {
+        let configured = |driver: &&Driver| {
+            let then = layout.dir_at(driver.dialect, &release.version);
+            let key = (release.tag.clone(), driver.dialect);
+            then != store.relative(&driver.dir)
+                && folders.get(&key) == Some(&format!("{prefix}{then}"))
+        };
+        let followed: Vec<&&Driver> = drivers.iter().filter(|d| !configured(d)).collect();
+        if followed.is_empty() {
+            continue;
+        }
+        let renames = git::renames(repository, &release.tag, prefix.trim_end_matches('/'))?;
+        for driver in followed {
+            let key = (release.tag.clone(), driver.dialect);
+            let now = format!("{prefix}{}/", store.relative(&driver.dir));
+            let listed = folders.get(&key).map(|f| format!("{f}/"));
+            for rename in &renames {
+                let Some(path) = rename.new.strip_prefix(&now) else {
+                    continue;
+                };
+                // A rename of a file the listing saw as a migration is no move: the checks
+                // below judge it.
+                let inside = listed.as_deref().is_some_and(|l| {
+                    rename
+                        .old
+                        .strip_prefix(l)
+                        .is_some_and(|old| is_migration_path(rule, old))
+                });
+                let same_place = rename.old.ends_with(&format!("/{path}"));
+                if inside || !same_place || !is_migration_path(rule, path) {
+                    continue;
+                }
+                let files = shipped.entry(key.clone()).or_default();
+                if !files.contains_key(path) {
+                    files.insert(path.to_string(), rename.old_id.clone());
+                    moved.insert(
+                        (release.tag.clone(), driver.dialect, path.to_string()),
+                        rename.old.clone(),
+                    );
+                }
+            }
+        }
+    }
     let Some(latest_release) = releases.last() else {
         return Ok(());
     };
@@ -87,6 +138,8 @@ pub(super) fn check(
             driver,
             prefix: &prefix,
             rule,
+            folders: &folders,
+            moved: &moved,
         };
         // Per released path, each released text with the tags that shipped it, oldest first.
         let mut released: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = BTreeMap::new();
@@ -115,6 +168,15 @@ pub(super) fn check(
                     }
                 }
                 None => {
+                    let tags: Vec<&str> = releases
+                        .iter()
+                        .map(|r| r.tag.as_str())
+                        .filter(|tag| texts.iter().any(|(_, tags)| tags.contains(tag)))
+                        .collect();
+                    let last_text = match texts.last() {
+                        Some((id, _)) => blob(id)?,
+                        None => Vec::new(),
+                    };
                     let mut new_name = None;
                     for (id, _) in texts {
                         let then = blob(id)?;
@@ -126,11 +188,36 @@ pub(super) fn check(
                             break;
                         }
                     }
-                    let tags: Vec<&str> = releases
-                        .iter()
-                        .map(|r| r.tag.as_str())
-                        .filter(|tag| texts.iter().any(|(_, tags)| tags.contains(tag)))
-                        .collect();
+                    let unreadable = crate::store::version_of(rule, path).is_none();
+                    // A file the service could not read that now has a name it reads, in its
+                    // folder or (with its text) elsewhere, is the fix of the name.
+                    let fix = fix_of(rule, path, &last_text, &working).or_else(|| {
+                        let other = new_name.filter(|_| unreadable)?;
+                        Some((other, crate::store::version_of(rule, other)?))
+                    });
+                    if let Some((fixed, version)) = fix {
+                        // The installations that skip the file under its right name: those of
+                        // the releases that shipped it whose schema version is at or above it.
+                        let skipping: Vec<&str> = releases
+                            .iter()
+                            .filter(|r| tags.contains(&r.tag.as_str()))
+                            .filter(|r| {
+                                shipped
+                                    .get(&(r.tag.clone(), driver.dialect))
+                                    .and_then(|files| schema_of(rule, files))
+                                    .is_some_and(|schema| schema >= version)
+                            })
+                            .map(|r| r.tag.as_str())
+                            .collect();
+                        let changed = working.get(fixed).is_some_and(|now| *now != last_text);
+                        out.push(context.fixed(path, fixed, &tags, &version, &skipping, changed));
+                        renamed_to.insert(fixed);
+                        continue;
+                    }
+                    if unreadable && new_name.is_none() {
+                        out.push(context.unreadable_gone(path, &tags));
+                        continue;
+                    }
                     out.push(context.gone(path, &tags, new_name));
                     renamed_to.extend(new_name);
                 }
@@ -144,10 +231,7 @@ pub(super) fn check(
         };
         // The release's schema version is its highest migration, which is what its service
         // stamped; the tag's own version stands in where no migration can be read.
-        let shipped_schema = latest_files
-            .keys()
-            .filter_map(|path| crate::store::version_of(rule, path))
-            .max();
+        let shipped_schema = schema_of(rule, latest_files);
         for (version, file) in driver.migrations() {
             let path = driver.relative(&file.path);
             if latest_files.contains_key(&path) || renamed_to.contains(path.as_str()) {
@@ -166,6 +250,54 @@ pub(super) fn check(
         }
     }
     Ok(())
+}
+
+/// A release's schema version: its highest migration the service can read.
+fn schema_of(rule: VersionRule, files: &Shipped) -> Option<semver::Version> {
+    files
+        .keys()
+        .filter_map(|path| crate::store::version_of(rule, path))
+        .max()
+}
+
+/// The fix of a released file whose name the service cannot read (`0.3/00_x.sql`): a file of
+/// the working tree in the same folder that it can read, with the same name but for
+/// punctuation and case (`0.3/00__x.sql`) or with the same text. With its version.
+fn fix_of<'w>(
+    rule: VersionRule,
+    path: &str,
+    then: &[u8],
+    working: &'w BTreeMap<String, Vec<u8>>,
+) -> Option<(&'w str, semver::Version)> {
+    if crate::store::version_of(rule, path).is_some() {
+        return None;
+    }
+    let split = |p: &str| -> (String, String) {
+        match p.rsplit_once('/') {
+            Some((folder, name)) => (folder.to_string(), name.to_string()),
+            None => (String::new(), p.to_string()),
+        }
+    };
+    let key = |name: &str| -> String {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let (folder, name) = split(path);
+    working.iter().find_map(|(other, now)| {
+        let (other_folder, other_name) = split(other);
+        let version = crate::store::version_of(rule, other)?;
+        (other_folder == folder && (key(&other_name) == key(&name) || now.as_slice() == then))
+            .then_some((other.as_str(), version))
+    })
+}
+
+/// Whether a path in a dialect folder is where a migration file lies under the version rule:
+/// a `.sql` file in a version folder, or directly in the dialect folder under the flat rules.
+fn is_migration_path(rule: VersionRule, path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".sql")
+        && path.matches('/').count() == usize::from(rule.has_folders())
 }
 
 /// The migration files in folders of releases, each request a tag and a folder's path in the
@@ -232,20 +364,19 @@ fn list_migrations(
 }
 
 /// The schema version each release's service stamped, for trees whose service writes the stamp
-/// itself: the highest migration beside the release's fresh-install script (each request a tag
-/// and the script's path in the repository), else in `dialect_dir`. `None` where the tag has
-/// neither.
+/// itself: the highest migration beside the release's fresh-install script (each request a tag,
+/// the script's path in the repository and the dialect's folder at the tag), else in the
+/// dialect's folder. `None` where the tag has neither.
 pub fn schema_versions(
     repository: &Path,
-    scripts: &[(&str, &str)],
-    dialect_dir: &str,
+    scripts: &[(&str, &str, String)],
     rule: VersionRule,
 ) -> anyhow::Result<Vec<Option<semver::Version>>> {
     let requests: Vec<(&str, String)> = scripts
         .iter()
-        .flat_map(|(tag, script)| {
+        .flat_map(|(tag, script, dialect_dir)| {
             let beside = script.rsplit_once('/').map_or("", |(dir, _)| dir);
-            [(*tag, beside.to_string()), (*tag, dialect_dir.to_string())]
+            [(*tag, beside.to_string()), (*tag, dialect_dir.clone())]
         })
         .collect();
     let listed = list_migrations(repository, &requests, rule)?;
@@ -287,6 +418,10 @@ struct Context<'a> {
     driver: &'a Driver,
     prefix: &'a str,
     rule: VersionRule,
+    /// The folder each release shipped each dialect in, as git names it.
+    folders: &'a BTreeMap<(String, Dialect), String>,
+    /// Files that moved since a release, by release, dialect and path: their path at the tag.
+    moved: &'a BTreeMap<(String, Dialect, String), String>,
 }
 
 impl Context<'_> {
@@ -303,9 +438,30 @@ impl Context<'_> {
         )
     }
 
+    /// Where the release shipped a file, as git names it.
+    fn released_path(&self, tag: &str, path: &str) -> String {
+        let dialect = self.driver.dialect;
+        if let Some(old) = self
+            .moved
+            .get(&(tag.to_string(), dialect, path.to_string()))
+        {
+            return old.clone();
+        }
+        match self.folders.get(&(tag.to_string(), dialect)) {
+            Some(folder) => format!("{folder}/{path}"),
+            None => self.git_path(path),
+        }
+    }
+
     /// The command that brings back the text a release shipped, run at the repository's root.
     fn restore(&self, tag: &str, path: &str) -> String {
-        format!("git checkout {tag} -- {}", self.git_path(path))
+        let released = self.released_path(tag, path);
+        let now = self.git_path(path);
+        if released == now {
+            format!("git checkout {tag} -- {now}")
+        } else {
+            format!("git show {tag}:{released} > {now}")
+        }
     }
 
     fn changed(&self, path: &str, tags: &[&str], then: &[u8], now: &[u8]) -> Diagnostic {
@@ -361,6 +517,54 @@ impl Context<'_> {
                 self.restore(tag, path)
             )),
         }
+    }
+
+    /// A released file whose name the service cannot read, deleted: no installation ran it, so
+    /// its deletion changes none, but what it was meant to do may be missing.
+    fn unreadable_gone(&self, path: &str, tags: &[&str]) -> Diagnostic {
+        Diagnostic::new(
+            Code::ReleasedMigrationDeleted,
+            format!(
+                "`{path}` was released in {} under a name the service cannot read, so no installation applied it, and it is gone",
+                releases_phrase(tags)
+            ),
+        )
+        .severity(crate::diagnostic::Severity::Warning)
+        .file(self.display(path))
+        .help("nothing changes for installations; if what it meant to do is needed, add it as a new migration above the latest release")
+    }
+
+    fn fixed(
+        &self,
+        path: &str,
+        fixed: &str,
+        tags: &[&str],
+        version: &semver::Version,
+        skipping: &[&str],
+        changed: bool,
+    ) -> Diagnostic {
+        let version = self.rule.show(version);
+        let text = if changed { ", with a changed text" } else { "" };
+        let help = if skipping.is_empty() {
+            format!(
+                "nothing to do for upgrades: the schema versions of {} are below {version}, so they apply `{fixed}` on upgrade; keep the new name",
+                releases_phrase(tags)
+            )
+        } else {
+            format!(
+                "installations of {} stored a schema version at or above {version} and skip `{fixed}` on upgrade, so they never get it: apply it to them by hand, or add a new migration that does what it does and tolerates having run (`IF NOT EXISTS`); keep the new name",
+                releases_phrase(skipping)
+            )
+        };
+        Diagnostic::new(
+            Code::ReleasedNameFixed,
+            format!(
+                "`{path}` was released in {} under a name the service cannot read, so it never applied it; it is now `{fixed}` (version {version}){text}",
+                releases_phrase(tags)
+            ),
+        )
+        .file(self.display(fixed))
+        .help(help)
     }
 
     fn in_the_past(

@@ -106,12 +106,20 @@ pub fn parse_version(text: &str) -> anyhow::Result<Release> {
 }
 
 pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
-    let release = parse_version(&options.version)?;
+    let mut release = parse_version(&options.version)?;
     let root = options
         .root
         .canonicalize()
         .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
-    let (repository, releases) = match replay::history::read(&root) {
+    // The tag pattern decides which tags are releases and what the new tag is called.
+    let config = crate::config::Config::load(&root, options.config.as_deref(), |path| {
+        path.display().to_string()
+    })?;
+    release.tag = config.releases.tag_pattern.tag_of(&release.version);
+    let history = replay::history::read(&root, &config.releases);
+    // A tag of the release's name that is no release of this history still exists.
+    let tag_exists = history.skipped().iter().any(|s| s.tag == release.tag);
+    let (repository, releases) = match history {
         History::Unavailable(why) => bail!(
             "{why}: release-check reads the release tags and the uncommitted changes of the \
              repository that holds the store ({})",
@@ -150,7 +158,14 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
     })?;
     let minimum_upgrade = validation.minimum_upgrade.clone();
 
-    let gates = gates(&validation, &release, &releases, &repository, &root)?;
+    let gates = gates(
+        &validation,
+        &release,
+        &releases,
+        tag_exists,
+        &repository,
+        &root,
+    )?;
     validation.diagnostics.extend(gates);
     diagnostic::sort(&mut validation.diagnostics);
 
@@ -179,6 +194,7 @@ fn gates(
     validation: &validate::Outcome,
     release: &Release,
     releases: &[replay::history::Release],
+    tag_exists: bool,
     repository: &Path,
     root: &Path,
 ) -> anyhow::Result<Vec<Diagnostic>> {
@@ -203,7 +219,7 @@ fn gates(
             )),
         );
     }
-    if releases.iter().any(|r| r.tag == release.tag) {
+    if tag_exists || releases.iter().any(|r| r.tag == release.tag) {
         gates.push(
             Diagnostic::new(
                 Code::ReleaseTagExists,

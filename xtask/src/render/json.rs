@@ -20,6 +20,8 @@ struct Document<'a> {
     replay: Option<&'a replay::Summary>,
     /// What the run did not check, and why.
     unchecked: &'a [Unchecked],
+    /// Tags of the release pattern that no check or chain used, with the reason.
+    skipped_tags: &'a [replay::history::SkippedTag],
     diagnostics: &'a [Diagnostic],
 }
 
@@ -45,6 +47,7 @@ pub fn render(outcome: &Outcome) -> String {
         },
         replay: outcome.replay.as_ref(),
         unchecked: &outcome.unchecked,
+        skipped_tags: &outcome.skipped_tags,
         diagnostics: &outcome.diagnostics,
     };
     // Serializing plain data into a string cannot fail.

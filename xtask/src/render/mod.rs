@@ -79,6 +79,7 @@ pub fn summary(outcome: &Outcome) -> String {
             );
         }
     }
+    text.push_str(&skipped_tags(&outcome.skipped_tags));
     for unchecked in &outcome.unchecked {
         let _ = writeln!(text, "not checked: {}: {}", unchecked.what, unchecked.why);
     }
@@ -95,6 +96,33 @@ pub fn summary(outcome: &Outcome) -> String {
         text.push_str("no problems found\n");
     } else {
         let _ = writeln!(text, "found {}", found.join(", "));
+    }
+    text
+}
+
+/// A line per reason (and dialect) that tags of the release pattern were skipped for, so that
+/// no tag goes unused silently: `tags skipped: v1.0.0-rc.1: pre-release (...)`. A long run of
+/// tags is shown by its ends and its count.
+fn skipped_tags(skipped: &[crate::replay::history::SkippedTag]) -> String {
+    let mut groups: Vec<(Option<crate::dialect::Dialect>, String, Vec<&str>)> = Vec::new();
+    for tag in skipped {
+        let phrase = tag.reason.phrase();
+        match groups
+            .iter_mut()
+            .find(|(dialect, known, _)| *dialect == tag.dialect && *known == phrase)
+        {
+            Some((_, _, tags)) => tags.push(&tag.tag),
+            None => groups.push((tag.dialect, phrase, vec![&tag.tag])),
+        }
+    }
+    let mut text = String::new();
+    for (dialect, phrase, tags) in groups {
+        let tags = match tags[..] {
+            [first, _, _, _, .., last] => format!("{first} … {last} ({} tags)", tags.len()),
+            _ => tags.join(", "),
+        };
+        let of = dialect.map(|d| format!(" ({d})")).unwrap_or_default();
+        let _ = writeln!(text, "tags skipped{of}: {tags}: {phrase}");
     }
     text
 }

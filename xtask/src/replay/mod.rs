@@ -177,6 +177,10 @@ pub struct Summary {
     /// Which chains executed which statements, for the findings the engine judges.
     #[serde(skip)]
     pub observed: observed::Observed,
+    /// Release tags a dialect's upgrade chain does not start from, and why (the validation's
+    /// outcome lists them with the tags the history skipped).
+    #[serde(skip)]
+    pub skipped_tags: Vec<history::SkippedTag>,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -244,6 +248,7 @@ pub fn run(
 ) -> anyhow::Result<Summary> {
     let mut chains = Vec::new();
     let mut plans = Vec::new();
+    let mut skipped_tags = Vec::new();
     for &dialect in dialects {
         let Some(driver) = store.driver(dialect) else {
             continue;
@@ -284,6 +289,7 @@ pub fn run(
                 &plan,
                 options.capture_release.as_deref(),
                 out,
+                &mut skipped_tags,
             )?);
         }
         plans.push((dialect, plan));
@@ -307,6 +313,7 @@ pub fn run(
     }
     let mut summary = Summary {
         other_shards: planned - chains.len(),
+        skipped_tags,
         ..Summary::default()
     };
     if chains.is_empty() {
@@ -484,7 +491,8 @@ fn plan<'a>(
 
 /// A chain per release tag at or above the minimum upgrade version, starting from the
 /// fresh-install script the tag shipped: the first of the configured candidate paths
-/// (`layout.latest-at-tags`) that the tag has.
+/// (`layout.latest-at-tags`, `{dir}` being the dialect's folder at the tag) that the tag has.
+/// The tags without a chain go to `skipped_tags` with the reason.
 fn release_chains<'a>(
     store: &Store,
     history: &History,
@@ -492,6 +500,7 @@ fn release_chains<'a>(
     plan: &Plan<'_>,
     capture: Option<&str>,
     out: &mut Vec<Diagnostic>,
+    skipped_tags: &mut Vec<history::SkippedTag>,
 ) -> anyhow::Result<Vec<Chain<'a>>> {
     let dialect = driver.dialect;
     let (repository, releases, shallow) = match history {
@@ -499,6 +508,7 @@ fn release_chains<'a>(
             repository,
             releases,
             shallow,
+            ..
         } => (repository, releases, *shallow),
         History::Unavailable(why) => {
             out.push(skipped(
@@ -510,33 +520,56 @@ fn release_chains<'a>(
     };
     if releases.is_empty() {
         let why = if shallow {
-            "this is a shallow clone without tags: in GitHub Actions, check out with `fetch-depth: 0`; elsewhere run `git fetch --tags --unshallow`"
+            "this is a shallow clone without tags: in GitHub Actions, check out with `fetch-depth: 0`; elsewhere run `git fetch --tags --unshallow`".to_string()
         } else {
-            "the repository has no release tags `vX.Y.Z` yet"
+            format!(
+                "the repository has no release tags {} yet",
+                store.config.releases.tag_pattern.describe()
+            )
         };
-        out.push(skipped(dialect, why));
+        out.push(skipped(dialect, &why));
         return Ok(Vec::new());
     }
+    let minimum = plan.rule.show(&plan.minimum_upgrade);
     let releases: Vec<&history::Release> = releases
         .iter()
-        .filter(|r| r.version >= plan.minimum_upgrade)
+        .filter(|r| {
+            let below = r.version < plan.minimum_upgrade;
+            if below {
+                skipped_tags.push(history::SkippedTag {
+                    tag: r.tag.clone(),
+                    dialect: Some(dialect),
+                    reason: history::SkipReason::BelowMinimum {
+                        minimum: minimum.clone(),
+                    },
+                });
+            }
+            !below
+        })
         .collect();
     let layout = &store.config.layout;
     let prefix = crate::history::store_prefix(&store.root, repository)?;
-    let candidates: Vec<String> = layout
-        .latest_at_tags
+    // Per release, the candidate paths in the repository.
+    let candidates: Vec<Vec<String>> = releases
         .iter()
-        .map(|c| format!("{prefix}{}", layout.expand(c, dialect)))
+        .map(|r| {
+            layout
+                .latest_at(dialect, &r.version)
+                .into_iter()
+                .map(|path| format!("{prefix}{path}"))
+                .collect()
+        })
         .collect();
     // One `git cat-file --batch` for every release and candidate, not a process per tag.
     let requests: Vec<String> = releases
         .iter()
-        .flat_map(|r| candidates.iter().map(move |c| format!("{}:{c}", r.tag)))
+        .zip(&candidates)
+        .flat_map(|(r, paths)| paths.iter().map(move |c| format!("{}:{c}", r.tag)))
         .collect();
     let mut objects = crate::history::git::read(repository, &requests)?.into_iter();
     let mut found = Vec::new();
-    for release in &releases {
-        let shipped: Vec<(usize, Object)> = candidates
+    for (release, paths) in releases.iter().zip(&candidates) {
+        let shipped: Vec<(usize, Object)> = paths
             .iter()
             .enumerate()
             .filter_map(|(index, _)| Some((index, objects.next()?)))
@@ -549,30 +582,34 @@ fn release_chains<'a>(
                 _ => None,
             })
         else {
+            skipped_tags.push(history::SkippedTag {
+                tag: release.tag.clone(),
+                dialect: Some(dialect),
+                reason: history::SkipReason::NoScript {
+                    candidates: paths.clone(),
+                },
+            });
             continue;
         };
-        found.push((*release, candidates[index].clone(), bytes));
+        found.push((*release, paths[index].clone(), bytes));
     }
     let stamps = match store.config.stamp.written_by {
         StampWriter::Latest => vec![None; found.len()],
         StampWriter::Service => {
-            let scripts: Vec<(&str, &str)> = found
+            let scripts: Vec<(&str, &str, String)> = found
                 .iter()
-                .map(|(release, path, _)| (release.tag.as_str(), path.as_str()))
+                .map(|(release, path, _)| {
+                    let dir = format!("{prefix}{}", layout.dir_at(dialect, &release.version));
+                    (release.tag.as_str(), path.as_str(), dir)
+                })
                 .collect();
-            let dialect_dir = format!("{prefix}{}", layout.expand("{dir}", dialect));
-            crate::history::released::schema_versions(
-                repository,
-                &scripts,
-                &dialect_dir,
-                layout.versions,
-            )?
-            .into_iter()
-            .zip(&found)
-            .map(|(version, (release, _, _))| {
-                Some(version.unwrap_or_else(|| release.version.clone()))
-            })
-            .collect()
+            crate::history::released::schema_versions(repository, &scripts, layout.versions)?
+                .into_iter()
+                .zip(&found)
+                .map(|(version, (release, _, _))| {
+                    Some(version.unwrap_or_else(|| release.version.clone()))
+                })
+                .collect()
         }
     };
     let mut chains = Vec::new();
