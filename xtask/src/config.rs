@@ -511,7 +511,7 @@ struct RawLayout {
     file_pattern: Option<String>,
     folder_pattern: Option<String>,
     latest: Option<String>,
-    latest_at_tags: Option<settings::RawLatestAtTags>,
+    latest_at_tags: Option<toml::Value>,
     #[serde(default)]
     dirs_at_tags: Vec<settings::RawDirsAtTags>,
     seeds: Option<String>,

@@ -116,13 +116,6 @@ pub(crate) struct RawDirsAtTags {
     sqlite: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum RawLatestAtTags {
-    Shared(Vec<String>),
-    PerDialect(BTreeMap<Dialect, Vec<String>>),
-}
-
 pub(crate) fn releases(raw: RawHistory) -> anyhow::Result<Releases> {
     let defaults = Releases::default();
     Ok(Releases {
@@ -168,38 +161,46 @@ pub(crate) fn dirs_at_tags(
     Ok(entries)
 }
 
+/// Reads `layout.latest-at-tags`: a list of paths, or a table of lists per dialect. Read from
+/// the plain TOML value, so that a mistake is named in the terms of the file.
 pub(crate) fn latest_at_tags(
-    raw: Option<RawLatestAtTags>,
+    raw: Option<toml::Value>,
     latest: &str,
     relative: impl Fn(&str, &str) -> anyhow::Result<String>,
 ) -> anyhow::Result<LatestAtTags> {
-    let list = |paths: Vec<String>| -> anyhow::Result<Vec<String>> {
-        if paths.is_empty() {
-            bail!("layout.latest-at-tags has an empty list");
+    let list = |key: &str, value: toml::Value| -> anyhow::Result<Vec<String>> {
+        let toml::Value::Array(items) = value else {
+            bail!("{key} must be a list of paths, e.g. [\"{{dir}}/LATEST.sql\"]");
+        };
+        if items.is_empty() {
+            bail!("{key} is an empty list");
         }
-        paths
+        items
             .iter()
-            .map(|p| relative("layout.latest-at-tags", p))
+            .map(|item| match item.as_str() {
+                Some(path) => relative(key, path),
+                None => bail!("{key} must be a list of paths, and `{item}` is no path"),
+            })
             .collect()
     };
-    let default = vec![latest.to_string()];
-    Ok(match raw {
-        None => LatestAtTags {
-            shared: default,
-            dialects: BTreeMap::new(),
-        },
-        Some(RawLatestAtTags::Shared(paths)) => LatestAtTags {
-            shared: list(paths)?,
-            dialects: BTreeMap::new(),
-        },
-        Some(RawLatestAtTags::PerDialect(map)) => LatestAtTags {
-            shared: default,
-            dialects: map
-                .into_iter()
-                .map(|(d, paths)| Ok((d, list(paths)?)))
-                .collect::<anyhow::Result<_>>()?,
-        },
-    })
+    let mut latest_at_tags = LatestAtTags {
+        shared: vec![latest.to_string()],
+        dialects: BTreeMap::new(),
+    };
+    match raw {
+        None => {}
+        Some(toml::Value::Table(table)) => {
+            for (name, value) in table {
+                let dialect = Dialect::from_folder(&name).with_context(|| {
+                    format!("layout.latest-at-tags: `{name}` is not a dialect (postgres, sqlite)")
+                })?;
+                let paths = list(&format!("layout.latest-at-tags.{name}"), value)?;
+                latest_at_tags.dialects.insert(dialect, paths);
+            }
+        }
+        Some(value) => latest_at_tags.shared = list("layout.latest-at-tags", value)?,
+    }
+    Ok(latest_at_tags)
 }
 
 #[cfg(test)]
@@ -280,6 +281,20 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("layout.dirs-at-tags")),
             "{outside:?}"
+        );
+        let dialect = error("[layout.latest-at-tags]\nmysql = [\"x.sql\"]\n");
+        assert!(
+            dialect
+                .as_deref()
+                .is_some_and(|e| e.contains("`mysql` is not a dialect")),
+            "{dialect:?}"
+        );
+        let not_a_list = error("[layout]\nlatest-at-tags = \"x.sql\"\n");
+        assert!(
+            not_a_list
+                .as_deref()
+                .is_some_and(|e| e.contains("must be a list of paths")),
+            "{not_a_list:?}"
         );
         let pattern = error("[history]\ntag-pattern = \"v\"\n");
         assert!(
