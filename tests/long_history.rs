@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use support::{expect, stable, stdout};
@@ -103,5 +103,167 @@ fn has(list: &[String], code: &str, file: &str) -> bool {
     list.iter().any(|f| f == &format!("{code} {file}"))
 }
 
-#[allow(dead_code)]
-fn unused(_: &Path) {}
+/// With its configuration, the whole history passes: every chain applies on both engines, and
+/// what the history holds that can never change is accepted with a reason or shown as a note.
+#[test]
+fn the_history_reaches_exit_zero_with_its_configuration() {
+    let history = History::build();
+    let output = history.validate(&["--format", "json"]);
+    let text = expect(&output, 0);
+    let document = json(&output);
+    assert_eq!(findings(&document, "error"), Vec::<String>::new(), "{text}");
+    assert_eq!(
+        findings(&document, "warning"),
+        Vec::<String>::new(),
+        "{text}"
+    );
+
+    // Every chain replayed and applied; none from the hotfix tag that main never merged, the
+    // pre-release, or the releases below the minimum upgrade version.
+    let chains = support::replay_chains(&output);
+    let expected: Vec<(String, bool)> = ["postgres", "sqlite"]
+        .iter()
+        .flat_map(|d| {
+            [
+                "fresh",
+                "full",
+                "upgrade-from-v0.22.0",
+                "upgrade-from-v0.23.0",
+                "upgrade-from-v0.24.0",
+                "upgrade-from-v0.25.0",
+            ]
+            .iter()
+            .map(move |c| (format!("{d}/{c}"), true))
+        })
+        .collect();
+    let mut sorted = chains.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "{text}");
+
+    // What the engine executed is no parse error; the misnamed file's fix is a note; the
+    // released gap is a note by the configuration's severity.
+    let notes = findings(&document, "note");
+    for (code, file) in [
+        (
+            "parser-gap",
+            "store/migration/postgres/0.22/00__memo_tags.sql",
+        ),
+        ("parser-gap", "store/migration/sqlite/0.22/00__init.sql"),
+        ("parser-gap", "store/migration/sqlite/LATEST.sql"),
+        (
+            "released-name-fixed",
+            "store/migration/sqlite/0.24/00__memo_created_index.sql",
+        ),
+        ("sequence-gap", "store/migration/postgres/0.21"),
+    ] {
+        assert!(has(&notes, code, file), "{code} {file} in {notes:?}");
+    }
+    let skipped: Vec<String> = document["skipped_tags"]
+        .as_array()
+        .expect("skipped tags")
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                t["tag"].as_str().unwrap_or_default(),
+                t["reason"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&"v0.25.1 not-merged".to_string()),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.contains(&"v0.26.0-rc.1 pre-release".to_string()),
+        "{skipped:?}"
+    );
+
+    let human = history.validate(&[]);
+    insta::assert_snapshot!(stable(&stdout(&human)));
+}
+
+/// A planted bug, then the run: exit 1, with the finding of that bug among the errors.
+fn caught(plant: impl Fn(&History), code: &str, file: &str) {
+    let history = History::build();
+    plant(&history);
+    let output = history.validate(&["--format", "json"]);
+    let text = expect(&output, 1);
+    let errors = findings(&json(&output), "error");
+    assert!(
+        has(&errors, code, file),
+        "{code} {file} in {errors:?}\n{text}"
+    );
+}
+
+#[test]
+fn a_fresh_install_script_drifting_on_the_upgrade_path_is_caught() {
+    caught(
+        |history| {
+            let path = "migration/postgres/LATEST.sql";
+            let text = std::fs::read_to_string(history.store().join(path)).expect("read");
+            history.write(
+                path,
+                &text.replace("DEFAULT 'NORMAL'", "DEFAULT 'ARCHIVED'"),
+            );
+        },
+        "schema-drift",
+        "store/migration/postgres/LATEST.sql",
+    );
+}
+
+#[test]
+fn a_statement_only_a_newer_postgresql_runs_is_caught() {
+    caught(
+        |history| {
+            history.write(
+                "migration/postgres/0.26/02__memo_check_payload.sql",
+                "SELECT pg_input_is_valid(payload, 'jsonb') FROM memo;\n",
+            );
+            history.write(
+                "migration/sqlite/0.26/02__memo_check_payload.sql",
+                "SELECT json_valid(payload) FROM memo;\n",
+            );
+        },
+        "statement-failed",
+        "store/migration/postgres/0.26/02__memo_check_payload.sql",
+    );
+}
+
+#[test]
+fn a_misnamed_new_file_is_caught() {
+    caught(
+        |history| {
+            for dialect in ["postgres", "sqlite"] {
+                history.write(
+                    &format!("migration/{dialect}/0.26/02_memo_pinned_index.sql"),
+                    "CREATE INDEX idx_memo_pinned ON memo (pinned);\n",
+                );
+                history.append(
+                    &format!("migration/{dialect}/LATEST.sql"),
+                    "CREATE INDEX idx_memo_pinned ON memo (pinned);\n",
+                );
+            }
+        },
+        "bad-file-name",
+        "store/migration/sqlite/0.26/02_memo_pinned_index.sql",
+    );
+}
+
+#[test]
+fn a_column_dropped_while_indexed_is_caught() {
+    caught(
+        |history| {
+            history.write(
+                "migration/sqlite/0.26/02__memo_drop_row_status.sql",
+                "ALTER TABLE memo DROP COLUMN row_status;\n",
+            );
+            history.write(
+                "migration/postgres/0.26/02__memo_drop_row_status.sql",
+                "ALTER TABLE memo DROP COLUMN row_status;\n",
+            );
+        },
+        "drop-indexed-column",
+        "store/migration/sqlite/0.26/02__memo_drop_row_status.sql",
+    );
+}
