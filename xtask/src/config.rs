@@ -6,8 +6,9 @@
 //!
 //! Paths in the file are relative to the store's folder, with `/`. Two placeholders stand for a
 //! dialect: `{dialect}` for its name (`postgres`, `sqlite`) and `{dir}` for its migration folder
-//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`)
-//! and silences of lint findings (`[[silence]]`, see `rules/lint/silence.rs`).
+//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`),
+//! silences of findings (`[[silence]]`, see `rules/lint/silence.rs` and `accept/silence.rs`)
+//! and severity settings (`[[severity]]`, see `accept/severity.rs`).
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -250,8 +251,9 @@ pub enum Transaction {
     PerFile,
 }
 
-/// A lint finding accepted in the configuration rather than by a comment in the file: the way to
-/// silence a finding in a released migration, whose text must not change.
+/// A finding accepted in the configuration rather than by a comment in the file: the way to
+/// silence a finding in a released migration, whose text must not change. The lint applies
+/// those of its codes itself; the acceptance stage (`accept/silence.rs`) applies the others.
 #[derive(Debug)]
 pub struct Silence {
     pub code: Code,
@@ -327,6 +329,9 @@ struct RawFile {
     /// The allowlist, which `allowlist.rs` reads; named here so that unknown keys are refused.
     #[serde(default, rename = "allow")]
     _allow: Vec<toml::Value>,
+    /// The severity settings, which `accept/severity.rs` reads.
+    #[serde(default, rename = "severity")]
+    _severity: Vec<toml::Value>,
     #[serde(default)]
     silence: Vec<toml::Spanned<RawSilence>>,
 }
@@ -559,11 +564,15 @@ impl Config {
             let start = source.position(spanned.span().start);
             let at = format!("{}:{}:{}", source.display, start.line, start.column);
             let entry = spanned.into_inner();
-            let code = Code::from_name(&entry.code)
-                .with_context(|| format!("{at}: `{}` is not a diagnostic code", entry.code))?;
-            if !crate::rules::lint::is_silenceable(code) {
+            let code = Code::from_name(&entry.code).with_context(|| {
+                format!(
+                    "{at}: [[silence]]: {}",
+                    crate::accept::unknown_code(&entry.code)
+                )
+            })?;
+            if crate::accept::lists_entries(code) {
                 bail!(
-                    "{at}: `{}` is not a lint code: only lint findings can be silenced, the other checks' problems are fixed or allowed with [[allow]]",
+                    "{at}: `{}` reports an entry of a list of accepted findings that matches nothing: remove that entry instead of silencing it",
                     entry.code
                 );
             }
@@ -618,12 +627,13 @@ impl Config {
         })
     }
 
-    /// The silences that silenced nothing, as diagnostics. Called once every lint rule ran.
-    pub fn unused_silences(&self, out: &mut Vec<Diagnostic>) {
+    /// The silences that silenced nothing, among those `judged`, as diagnostics. Called once
+    /// every finding is known (the acceptance stage, `accept/`).
+    pub fn unused_silences(&self, judged: impl Fn(&Silence) -> bool, out: &mut Vec<Diagnostic>) {
         let Some(source) = &self.source else {
             return;
         };
-        for silence in self.silences.iter().filter(|s| !s.used.get()) {
+        for silence in self.silences.iter().filter(|s| judged(s) && !s.used.get()) {
             out.push(
                 Diagnostic::new(
                     Code::UnusedSilence,
@@ -769,13 +779,25 @@ mod tests {
                 .is_some_and(|e| e.contains("needs a reason")),
             "{silence:?}"
         );
-        let not_lint =
-            error("[[silence]]\ncode = \"stamp-mismatch\"\nfile = \"a.sql\"\nreason = \"r\"\n");
+        let misspelt =
+            error("[[silence]]\ncode = \"stamp-mismatsh\"\nfile = \"a.sql\"\nreason = \"r\"\n");
         assert!(
-            not_lint
+            misspelt
                 .as_deref()
-                .is_some_and(|e| e.contains("not a lint code")),
-            "{not_lint:?}"
+                .is_some_and(|e| e.contains(":1:1") && e.contains("did you mean `stamp-mismatch`")),
+            "{misspelt:?}"
+        );
+        let circular =
+            error("[[silence]]\ncode = \"unused-allow\"\nfile = \"a.sql\"\nreason = \"r\"\n");
+        assert!(
+            circular
+                .as_deref()
+                .is_some_and(|e| e.contains("remove that entry")),
+            "{circular:?}"
+        );
+        assert!(
+            load("[[silence]]\ncode = \"stamp-mismatch\"\nfile = \"a.sql\"\nreason = \"r\"\n")
+                .is_ok()
         );
     }
 

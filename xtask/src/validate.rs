@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use crate::accept::{self, Acceptance};
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
 use crate::diagnostic::{self, Counts, Diagnostic};
@@ -28,6 +29,8 @@ pub struct Options {
     pub dialects: Vec<Dialect>,
     /// How to replay the chains; `None` runs the static checks only.
     pub replay: Option<replay::Options>,
+    /// The baseline and `--changed-since` (`accept/`).
+    pub accept: accept::Options,
 }
 
 /// Everything a run found, ready to render.
@@ -50,6 +53,8 @@ pub struct Outcome {
     pub statements: usize,
     /// What the replay did; `None` when it did not run.
     pub replay: Option<replay::Summary>,
+    /// What the acceptance stage did: the baseline, `--changed-since`.
+    pub acceptance: accept::Summary,
     pub elapsed: Duration,
 }
 
@@ -74,6 +79,8 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects.dedup();
         dialects
     };
+
+    let acceptance = Acceptance::load(&store, &options.accept)?;
 
     let target_source = store.target_source();
     let mut diagnostics = Vec::new();
@@ -122,16 +129,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
         rules::lint::check_chain(&chain, &store.config.silences, &mut diagnostics);
     }
-    store.config.unused_silences(&mut diagnostics);
 
     let allowlist = Allowlist::load(store.config.source.as_ref())?;
     // A CI matrix runs the static checks in every shard, but only the first reports them, so
     // that each problem is annotated once.
-    let later_shard = options
-        .replay
-        .as_ref()
-        .and_then(|r| r.shard)
-        .is_some_and(|shard| !shard.is_first());
+    let shard = options.replay.as_ref().and_then(|r| r.shard);
+    let later_shard = shard.is_some_and(|shard| !shard.is_first());
     if later_shard {
         diagnostics.clear();
     }
@@ -169,6 +172,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
         diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
     }
+    // Once, on every finding: the configuration's severity settings and silences, the
+    // baseline, and `--changed-since`.
+    let acceptance = acceptance.apply(&store, shard, &mut diagnostics);
+    if let Some(baseline) = &acceptance.baseline_source {
+        sources.insert(baseline.display.clone(), baseline.clone());
+    }
     diagnostic::sort(&mut diagnostics);
     let shipped_version = store.target(&dialects);
     Ok(Outcome {
@@ -185,6 +194,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         files: file_count,
         statements,
         replay,
+        acceptance,
         elapsed: started.elapsed(),
     })
 }
