@@ -154,12 +154,24 @@ impl Acceptance {
                 continue;
             }
             let file = diagnostic.file.as_deref().map(|f| paths.in_store(f));
-            match self.severities.level_of(&diagnostic, file.as_deref()) {
-                Some(severity::Level::Off) => continue,
-                Some(level) => {
-                    diagnostic.severity = level.severity().unwrap_or(diagnostic.severity);
+            if let Some(decision) = self.severities.level_of(&diagnostic, file.as_deref()) {
+                let Some(severity) = decision.level.severity() else {
+                    continue;
+                };
+                // A reader who sees a finding at another level than its code's learns where
+                // that was decided.
+                if severity != diagnostic.severity {
+                    let note = format!(
+                        "{} by the [[severity]] setting at {}",
+                        severity.as_str(),
+                        decision.at
+                    );
+                    diagnostic.help = Some(match diagnostic.help.take() {
+                        Some(help) => format!("{help} ({note})"),
+                        None => note,
+                    });
+                    diagnostic.severity = severity;
                 }
-                None => {}
             }
             kept.push(diagnostic);
         }

@@ -58,6 +58,13 @@ impl Level {
     }
 }
 
+/// The level a setting gave a finding, and where the setting is, for the finding's help.
+pub struct Decision {
+    pub level: Level,
+    /// `file:line` of the setting.
+    pub at: String,
+}
+
 #[derive(Debug)]
 struct Setting {
     code: Code,
@@ -164,7 +171,7 @@ impl Settings {
     /// The level the most specific matching setting gives a diagnostic, marking that setting
     /// used; `None` where no setting matches. `file` is the diagnostic's file relative to the
     /// store.
-    pub fn level_of(&self, diagnostic: &Diagnostic, file: Option<&str>) -> Option<Level> {
+    pub fn level_of(&self, diagnostic: &Diagnostic, file: Option<&str>) -> Option<Decision> {
         let winner = self
             .settings
             .iter()
@@ -173,7 +180,15 @@ impl Settings {
             .max_by_key(|(index, s)| (s.specificity(), *index))
             .map(|(_, s)| s)?;
         winner.used.set(true);
-        Some(winner.level)
+        let at = self
+            .source
+            .as_ref()
+            .map(|source| format!("{}:{}", source.display, winner.span.start.line))
+            .unwrap_or_default();
+        Some(Decision {
+            level: winner.level,
+            at,
+        })
     }
 
     /// The settings that decided no finding's level, as diagnostics at their entries.
