@@ -14,8 +14,8 @@
 //! A finding is recognized by its code, file, dialect and object, never by its line, which moves
 //! when the file is edited above it. The object of a schema difference is the difference's object
 //! and aspect; of any other finding, the first line of its message with positions (`line 12`,
-//! `file.sql:3:4`) and the list of chains it happened in removed, since both change without the
-//! finding changing. Errors and warnings are recorded; notes are not, since they never fail a
+//! `file.sql:3:4`), the list of chains it happened in and the engine's version removed, since
+//! these change without the finding changing. Errors and warnings are recorded; notes are not, since they never fail a
 //! run. An entry that matches no finding is reported (`unused-baseline`) so that the baseline
 //! shrinks as findings are fixed.
 
@@ -92,16 +92,20 @@ static CHAINS: LazyLock<Regex> =
 static LINES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(lines?|columns?) [0-9]+((-|–|\.\.|, | and )[0-9]+)*").expect("valid regex")
 });
+static ENGINE_VERSIONS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(PostgreSQL|SQLite) [0-9]+(\.[0-9]+)*").expect("valid regex"));
 static FILE_POSITIONS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\.[A-Za-z]+):[0-9]+(:[0-9]+)?").expect("valid regex"));
 
 /// A message without what moves while the finding stays: the lines after the first, positions,
-/// and the chains a replay finding happened in (each release tag adds one).
+/// the chains a replay finding happened in (each release tag adds one), and the engine's
+/// version (a CI image updates it).
 fn normalized(message: &str) -> String {
     let headline = message.lines().next().unwrap_or_default();
     let text = CHAINS.replace(headline, "");
     let text = LINES.replace_all(&text, "$1 _");
     let text = FILE_POSITIONS.replace_all(&text, "$1");
+    let text = ENGINE_VERSIONS.replace_all(&text, "$1");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -262,6 +266,10 @@ mod tests {
         assert_eq!(
             normalized("gap after store/migration/sqlite/0.1/00__a.sql:3:1, lines 3-5"),
             "gap after store/migration/sqlite/0.1/00__a.sql, lines _"
+        );
+        assert_eq!(
+            normalized("SQLite 3.54.1 refused this statement: no such table: memo [chain full]"),
+            "SQLite refused this statement: no such table: memo"
         );
     }
 }
