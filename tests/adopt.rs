@@ -88,6 +88,8 @@ fn after_the_baseline_only_new_findings_fail() {
     );
     let output = validate(&tree, &["--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["acceptance"]["baselined"], 3);
     let loud: Vec<_> = findings(&output)
         .into_iter()
         .filter(|(severity, _, _)| severity != "note")
@@ -204,6 +206,11 @@ fn changed_since_reports_the_static_findings_of_changed_files_only() {
     );
     // The old error is left out, so the run passes; the summary says how much was left out.
     assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        document["acceptance"]["changed_since"],
+        serde_json::json!({"reference": "base", "left_out": 3})
+    );
     let human = validate(&tree, &["--changed-since", "base"]);
     assert!(
         stdout(&human).contains("--changed-since base: 3 static findings left out"),
