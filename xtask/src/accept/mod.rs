@@ -31,7 +31,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum BaselineMode {
     /// Read `validate-migrations.baseline.toml` beside the configuration (or in the store's
-    /// folder), or the file given, if it exists.
+    /// folder) if it exists.
     #[default]
     Read,
     /// Read this file (`--baseline FILE`); it must exist.
