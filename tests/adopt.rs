@@ -314,3 +314,25 @@ fn github_annotations_put_errors_first_and_count_what_github_drops() {
         "{text}"
     );
 }
+
+#[test]
+fn the_job_summary_says_what_the_baseline_took_out() {
+    let tree = tree_with_history();
+    expect(&validate(&tree, &["--write-baseline"]), 0);
+    let summary = tree.dir.path().join("summary.md");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--static-only", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let markdown = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        markdown.contains(
+            "- baseline: 3 findings recorded in store/validate-migrations.baseline.toml reported as notes"
+        ),
+        "{markdown}"
+    );
+}

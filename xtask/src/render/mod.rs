@@ -75,7 +75,7 @@ pub fn summary(outcome: &Outcome) -> String {
 
 /// What the baseline and `--changed-since` took out of the findings above, so that a run never
 /// looks cleaner than the tree without saying why.
-fn acceptance(outcome: &Outcome) -> String {
+pub(crate) fn acceptance(outcome: &Outcome) -> String {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let summary = &outcome.acceptance;
     let mut text = String::new();
