@@ -336,3 +336,80 @@ fn the_job_summary_says_what_the_baseline_took_out() {
         "{markdown}"
     );
 }
+
+#[test]
+fn changed_since_keeps_replay_findings_and_findings_of_folders_with_changed_files() {
+    let tree = Tree::new("minimal");
+    // A seed that fails on every chain, committed before the reference.
+    tree.write(
+        "seed/sqlite/02__broken.sql",
+        b"INSERT INTO memo (no_such_column) VALUES (1);\n",
+    );
+    git(tree.dir.path(), &["init", "-q"]);
+    commit(&tree, "history");
+    // After it, a file that leaves a gap in its folder's sequence (00, then 02).
+    tree.write(
+        "migration/sqlite/0.2/02__memo_pinned.sql",
+        b"ALTER TABLE memo ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;\n",
+    );
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    let output = xtask(&[
+        "validate-migrations",
+        "--root",
+        store,
+        "--dialect",
+        "sqlite",
+        "--changed-since",
+        "HEAD",
+        "--format",
+        "json",
+    ]);
+    let found = findings(&output);
+    let has = |code: &str, file: &str| found.iter().any(|(_, c, f)| c == code && f == file);
+    assert!(
+        has("seed-failed", "store/seed/sqlite/02__broken.sql"),
+        "{found:#?}"
+    );
+    assert!(
+        has("sequence-gap", "store/migration/sqlite/0.2"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn under_shards_only_what_a_shard_sees_whole_is_judged_unused() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "validate-migrations.toml",
+        b"[[silence]]\ncode = \"drop-column\"\nfile = \"migration/sqlite/0.2/00__memo_index.sql\"\nreason = \"r\"\n\n\
+          [[severity]]\ncode = \"seed-failed\"\nlevel = \"warning\"\nreason = \"r\"\n",
+    );
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    let unused = |shard: Option<&str>| {
+        let mut args = vec![
+            "validate-migrations",
+            "--root",
+            store,
+            "--dialect",
+            "sqlite",
+            "--format",
+            "json",
+        ];
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        let mut codes: Vec<String> = findings(&xtask(&args))
+            .into_iter()
+            .map(|(_, code, _)| code)
+            .filter(|code| code.starts_with("unused-"))
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(unused(None), ["unused-severity", "unused-silence"]);
+    assert_eq!(unused(Some("1/1")), ["unused-severity", "unused-silence"]);
+    assert_eq!(unused(Some("1/2")), ["unused-silence"]);
+    assert!(unused(Some("2/2")).is_empty());
+}
