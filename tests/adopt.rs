@@ -413,3 +413,52 @@ fn under_shards_only_what_a_shard_sees_whole_is_judged_unused() {
     assert_eq!(unused(Some("1/2")), ["unused-silence"]);
     assert!(unused(Some("2/2")).is_empty());
 }
+
+#[test]
+fn entries_a_run_could_not_have_used_are_not_reported() {
+    let tree = tree_with_history();
+    tree.write(
+        "seed/sqlite/03__broken.sql",
+        b"INSERT INTO memo (no_such_column) VALUES (1);\n",
+    );
+    tree.write(
+        "validate-migrations.toml",
+        b"[[severity]]\ncode = \"seed-failed\"\nlevel = \"warning\"\nreason = \"r\"\n\n\
+          [[severity]]\ncode = \"empty-file\"\nlevel = \"note\"\ndialect = \"sqlite\"\nreason = \"r\"\n",
+    );
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    let run = |extra: &[&str]| {
+        let args = [
+            &["validate-migrations", "--root", store, "--format", "json"],
+            extra,
+        ]
+        .concat();
+        xtask(&args)
+    };
+    // With the replay, on SQLite: the seed's failure is baselined with the static findings.
+    expect(&run(&["--dialect", "sqlite", "--write-baseline"]), 0);
+    let baseline = std::fs::read_to_string(tree.store().join("validate-migrations.baseline.toml"))
+        .expect("baseline");
+    assert!(baseline.contains("code = \"seed-failed\""), "{baseline}");
+
+    let unused = |output: std::process::Output| -> Vec<String> {
+        findings(&output)
+            .into_iter()
+            .map(|(_, code, _)| code)
+            .filter(|code| code.starts_with("unused-"))
+            .collect()
+    };
+    // Without the replay, the replay's entries are not judged; on PostgreSQL alone, the SQLite
+    // entries are not either.
+    assert_eq!(
+        unused(run(&["--dialect", "sqlite", "--static-only"])),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        unused(run(&["--dialect", "postgres", "--static-only"])),
+        Vec::<String>::new()
+    );
+    // The run that could have used them all judges them: each is used.
+    assert_eq!(unused(run(&["--dialect", "sqlite"])), Vec::<String>::new());
+}

@@ -174,7 +174,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     }
     // Once, on every finding: the configuration's severity settings and silences, the
     // baseline, and `--changed-since`.
-    let acceptance = acceptance.apply(&store, shard, &mut diagnostics);
+    let run = accept::Run {
+        dialects: &dialects,
+        replayed: options.replay.is_some(),
+        shard,
+    };
+    let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
     if let Some(baseline) = &acceptance.baseline_source {
         sources.insert(baseline.display.clone(), baseline.clone());
     }

@@ -223,9 +223,17 @@ impl Baseline {
         baselined
     }
 
-    /// The entries that matched no finding, as diagnostics at their lines.
-    pub fn unused(&self, out: &mut Vec<Diagnostic>) {
-        for entry in self.entries.iter().filter(|e| !e.used.get()) {
+    /// The entries that matched no finding, among those the run could have matched, as
+    /// diagnostics at their lines.
+    pub fn unused(
+        &self,
+        could_report: impl Fn(Code, Option<Dialect>) -> bool,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let judged = |e: &&Entry| {
+            Code::from_name(&e.record.code).is_some_and(|code| could_report(code, e.record.dialect))
+        };
+        for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
             let place = entry
                 .record
                 .file

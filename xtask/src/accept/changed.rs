@@ -79,8 +79,7 @@ impl Changed {
     /// Whether a diagnostic is reported: a replay finding, a finding without a file, or one in
     /// a changed file or a folder that holds one.
     pub fn keeps(&self, diagnostic: &Diagnostic) -> bool {
-        let replay =
-            !diagnostic.chains.is_empty() || matches!(diagnostic.code.group(), "replay" | "diff");
+        let replay = !diagnostic.chains.is_empty() || super::of_the_replay(diagnostic.code);
         replay
             || diagnostic.file.as_ref().is_none_or(|file| {
                 // A finding about a folder (a version folder's sequence) belongs to the files

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::dialect::Dialect;
 use crate::replay::Shard;
 use crate::source::SourceFile;
 use crate::store::Store;
@@ -61,6 +62,27 @@ pub struct Summary {
     pub to_write: Option<(PathBuf, Vec<baseline::Record>)>,
     /// The baseline file, for snippets of its diagnostics.
     pub baseline_source: Option<SourceFile>,
+}
+
+/// What a run checked: an entry for a dialect it did not check, or for a replay finding when
+/// the replay did not run, is not judged unused, since the run could not have used it.
+pub struct Run<'a> {
+    pub dialects: &'a [Dialect],
+    pub replayed: bool,
+    pub shard: Option<Shard>,
+}
+
+impl Run<'_> {
+    fn could_report(&self, code: Code, dialect: Option<Dialect>) -> bool {
+        dialect.is_none_or(|d| self.dialects.contains(&d))
+            && (self.replayed || !of_the_replay(code))
+    }
+}
+
+/// Whether a code is found by the replay (or the schema comparison after it) rather than by a
+/// static check.
+pub fn of_the_replay(code: Code) -> bool {
+    matches!(code.group(), "replay" | "diff")
 }
 
 /// Which entries a run can judge unused. Under `--shard K/N` with N > 1 no run sees every
@@ -133,13 +155,8 @@ impl Acceptance {
     /// Applies the configuration's silences and severity settings, the baseline and the
     /// `--changed-since` filter to the finished diagnostics, and reports the entries that
     /// accepted nothing.
-    pub fn apply(
-        self,
-        store: &Store,
-        shard: Option<Shard>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Summary {
-        let judge = match shard {
+    pub fn apply(self, store: &Store, run: &Run, diagnostics: &mut Vec<Diagnostic>) -> Summary {
+        let judge = match run.shard {
             None => Judge::Everything,
             Some(shard) if shard.count == 1 => Judge::Everything,
             Some(shard) if shard.is_first() => Judge::LintSilences,
@@ -177,11 +194,13 @@ impl Acceptance {
         }
 
         let mut unused = Vec::new();
+        let could_report = |code, dialect| run.could_report(code, dialect);
         if judge != Judge::Nothing {
-            silence::unused(&store.config, judge == Judge::LintSilences, &mut unused);
+            let lint_only = judge == Judge::LintSilences;
+            silence::unused(store, lint_only, could_report, &mut unused);
         }
         if judge == Judge::Everything {
-            self.severities.unused(&mut unused);
+            self.severities.unused(could_report, &mut unused);
         }
 
         if let Some(path) = self.write_to {
@@ -195,7 +214,7 @@ impl Acceptance {
         if let Some(file) = self.baseline {
             summary.baselined = file.apply(&mut kept, &paths);
             if judge == Judge::Everything {
-                file.unused(&mut unused);
+                file.unused(could_report, &mut unused);
             }
             summary.baseline = Some(file.source.display.clone());
             summary.baseline_source = Some(file.source);

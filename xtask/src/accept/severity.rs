@@ -191,12 +191,18 @@ impl Settings {
         })
     }
 
-    /// The settings that decided no finding's level, as diagnostics at their entries.
-    pub fn unused(&self, out: &mut Vec<Diagnostic>) {
+    /// The settings that decided no finding's level, among those the run could have used, as
+    /// diagnostics at their entries.
+    pub fn unused(
+        &self,
+        could_report: impl Fn(Code, Option<Dialect>) -> bool,
+        out: &mut Vec<Diagnostic>,
+    ) {
         let Some(source) = &self.source else {
             return;
         };
-        for setting in self.settings.iter().filter(|s| !s.used.get()) {
+        let unused = |s: &&Setting| !s.used.get() && could_report(s.code, s.dialect);
+        for setting in self.settings.iter().filter(unused) {
             let mut scope = String::new();
             if let Some(dialect) = setting.dialect {
                 scope.push_str(&format!(" of {dialect}"));

@@ -3,9 +3,12 @@
 //! applies the silences of its own codes while it runs (`rules/lint/silence.rs`), with the lines
 //! of a whole statement; these match a diagnostic by code, file, and a line within its span.
 
-use crate::config::{Config, Silence};
+use crate::codes::Code;
+use crate::config::Silence;
 use crate::diagnostic::Diagnostic;
+use crate::dialect::Dialect;
 use crate::rules::lint::is_silenceable;
+use crate::store::Store;
 
 /// Whether a silence of a non-lint code covers a diagnostic; marks those that do as used.
 pub fn silenced(silences: &[Silence], diagnostic: &Diagnostic) -> bool {
@@ -27,8 +30,19 @@ pub fn silenced(silences: &[Silence], diagnostic: &Diagnostic) -> bool {
     silenced
 }
 
-/// Reports the silences that silenced nothing; `lint_only` under a shard that sees only the
-/// lint's findings whole.
-pub fn unused(config: &Config, lint_only: bool, out: &mut Vec<Diagnostic>) {
-    config.unused_silences(|silence| !lint_only || is_silenceable(silence.code), out);
+/// Reports the silences that silenced nothing among those the run could have used; `lint_only`
+/// under a shard that sees only the lint's findings whole.
+pub fn unused(
+    store: &Store,
+    lint_only: bool,
+    could_report: impl Fn(Code, Option<Dialect>) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    store.config.unused_silences(
+        |silence| {
+            (!lint_only || is_silenceable(silence.code))
+                && could_report(silence.code, store.dialect_of(&silence.display))
+        },
+        out,
+    );
 }
