@@ -270,6 +270,26 @@ fn a_misspelt_code_in_a_severity_setting_stops_the_run() {
         "{}",
         stderr(&output)
     );
+
+    // Neither a release gate nor a report of an unused entry can be accepted.
+    for (code, refusal) in [
+        ("release-tag-exists", "is a gate of `release-check`"),
+        ("unused-baseline", "remove that entry instead"),
+    ] {
+        tree.write(
+            "validate-migrations.toml",
+            format!("\n[[severity]]\ncode = \"{code}\"\nlevel = \"off\"\nreason = \"r\"\n")
+                .as_bytes(),
+        );
+        let output = validate(&tree, &[]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).contains("validate-migrations.toml:2:1")
+                && stderr(&output).contains(refusal),
+            "{}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]

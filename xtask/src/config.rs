@@ -570,11 +570,8 @@ impl Config {
                     crate::accept::unknown_code(&entry.code)
                 )
             })?;
-            if crate::accept::lists_entries(code) {
-                bail!(
-                    "{at}: `{}` reports an entry of a list of accepted findings that matches nothing: remove that entry instead of silencing it",
-                    entry.code
-                );
+            if let Some(refusal) = crate::accept::refusal(code) {
+                bail!("{at}: [[silence]]: `{}` {refusal}", entry.code);
             }
             if entry.reason.trim().is_empty() {
                 bail!("{at}: a silence needs a reason: say why this finding is accepted");

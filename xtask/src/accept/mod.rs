@@ -232,13 +232,20 @@ impl Acceptance {
     }
 }
 
-/// Whether a code reports an entry of a list of accepted findings that matched nothing: such a
-/// report is answered by removing the entry, never by accepting the report.
-pub fn lists_entries(code: Code) -> bool {
-    matches!(
+/// Why a code cannot be accepted (silenced, given a level, baselined), if it cannot: a report
+/// of an entry that matched nothing is answered by removing the entry, and a release gate by
+/// fixing what it says (a release is ready or not).
+pub fn refusal(code: Code) -> Option<&'static str> {
+    if matches!(
         code,
         Code::UnusedSilence | Code::UnusedAllow | Code::UnusedSeverity | Code::UnusedBaseline
-    )
+    ) {
+        Some("reports an entry of a list of accepted findings that matches nothing: remove that entry instead")
+    } else if code.group() == "release" {
+        Some("is a gate of `release-check`: a release is ready or not; fix what it says instead")
+    } else {
+        None
+    }
 }
 
 /// Whether a diagnostic lies in the configuration file (an `[[allow]]` entry that matched

@@ -137,6 +137,9 @@ impl Settings {
             let code = Code::from_name(&raw.code).with_context(|| {
                 format!("{at}: [[severity]]: {}", super::unknown_code(&raw.code))
             })?;
+            if let Some(refusal) = super::refusal(code) {
+                bail!("{at}: [[severity]]: `{}` {refusal}", raw.code);
+            }
             if raw.reason.trim().is_empty() {
                 bail!("{at}: a severity setting needs a reason: say why this level is right here");
             }
