@@ -114,6 +114,8 @@ codes! {
     ReleaseNotNewer = "release-not-newer", Error, "release", "a release is not newer than the latest release tag";
     ReleaseTagExists = "release-tag-exists", Error, "release", "the release's tag vX.Y.Z already exists";
     ReleaseUncommittedChanges = "release-uncommitted-changes", Error, "release", "files under the store are not committed";
+    UnusedSeverity = "unused-severity", Warning, "accept", "a [[severity]] setting of the configuration matches no finding";
+    UnusedBaseline = "unused-baseline", Warning, "accept", "a baseline entry matches no finding any more";
 }
 
 impl Code {

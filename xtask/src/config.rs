@@ -6,8 +6,9 @@
 //!
 //! Paths in the file are relative to the store's folder, with `/`. Two placeholders stand for a
 //! dialect: `{dialect}` for its name (`postgres`, `sqlite`) and `{dir}` for its migration folder
-//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`)
-//! and silences of lint findings (`[[silence]]`, see `rules/lint/silence.rs`).
+//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`),
+//! silences of findings (`[[silence]]`, see `rules/lint/silence.rs` and `accept/silence.rs`)
+//! and severity settings (`[[severity]]`, see `accept/severity.rs`).
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -406,8 +407,9 @@ pub enum Transaction {
     PerFile,
 }
 
-/// A lint finding accepted in the configuration rather than by a comment in the file: the way to
-/// silence a finding in a released migration, whose text must not change.
+/// A finding accepted in the configuration rather than by a comment in the file: the way to
+/// silence a finding in a released migration, whose text must not change. The lint applies
+/// those of its codes itself; the acceptance stage (`accept/silence.rs`) applies the others.
 #[derive(Debug)]
 pub struct Silence {
     pub code: Code,
@@ -497,6 +499,9 @@ struct RawFile {
     /// The allowlist, which `allowlist.rs` reads; named here so that unknown keys are refused.
     #[serde(default, rename = "allow")]
     _allow: Vec<toml::Value>,
+    /// The severity settings, which `accept/severity.rs` reads.
+    #[serde(default, rename = "severity")]
+    _severity: Vec<toml::Value>,
     #[serde(default)]
     silence: Vec<toml::Spanned<RawSilence>>,
     #[serde(default)]
@@ -785,13 +790,14 @@ impl Config {
             let start = source.position(spanned.span().start);
             let at = format!("{}:{}:{}", source.display, start.line, start.column);
             let entry = spanned.into_inner();
-            let code = Code::from_name(&entry.code)
-                .with_context(|| format!("{at}: `{}` is not a diagnostic code", entry.code))?;
-            if !crate::rules::lint::is_silenceable(code) {
-                bail!(
-                    "{at}: `{}` is not a lint code: only lint findings can be silenced, the other checks' problems are fixed or allowed with [[allow]]",
-                    entry.code
-                );
+            let code = Code::from_name(&entry.code).with_context(|| {
+                format!(
+                    "{at}: [[silence]]: {}",
+                    crate::accept::unknown_code(&entry.code)
+                )
+            })?;
+            if let Some(refusal) = crate::accept::refusal(code) {
+                bail!("{at}: [[silence]]: `{}` {refusal}", entry.code);
             }
             if entry.reason.trim().is_empty() {
                 bail!("{at}: a silence needs a reason: say why this finding is accepted");
@@ -858,12 +864,13 @@ impl Config {
         })
     }
 
-    /// The silences that silenced nothing, as diagnostics. Called once every lint rule ran.
-    pub fn unused_silences(&self, out: &mut Vec<Diagnostic>) {
+    /// The silences that silenced nothing, among those `judged`, as diagnostics. Called once
+    /// every finding is known (the acceptance stage, `accept/`).
+    pub fn unused_silences(&self, judged: impl Fn(&Silence) -> bool, out: &mut Vec<Diagnostic>) {
         let Some(source) = &self.source else {
             return;
         };
-        for silence in self.silences.iter().filter(|s| !s.used.get()) {
+        for silence in self.silences.iter().filter(|s| judged(s) && !s.used.get()) {
             out.push(
                 Diagnostic::new(
                     Code::UnusedSilence,
@@ -1110,13 +1117,25 @@ mod tests {
                 .is_some_and(|e| e.contains("needs a reason")),
             "{silence:?}"
         );
-        let not_lint =
-            error("[[silence]]\ncode = \"stamp-mismatch\"\nfile = \"a.sql\"\nreason = \"r\"\n");
+        let misspelt =
+            error("[[silence]]\ncode = \"stamp-mismatsh\"\nfile = \"a.sql\"\nreason = \"r\"\n");
         assert!(
-            not_lint
+            misspelt
                 .as_deref()
-                .is_some_and(|e| e.contains("not a lint code")),
-            "{not_lint:?}"
+                .is_some_and(|e| e.contains(":1:1") && e.contains("did you mean `stamp-mismatch`")),
+            "{misspelt:?}"
+        );
+        let circular =
+            error("[[silence]]\ncode = \"unused-allow\"\nfile = \"a.sql\"\nreason = \"r\"\n");
+        assert!(
+            circular
+                .as_deref()
+                .is_some_and(|e| e.contains("remove that entry")),
+            "{circular:?}"
+        );
+        assert!(
+            load("[[silence]]\ncode = \"stamp-mismatch\"\nfile = \"a.sql\"\nreason = \"r\"\n")
+                .is_ok()
         );
     }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the validate-migrations tool. `main.rs` parses the command line; everything
 //! else lives here so that tests can call it.
 
+pub mod accept;
 pub mod allowlist;
 pub mod bench;
 pub mod codes;

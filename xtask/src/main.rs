@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use xtask::codes::Code;
 use xtask::dialect::Dialect;
 use xtask::engine::postgres::BinariesOptions;
-use xtask::{release, render, replay, validate};
+use xtask::{accept, release, render, replay, validate};
 
 /// Exit codes, as documented in the README and in `--help`.
 const EXIT_CLEAN: u8 = 0;
@@ -21,9 +21,11 @@ const EXIT_COULD_NOT_RUN: u8 = 2;
 
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
-  0  no errors (warnings and notes allowed)
-  1  problems found: at least one error
-  2  could not run: bad arguments, an unreadable or missing store, an unknown code";
+  0  no errors (warnings and notes allowed; under --fail-on warning, no warnings either);
+     with --write-baseline, the baseline was written
+  1  problems found: at least one error (under --fail-on warning: an error or a warning)
+  2  could not run: bad arguments, an unreadable or missing store, an unknown code, a malformed
+     configuration or baseline, an unknown --changed-since reference";
 
 const RELEASE_EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -169,6 +171,33 @@ struct ValidateArgs {
     /// where there are no release tags, and exit without checking.
     #[arg(long)]
     update_sum: bool,
+    /// Run the checks and record every error and warning in the baseline
+    /// (validate-migrations.baseline.toml beside the configuration, or --baseline FILE), then
+    /// exit 0. Later runs report a recorded finding as a note: the first step of adopting the
+    /// tool on a tree with history.
+    #[arg(long, conflicts_with_all = ["changed_since", "shard"])]
+    write_baseline: bool,
+    /// The baseline to read (or, with --write-baseline, to write). Default:
+    /// validate-migrations.baseline.toml beside the configuration file (or in the store's
+    /// folder), read when it exists.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Report static and lint findings only for files added or changed since REF (git diff
+    /// REF, plus uncommitted and untracked files under the store). The replay still runs every
+    /// chain and its findings are all reported.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
+    /// The lowest severity that makes the run exit 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "error")]
+    fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Exit 1 when an error remains.
+    Error,
+    /// Exit 1 when an error or a warning remains (a DROP COLUMN blocks the merge).
+    Warning,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -227,13 +256,31 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
     let replay = (!args.static_only)
         .then(|| replay_options(&args))
         .transpose()?;
+    let baseline = match (args.write_baseline, args.baseline) {
+        (true, path) => accept::BaselineMode::Write(path),
+        (false, Some(path)) => accept::BaselineMode::ReadFile(path),
+        (false, None) => accept::BaselineMode::Read,
+    };
     let options = validate::Options {
         root: store_root(args.root)?,
         config: args.config,
         dialects: args.dialect,
         replay,
+        accept: accept::Options {
+            baseline,
+            changed_since: args.changed_since,
+        },
     };
     let outcome = validate::run(&options)?;
+    if let Some((path, records)) = &outcome.acceptance.to_write {
+        let count = accept::baseline::write(path, records)?;
+        println!(
+            "wrote {} ({count} finding{}): later runs report them as notes",
+            path.display(),
+            if count == 1 { "" } else { "s" }
+        );
+        return Ok(EXIT_CLEAN);
+    }
     let format = args.format.unwrap_or(if in_github_actions() {
         Format::Github
     } else {
@@ -256,7 +303,12 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
             append_step_summary(Path::new(&path), &render::markdown::render(&outcome))?;
         }
     }
-    Ok(if outcome.counts().errors > 0 {
+    let counts = outcome.counts();
+    let failing = match args.fail_on {
+        FailOn::Error => counts.errors,
+        FailOn::Warning => counts.errors + counts.warnings,
+    };
+    Ok(if failing > 0 {
         EXIT_PROBLEMS
     } else {
         EXIT_CLEAN

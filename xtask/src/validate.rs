@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use crate::accept::{self, Acceptance};
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
 use crate::config::FullChain;
@@ -29,6 +30,8 @@ pub struct Options {
     pub dialects: Vec<Dialect>,
     /// How to replay the chains; `None` runs the static checks only.
     pub replay: Option<replay::Options>,
+    /// The baseline and `--changed-since` (`accept/`).
+    pub accept: accept::Options,
 }
 
 /// Everything a run found, ready to render.
@@ -56,6 +59,8 @@ pub struct Outcome {
     pub unchecked: Vec<Unchecked>,
     /// Tags of the release pattern that no check or no chain used, and why.
     pub skipped_tags: Vec<replay::history::SkippedTag>,
+    /// What the acceptance stage did: the baseline, `--changed-since`.
+    pub acceptance: accept::Summary,
     pub elapsed: Duration,
 }
 
@@ -88,6 +93,8 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects.dedup();
         dialects
     };
+
+    let acceptance = Acceptance::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
     let target_source = store.target_source();
@@ -163,16 +170,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
                 .filter(|d| d.file.as_deref().is_none_or(|f| !unlinted.contains(&f))),
         );
     }
-    store.config.unused_silences(&mut diagnostics);
 
     let allowlist = Allowlist::load(store.config.source.as_ref())?;
     // A CI matrix runs the static checks in every shard, but only the first reports them, so
     // that each problem is annotated once.
-    let later_shard = options
-        .replay
-        .as_ref()
-        .and_then(|r| r.shard)
-        .is_some_and(|shard| !shard.is_first());
+    let shard = options.replay.as_ref().and_then(|r| r.shard);
+    let later_shard = shard.is_some_and(|shard| !shard.is_first());
     if later_shard {
         diagnostics.clear();
     }
@@ -227,6 +230,17 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
         diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
     }
+    // Once, on every finding: the configuration's severity settings and silences, the
+    // baseline, and `--changed-since`.
+    let run = accept::Run {
+        dialects: &dialects,
+        replayed: options.replay.is_some(),
+        shard,
+    };
+    let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
+    if let Some(baseline) = &acceptance.baseline_source {
+        sources.insert(baseline.display.clone(), baseline.clone());
+    }
     diagnostic::sort(&mut diagnostics);
     let shipped_version = store.target(&dialects);
     let mut skipped_tags = history.skipped().to_vec();
@@ -247,6 +261,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         replay,
         unchecked,
         skipped_tags,
+        acceptance,
         elapsed: started.elapsed(),
     })
 }

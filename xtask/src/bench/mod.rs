@@ -268,6 +268,7 @@ fn validate_clean(
         config: None,
         dialects: dialects.to_vec(),
         replay,
+        accept: Default::default(),
     })?;
     let elapsed = started.elapsed();
     if outcome.counts().errors > 0 {

@@ -155,6 +155,8 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
         config: options.config.clone(),
         dialects: Vec::new(),
         replay: Some(replay_options),
+        // The tree's baseline and severity settings count for a release as for any run.
+        accept: Default::default(),
     })?;
     let minimum_upgrade = validation.minimum_upgrade.clone();
 

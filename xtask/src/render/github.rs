@@ -6,9 +6,18 @@ use std::fmt::Write as _;
 use crate::diagnostic::Severity;
 use crate::validate::Outcome;
 
+/// How many annotations of each of the severities error and warning GitHub shows per step; it
+/// drops the rest.
+const SHOWN_PER_STEP: usize = 10;
+
 pub fn render(outcome: &Outcome) -> String {
     let mut text = String::new();
-    for d in &outcome.diagnostics {
+    // Errors first, then warnings, then notes: GitHub keeps the first annotations of each kind
+    // of a step, and an error must not be lost behind notes. The sort is stable, so each
+    // severity keeps the order of files and positions.
+    let mut ordered: Vec<_> = outcome.diagnostics.iter().collect();
+    ordered.sort_by_key(|d| d.severity);
+    for d in ordered {
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -40,6 +49,19 @@ pub fn render(outcome: &Outcome) -> String {
         );
     }
     text.push_str(&super::summary(outcome));
+    let counts = outcome.counts();
+    let beyond = |n: usize| n.saturating_sub(SHOWN_PER_STEP);
+    let (errors, warnings) = (beyond(counts.errors), beyond(counts.warnings));
+    if errors + warnings > 0 {
+        let _ = writeln!(
+            text,
+            "annotations: GitHub shows the first {SHOWN_PER_STEP} errors and {SHOWN_PER_STEP} \
+             warnings of a step; {errors} error{} and {warnings} warning{} beyond those are not \
+             annotated (they are all in this log)",
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+        );
+    }
     text
 }
 

@@ -22,7 +22,27 @@ struct Document<'a> {
     unchecked: &'a [Unchecked],
     /// Tags of the release pattern that no check or chain used, with the reason.
     skipped_tags: &'a [replay::history::SkippedTag],
+    /// What the baseline and `--changed-since` did; absent when neither was in play.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acceptance: Option<Acceptance<'a>>,
     diagnostics: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+struct Acceptance<'a> {
+    /// The baseline file that was read; `null` when there is none.
+    baseline: Option<&'a str>,
+    /// How many findings the baseline turned into notes.
+    baselined: usize,
+    /// Under `--changed-since`: the reference and how many static findings were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_since: Option<ChangedSince<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangedSince<'a> {
+    reference: &'a str,
+    left_out: usize,
 }
 
 #[derive(Serialize)]
@@ -48,10 +68,29 @@ pub fn render(outcome: &Outcome) -> String {
         replay: outcome.replay.as_ref(),
         unchecked: &outcome.unchecked,
         skipped_tags: &outcome.skipped_tags,
+        acceptance: acceptance(outcome),
         diagnostics: &outcome.diagnostics,
     };
     // Serializing plain data into a string cannot fail.
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
+}
+
+fn acceptance(outcome: &Outcome) -> Option<Acceptance<'_>> {
+    let summary = &outcome.acceptance;
+    if summary.baseline.is_none() && summary.changed_since.is_none() {
+        return None;
+    }
+    Some(Acceptance {
+        baseline: summary.baseline.as_deref(),
+        baselined: summary.baselined,
+        changed_since: summary
+            .changed_since
+            .as_ref()
+            .map(|(reference, left_out)| ChangedSince {
+                reference,
+                left_out: *left_out,
+            }),
+    })
 }

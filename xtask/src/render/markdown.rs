@@ -33,6 +33,10 @@ pub fn render(outcome: &Outcome) -> String {
         outcome.statements,
         outcome.elapsed.as_secs_f64()
     );
+    // What the baseline and `--changed-since` took out, as in the log's summary.
+    for line in super::acceptance(outcome).lines() {
+        let _ = writeln!(text, "- {line}");
+    }
     if let Some(replay) = &outcome.replay {
         for engine in &replay.engines {
             let _ = writeln!(text, "- {engine}");

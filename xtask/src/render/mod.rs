@@ -97,6 +97,33 @@ pub fn summary(outcome: &Outcome) -> String {
     } else {
         let _ = writeln!(text, "found {}", found.join(", "));
     }
+    text.push_str(&acceptance(outcome));
+    text
+}
+
+/// What the baseline and `--changed-since` took out of the findings above, so that a run never
+/// looks cleaner than the tree without saying why.
+pub(crate) fn acceptance(outcome: &Outcome) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let summary = &outcome.acceptance;
+    let mut text = String::new();
+    if let Some(baseline) = &summary.baseline {
+        let n = summary.baselined;
+        let _ = writeln!(
+            text,
+            "baseline: {n} finding{} recorded in {baseline} reported as note{}",
+            plural(n),
+            plural(n)
+        );
+    }
+    if let Some((reference, n)) = &summary.changed_since {
+        let _ = writeln!(
+            text,
+            "--changed-since {reference}: {n} static finding{} left out, in files not changed \
+             since {reference} (the replay's findings are all reported)",
+            plural(*n)
+        );
+    }
     text
 }
 

@@ -17,7 +17,8 @@
 //! (`unused-silence`), so that silences leave with the findings they were written for.
 //!
 //! Only the lint's own codes can be silenced this way; the other checks' problems are fixed, or
-//! accepted in the store's configuration.
+//! accepted in the store's configuration (`[[silence]]` of any code, `[[severity]]`, see
+//! `accept/`).
 
 use std::collections::HashSet;
 
@@ -150,7 +151,8 @@ pub(super) fn apply(
                         "`{name}` cannot be silenced by a comment: only the migration lint's \
                          codes can"
                     ),
-                    "fix the problem; remove the code from the silence",
+                    "remove the code from the comment; fix the problem, or accept it with a \
+                     reason in the configuration (`[[silence]]` or `[[severity]]`, docs/config.md)",
                 )),
                 None if scope == Scope::File => out.push(report(
                     Code::UnusedSilence,

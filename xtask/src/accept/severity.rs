@@ -1,0 +1,234 @@
+//! `[[severity]]` settings: a code's level changed, or turned off, with a reason, where a team
+//! accepts a finding (a `sequence-gap` in a folder released years ago) or wants it louder.
+//!
+//! ```toml
+//! [[severity]]
+//! code = "sequence-gap"                     # any code
+//! level = "note"                            # error | warning | note | off
+//! dialect = "sqlite"                        # optional: every dialect when absent
+//! files = "migration/sqlite/0.1*/**"        # optional: a path glob relative to the store
+//! reason = "0.1 was released in 2021 with the gap; it cannot change"
+//! ```
+//!
+//! Where several settings match a finding, the most specific wins: one with `files` over one
+//! without, between two with `files` the one whose glob has more literal characters, then one
+//! with `dialect` over one without, and on a tie the one written later in the file. Only the
+//! winner is used; a setting that wins for no finding is reported (`unused-severity`).
+
+use std::cell::Cell;
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+
+use super::glob;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::dialect::Dialect;
+use crate::source::SourceFile;
+
+/// The level a setting gives its findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+    /// The finding is not reported at all.
+    Off,
+}
+
+impl Level {
+    /// The severity it stands for; `None` for `off`.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Note => Some(Severity::Note),
+            Level::Off => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+            Level::Off => "off",
+        }
+    }
+}
+
+/// The level a setting gave a finding, and where the setting is, for the finding's help.
+pub struct Decision {
+    pub level: Level,
+    /// `file:line` of the setting.
+    pub at: String,
+}
+
+#[derive(Debug)]
+struct Setting {
+    code: Code,
+    level: Level,
+    dialect: Option<Dialect>,
+    files: Option<String>,
+    span: Span,
+    used: Cell<bool>,
+}
+
+impl Setting {
+    fn matches(&self, diagnostic: &Diagnostic, file: Option<&str>) -> bool {
+        self.code == diagnostic.code
+            && self.dialect.is_none_or(|d| diagnostic.dialect == Some(d))
+            && self
+                .files
+                .as_deref()
+                .is_none_or(|pattern| file.is_some_and(|file| glob::matches(pattern, file)))
+    }
+
+    /// Larger is more specific (see the module's documentation); the index breaks ties.
+    fn specificity(&self) -> (bool, usize, bool) {
+        (
+            self.files.is_some(),
+            self.files.as_deref().map_or(0, glob::literal_len),
+            self.dialect.is_some(),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    severity: Vec<toml::Spanned<RawSetting>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetting {
+    code: String,
+    level: Level,
+    dialect: Option<Dialect>,
+    files: Option<String>,
+    reason: String,
+}
+
+/// The `[[severity]]` settings of the configuration file.
+#[derive(Debug, Default)]
+pub struct Settings {
+    source: Option<SourceFile>,
+    settings: Vec<Setting>,
+}
+
+impl Settings {
+    /// Reads the settings of the configuration file, if there is one. A setting with a code
+    /// that does not exist, a glob that leaves the store, or no reason stops the run with its
+    /// place in the file.
+    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Settings> {
+        let Some(source) = source else {
+            return Ok(Settings::default());
+        };
+        let file: File = toml::from_str(&source.text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", source.display, e.message()))
+            .with_context(|| format!("{} is not a valid configuration", source.display))?;
+        let mut settings = Vec::new();
+        for spanned in file.severity {
+            let start = source.position(spanned.span().start);
+            let at = format!("{}:{}:{}", source.display, start.line, start.column);
+            let raw = spanned.into_inner();
+            let code = Code::from_name(&raw.code).with_context(|| {
+                format!("{at}: [[severity]]: {}", super::unknown_code(&raw.code))
+            })?;
+            if let Some(refusal) = super::refusal(code) {
+                bail!("{at}: [[severity]]: `{}` {refusal}", raw.code);
+            }
+            if raw.reason.trim().is_empty() {
+                bail!("{at}: a severity setting needs a reason: say why this level is right here");
+            }
+            if let Some(files) = &raw.files {
+                if files.is_empty()
+                    || files.starts_with('/')
+                    || files.contains('\\')
+                    || files.split('/').any(|part| part == ".." || part.is_empty())
+                {
+                    bail!(
+                        "{at}: files = `{files}` must be a glob relative to the store, with `/` \
+                         separators (e.g. `migration/sqlite/0.1*/**`)"
+                    );
+                }
+            }
+            let width = source.line(start.line).unwrap_or_default().chars().count() as u32;
+            settings.push(Setting {
+                code,
+                level: raw.level,
+                dialect: raw.dialect,
+                files: raw.files,
+                span: Span::on_line(start.line, start.column, width),
+                used: Cell::new(false),
+            });
+        }
+        Ok(Settings {
+            source: Some(source.clone()),
+            settings,
+        })
+    }
+
+    /// The level the most specific matching setting gives a diagnostic, marking that setting
+    /// used; `None` where no setting matches. `file` is the diagnostic's file relative to the
+    /// store.
+    pub fn level_of(&self, diagnostic: &Diagnostic, file: Option<&str>) -> Option<Decision> {
+        let winner = self
+            .settings
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.matches(diagnostic, file))
+            .max_by_key(|(index, s)| (s.specificity(), *index))
+            .map(|(_, s)| s)?;
+        winner.used.set(true);
+        let at = self
+            .source
+            .as_ref()
+            .map(|source| format!("{}:{}", source.display, winner.span.start.line))
+            .unwrap_or_default();
+        Some(Decision {
+            level: winner.level,
+            at,
+        })
+    }
+
+    /// The settings that decided no finding's level, among those the run could have used, as
+    /// diagnostics at their entries.
+    pub fn unused(
+        &self,
+        could_report: impl Fn(Code, Option<Dialect>) -> bool,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        let unused = |s: &&Setting| !s.used.get() && could_report(s.code, s.dialect);
+        for setting in self.settings.iter().filter(unused) {
+            let mut scope = String::new();
+            if let Some(dialect) = setting.dialect {
+                scope.push_str(&format!(" of {dialect}"));
+            }
+            if let Some(files) = &setting.files {
+                scope.push_str(&format!(" in `{files}`"));
+            }
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedSeverity,
+                    format!(
+                        "this severity setting (`{}` = {}{scope}) matches no finding",
+                        setting.code.name(),
+                        setting.level.as_str(),
+                    ),
+                )
+                .file(source.display.clone())
+                .span(setting.span)
+                .help(
+                    "remove the entry: the finding is gone, its file moved out of the glob, or a \
+                     more specific setting decides it",
+                ),
+            );
+        }
+    }
+}
