@@ -267,3 +267,42 @@ fn a_column_dropped_while_indexed_is_caught() {
         "store/migration/sqlite/0.26/02__memo_drop_row_status.sql",
     );
 }
+
+/// Adoption on this history without the configuration's acceptance of the released gap: the
+/// baseline records the gap, the next run is green, and a new finding alone fails it.
+#[test]
+fn a_baseline_then_only_a_new_finding_fails() {
+    let history = History::build();
+    let config = history.store().join("validate-migrations.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    let start = text.find("[[severity]]").expect("a severity setting");
+    let end = start + text[start..].find("\n\n").expect("an entry");
+    std::fs::write(&config, format!("{}{}", &text[..start], &text[end + 2..])).expect("write");
+    let output = history.validate(&["--format", "json"]);
+    expect(&output, 1);
+    assert!(has(
+        &findings(&json(&output), "error"),
+        "sequence-gap",
+        "store/migration/postgres/0.21"
+    ));
+
+    expect(&history.validate(&["--write-baseline"]), 0);
+    expect(&history.validate(&[]), 0);
+
+    history.write(
+        "migration/sqlite/0.26/02_memo_pinned_index.sql",
+        "CREATE INDEX idx_memo_pinned ON memo (pinned);\n",
+    );
+    let output = history.validate(&["--format", "json"]);
+    expect(&output, 1);
+    let document = json(&output);
+    assert_eq!(
+        findings(&document, "error"),
+        vec!["bad-file-name store/migration/sqlite/0.26/02_memo_pinned_index.sql".to_string()]
+    );
+    assert!(has(
+        &findings(&document, "note"),
+        "sequence-gap",
+        "store/migration/postgres/0.21"
+    ));
+}
