@@ -21,7 +21,7 @@
 
 use std::cell::Cell;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use serde::Deserialize;
 
 use crate::codes::Code;
@@ -102,9 +102,7 @@ impl Allowlist {
         let Some(source) = source else {
             return Ok(Allowlist::default());
         };
-        let file: File = toml::from_str(&source.text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", source.display, e.message()))
-            .with_context(|| format!("{} is not a valid allowlist", source.display))?;
+        let file: File = source.toml("the keys are documented in docs/config.md")?;
         let mut entries = Vec::new();
         for spanned in file.allow {
             let range = spanned.span();

@@ -620,20 +620,7 @@ impl Config {
             return Ok(Config::default());
         }
         let source = SourceFile::read(&path, display(&path))?;
-        let raw: RawFile = toml::from_str(&source.text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|span| {
-                    let position = source.position(span.start);
-                    format!(":{}:{}", position.line, position.column)
-                })
-                .unwrap_or_default();
-            anyhow::anyhow!(
-                "{}{at}: {} (the keys are documented in docs/config.md)",
-                source.display,
-                e.message()
-            )
-        })?;
+        let raw: RawFile = source.toml("the keys are documented in docs/config.md")?;
         let mut config =
             Config::from_raw(raw, &source, |relative| display(&store_root.join(relative)))
                 .with_context(|| format!("{} is not a valid configuration", source.display))?;

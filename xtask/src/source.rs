@@ -84,6 +84,21 @@ impl SourceFile {
     }
 
     /// The position of a byte offset.
+    /// Reads the file as TOML. A mistake is named with its line and column, followed by
+    /// `hint` (where the format is documented), so that a user finds it at once.
+    pub fn toml<T: serde::de::DeserializeOwned>(&self, hint: &str) -> anyhow::Result<T> {
+        toml::from_str(&self.text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let position = self.position(span.start);
+                    format!(":{}:{}", position.line, position.column)
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!("{}{at}: {} ({hint})", self.display, e.message())
+        })
+    }
+
     pub fn position(&self, offset: usize) -> Position {
         let index = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[index];

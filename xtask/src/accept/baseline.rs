@@ -160,20 +160,8 @@ impl Baseline {
     pub fn load(path: &Path, display: String) -> anyhow::Result<Baseline> {
         let source = SourceFile::read(path, display)
             .with_context(|| format!("cannot read the baseline {}", path.display()))?;
-        let file: File = toml::from_str(&source.text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|span| {
-                    let position = source.position(span.start);
-                    format!(":{}:{}", position.line, position.column)
-                })
-                .unwrap_or_default();
-            anyhow::anyhow!(
-                "{}{at}: {} (the baseline's format is in docs/config.md, \"The baseline\")",
-                source.display,
-                e.message()
-            )
-        })?;
+        let file: File =
+            source.toml("the baseline's format is in docs/config.md, \"The baseline\"")?;
         let mut entries = Vec::new();
         for spanned in file.finding {
             let start = source.position(spanned.span().start);

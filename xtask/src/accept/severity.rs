@@ -126,9 +126,7 @@ impl Settings {
         let Some(source) = source else {
             return Ok(Settings::default());
         };
-        let file: File = toml::from_str(&source.text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", source.display, e.message()))
-            .with_context(|| format!("{} is not a valid configuration", source.display))?;
+        let file: File = source.toml("the keys are documented in docs/config.md")?;
         let mut settings = Vec::new();
         for spanned in file.severity {
             let start = source.position(spanned.span().start);
