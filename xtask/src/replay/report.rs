@@ -234,7 +234,12 @@ fn statement_diagnostic(
     engine: &str,
     seed: bool,
 ) -> Diagnostic {
-    let (code, help) = if error.timed_out {
+    let (code, help) = if error.denied {
+        (
+            Code::StatementDenied,
+            "a migration may change only its own database: remove the statement, or do what it does outside the migrations",
+        )
+    } else if error.timed_out {
         (
             Code::StatementTimeout,
             "the statement ran past the per-statement timeout (--statement-timeout): look for a runaway query or an unbounded recursion",
@@ -250,7 +255,12 @@ fn statement_diagnostic(
             "fix the statement for this engine: the service would fail here and roll back the whole upgrade",
         )
     };
-    Diagnostic::new(code, format!("{engine} refused this statement: {error}"))
+    let message = if error.denied {
+        format!("the replay does not run this statement on {engine}: {error}")
+    } else {
+        format!("{engine} refused this statement: {error}")
+    };
+    Diagnostic::new(code, message)
         .file(file.source.display.clone())
         .span(error_span(file, statement, error))
         .help(help)

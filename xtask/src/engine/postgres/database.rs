@@ -43,12 +43,14 @@ fn statement_error(error: postgres::Error) -> StatementError {
                 _ => None,
             },
             timed_out: db.code().code() == QUERY_CANCELED,
+            denied: false,
         },
         None => StatementError {
             message: error.to_string(),
             sqlstate: None,
             offset: None,
             timed_out: false,
+            denied: false,
         },
     }
 }
