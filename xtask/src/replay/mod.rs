@@ -656,10 +656,10 @@ fn run_one<'c>(
             let server = postgres.context("PostgreSQL was not started")?;
             let name = database_name(&chain.name);
             server.create_database(&name, None)?;
-            let outcome = server.connect(&name).map(|client| {
-                let mut db = PostgresDatabase::new(client);
-                chain::run(chain, plan, &mut db as &mut dyn Database)
-            });
+            let outcome = server
+                .connect(&name)
+                .and_then(|client| PostgresDatabase::watched(client, server.admin_config()))
+                .map(|mut db| chain::run(chain, plan, &mut db as &mut dyn Database));
             // The connection is closed by now; the database goes so that an existing server
             // is left as it was found.
             server.drop_database(&name)?;

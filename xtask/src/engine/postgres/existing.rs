@@ -107,6 +107,11 @@ impl ExistingServer {
         Ok(config)
     }
 
+    /// The connection parameters of the maintenance database (the URL's).
+    pub fn admin_config(&self) -> postgres::Config {
+        self.config.clone()
+    }
+
     /// Opens a connection to `database` (a name as the replay knows it).
     pub fn connect(&self, database: &str) -> Result<Client> {
         let real = self.database_name(database)?;

@@ -17,6 +17,7 @@ mod existing;
 mod fetch;
 mod process;
 mod registry;
+mod watchdog;
 
 use std::fmt;
 
@@ -53,6 +54,15 @@ impl fmt::Display for PgServer {
 }
 
 impl PgServer {
+    /// The connection parameters of the administrative database, whose user may cancel and
+    /// terminate the chains' sessions (the watchdog's).
+    pub fn admin_config(&self) -> postgres::Config {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.admin_config(),
+            PgServer::Existing(server) => server.admin_config(),
+        }
+    }
+
     /// Opens a connection to `database`.
     pub fn connect(&self, database: &str) -> Result<Client> {
         match self {

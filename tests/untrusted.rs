@@ -1,0 +1,144 @@
+//! Untrusted migrations on the real engines: statements that would run past every limit end
+//! within the timeout and a few seconds, at their file:line, and the run ends with exit 1.
+//! Every run here is bounded by `LIMIT`, so a regression fails the test instead of hanging it;
+//! nothing asserts how long a run took beyond that it ended.
+
+mod support;
+
+use std::fs::File;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Far longer than any run here takes when the deadlines work (a few seconds each); only a
+/// run that hangs reaches it.
+const LIMIT: Duration = Duration::from_secs(90);
+
+/// Runs `xtask` like `support::xtask`, killing it (and failing the test) if it runs past
+/// `LIMIT`.
+fn xtask_bounded(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("stdout file"))
+        .stderr(File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("run xtask");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for xtask") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            // SIGTERM lets the tool stop its cluster before the test fails.
+            // SAFETY: kill(2) on the pid of the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+            panic!("xtask {args:?} did not end within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(out_path).expect("read stdout"),
+        stderr: std::fs::read(err_path).expect("read stderr"),
+    }
+}
+
+/// The minimal tree with `sql` as the PostgreSQL migration 0.2, replayed on PostgreSQL with a
+/// one-second statement timeout and `extra` arguments.
+fn replay_postgres(sql: &str, extra: &[&str]) -> Output {
+    let tree = support::Tree::new("minimal");
+    tree.write("migration/postgres/0.2/00__memo_index.sql", sql.as_bytes());
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 path");
+    let mut args = vec![
+        "validate-migrations",
+        "--root",
+        store,
+        "--dialect",
+        "postgres",
+        "--statement-timeout",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    xtask_bounded(&args)
+}
+
+/// The codes and locations (`file:line`) of a JSON report's diagnostics.
+fn findings(output: &Output) -> Vec<(String, String)> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(&output.stderr)));
+    document["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let line = d["span"]["start"]["line"].as_u64().unwrap_or_default();
+            let code = d["code"].as_str().unwrap_or_default().to_string();
+            let file = d["file"].as_str().unwrap_or_default();
+            (code, format!("{file}:{line}"))
+        })
+        .collect()
+}
+
+fn assert_timeout_at(output: &Output, location: &str) {
+    let found = findings(output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "statement-timeout" && at == location),
+        "expected statement-timeout at {location}: {found:#?}"
+    );
+    // The chain that does not run the migration goes on and passes.
+    let chains = support::replay_chains(output);
+    assert!(
+        chains.contains(&("postgres/fresh".to_string(), true)),
+        "{chains:?}"
+    );
+    assert!(
+        chains.contains(&("postgres/full".to_string(), false)),
+        "{chains:?}"
+    );
+}
+
+const MIGRATION: &str = "store/migration/postgres/0.2/00__memo_index.sql";
+
+#[test]
+fn a_migration_that_turns_its_timeout_off_is_cancelled_from_outside() {
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         SET statement_timeout = 0;\n\
+         SELECT pg_sleep(100000);\n",
+        &[],
+    );
+    assert_timeout_at(&output, &format!("{MIGRATION}:3"));
+}
+
+#[test]
+fn a_loop_that_catches_the_cancellation_is_terminated() {
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         DO $$\n\
+         BEGIN\n\
+           LOOP\n\
+             BEGIN\n\
+               PERFORM pg_sleep(0.1);\n\
+             EXCEPTION WHEN query_canceled THEN\n\
+               NULL;\n\
+             END;\n\
+           END LOOP;\n\
+         END\n\
+         $$;\n",
+        &[],
+    );
+    assert_timeout_at(&output, &format!("{MIGRATION}:2"));
+}
