@@ -142,3 +142,98 @@ fn a_loop_that_catches_the_cancellation_is_terminated() {
     );
     assert_timeout_at(&output, &format!("{MIGRATION}:2"));
 }
+
+#[test]
+fn a_loop_that_outlives_the_run_is_stopped_and_the_chains_left_fail() {
+    // The PostgreSQL migration ignores its timeout, so it is stopped by the watchdog a moment
+    // after the run's deadline; the SQLite chains (run after it, one job) then find no time
+    // left.
+    let tree = support::Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+          SET statement_timeout = 0;\n\
+          SELECT pg_sleep(100000);\n",
+    );
+    let store = tree.store();
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--jobs",
+        "1",
+        "--statement-timeout",
+        "600",
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let found = findings(&output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "statement-timeout" && *at == format!("{MIGRATION}:3")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|(code, _)| code == "run-timeout"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn timeouts_out_of_range_are_refused() {
+    for (option, value) in [
+        ("--statement-timeout", "1e30"),
+        ("--statement-timeout", "0.0004"),
+        ("--statement-timeout", "1e7"),
+        ("--statement-timeout", "-1"),
+        ("--statement-timeout", "NaN"),
+        ("--statement-timeout", "inf"),
+        ("--statement-timeout", "soon"),
+        ("--timeout", "1e30"),
+        ("--timeout", "0"),
+    ] {
+        let argument = format!("{option}={value}");
+        let output = xtask_bounded(&["validate-migrations", "--static-only", &argument]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{option} {value}: {stderr}");
+        assert!(
+            stderr.contains(option) && stderr.contains("from 0.01 to 86400"),
+            "{option} {value}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers_is_given_up() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    // Accepts every connection and keeps it open without a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let tree = support::Tree::new("minimal");
+    let store = tree.store();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/app");
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--dialect",
+        "postgres",
+        "--postgres-url",
+        &url,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("did not complete the connection"),
+        "{stderr}"
+    );
+}

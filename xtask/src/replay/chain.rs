@@ -3,7 +3,7 @@
 //! configuration names (by convention all in one), then the service's write of the stamp (by
 //! convention the upsert of `BASIC.schemaVersion`; `[stamp.write]` in the configuration).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
@@ -51,6 +51,9 @@ pub struct Plan<'a> {
     pub minimum_upgrade: semver::Version,
     pub seeds: Vec<&'a SqlFile>,
     pub timeout: Duration,
+    /// When the whole run must end (`--timeout`): no statement runs past it, and none starts
+    /// after it.
+    pub deadline: Option<Instant>,
     pub stamp: Stamp,
     pub transaction: Transaction,
     pub rule: VersionRule,
@@ -91,6 +94,24 @@ pub enum Failure<'f> {
     /// The engine itself failed (lost connection, introspection error): not a problem of the
     /// tree, but the chain could not be judged.
     Engine(String),
+    /// The run's time limit (`--timeout`) ran out before the chain reached its end.
+    OutOfTime,
+}
+
+/// Below this, what is left of the run is no time for a statement: it would be stopped at once
+/// and blamed for a limit it did not cause (and PostgreSQL reads a timeout of 0 ms as none).
+const LEAST_TIME: Duration = Duration::from_millis(10);
+
+impl Plan<'_> {
+    /// How long the next statement may run: the per-statement timeout, or what is left of the
+    /// run if that is less; `None` once the run is out of time.
+    fn time_for_statement(&self) -> Option<Duration> {
+        let Some(deadline) = self.deadline else {
+            return Some(self.timeout);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        (left >= LEAST_TIME).then(|| self.timeout.min(left))
+    }
 }
 
 pub enum Refusal {
@@ -142,7 +163,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
     // Seeds run on top, each file in its own transaction as the service's demo mode does; the
     // schema was read before, so demo data cannot change what is compared.
     for seed in &plan.seeds {
-        if let Err(failure) = apply(db, &[*seed], plan.timeout, &mut outcome.statements) {
+        if let Err(failure) = apply(db, &[*seed], plan, &mut outcome.statements) {
             outcome.failures.push(match failure {
                 Failure::Statement {
                     file,
@@ -175,7 +196,7 @@ fn migrate<'f>(
 ) -> Result<(), Failure<'f>> {
     let pending: Vec<&SqlFile> = match &chain.start {
         Start::Fresh(latest) => {
-            apply(db, &[*latest], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[*latest], plan, &mut outcome.statements)?;
             if plan.stamp.written_by == StampWriter::Service {
                 write_version(db, chain.dialect, plan, &plan.target)?;
             }
@@ -183,7 +204,7 @@ fn migrate<'f>(
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
-            apply(db, &[*script], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[*script], plan, &mut outcome.statements)?;
             plan.migrations
                 .iter()
                 .filter(|(v, _)| *v > version)
@@ -196,7 +217,7 @@ fn migrate<'f>(
             stamp,
             ..
         } => {
-            apply(db, &[latest], plan.timeout, &mut outcome.statements)?;
+            apply(db, &[latest], plan, &mut outcome.statements)?;
             if *capture {
                 let schema = db
                     .introspect()
@@ -236,17 +257,17 @@ fn migrate<'f>(
     };
     match plan.transaction {
         Transaction::All if !pending.is_empty() => {
-            apply(db, &pending, plan.timeout, &mut outcome.statements)?;
+            apply(db, &pending, plan, &mut outcome.statements)?;
         }
         Transaction::All => {}
         Transaction::PerFile => {
             for file in pending {
-                apply(db, &[file], plan.timeout, &mut outcome.statements)?;
+                apply(db, &[file], plan, &mut outcome.statements)?;
             }
         }
         Transaction::PerVersion => {
             for group in pending.chunk_by(|a, b| a.role == b.role) {
-                apply(db, group, plan.timeout, &mut outcome.statements)?;
+                apply(db, group, plan, &mut outcome.statements)?;
             }
         }
     }
@@ -258,12 +279,17 @@ fn migrate<'f>(
 fn apply<'f>(
     db: &mut dyn Database,
     files: &[&'f SqlFile],
-    timeout: Duration,
+    plan: &Plan<'_>,
     statements: &mut usize,
 ) -> Result<(), Failure<'f>> {
     db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
     for file in files {
         for statement in &file.statements {
+            let Some(timeout) = plan.time_for_statement() else {
+                // The transaction is abandoned with the chain; a failed rollback adds nothing.
+                let _ = db.rollback();
+                return Err(Failure::OutOfTime);
+            };
             *statements += 1;
             if let Err(error) = db.execute(file.text_of(statement), timeout) {
                 // The transaction is lost either way; a failed rollback adds nothing to report.
@@ -292,5 +318,6 @@ fn write_version<'f>(
     version: &semver::Version,
 ) -> Result<(), Failure<'f>> {
     let (sql, _) = plan.stamp.write_sql(dialect, &plan.rule.show(version));
-    db.execute(&sql, plan.timeout).map_err(Failure::StampWrite)
+    let timeout = plan.time_for_statement().ok_or(Failure::OutOfTime)?;
+    db.execute(&sql, timeout).map_err(Failure::StampWrite)
 }

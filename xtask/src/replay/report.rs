@@ -219,6 +219,11 @@ fn describe(
             ),
         }),
         Failure::StampWrite(error) => super::stamp_write::failed(error, engine, dialect, plan, files),
+        Failure::OutOfTime => Diagnostic::new(
+            Code::RunTimeout,
+            format!("{engine}: the run's time limit (--timeout) ran out before this chain was replayed to its end"),
+        )
+        .help("what the chain would have found is unknown: raise --timeout, or look for the statements that took the time (a statement-timeout, a slow chain)"),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),
@@ -242,7 +247,7 @@ fn statement_diagnostic(
     } else if error.timed_out {
         (
             Code::StatementTimeout,
-            "the statement ran past the per-statement timeout (--statement-timeout): look for a runaway query or an unbounded recursion",
+            "the statement ran past the per-statement timeout (--statement-timeout) or the run's (--timeout): look for a runaway query or an unbounded recursion",
         )
     } else if seed {
         (

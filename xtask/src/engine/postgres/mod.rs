@@ -33,6 +33,7 @@ pub use fetch::FetchSource;
 #[cfg(feature = "pg-embed")]
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
+pub use registry::abandon_run;
 
 /// The server the replay runs on. Database names are the replay's own: on an existing server
 /// they are mapped to this run's scratch databases.
