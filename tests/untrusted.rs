@@ -237,3 +237,27 @@ fn a_server_that_accepts_and_never_answers_is_given_up() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_backstop_ends_a_run_stuck_outside_the_replay() {
+    // A migration that is a FIFO nobody writes to blocks the run while the static checks read
+    // it, before any deadline of the replay applies: only the backstop of --timeout ends it.
+    let tree = support::Tree::new("minimal");
+    tree.delete("migration/sqlite/0.2/00__memo_index.sql");
+    let fifo = tree.store().join("migration/sqlite/0.2/00__memo_index.sql");
+    let path = std::ffi::CString::new(fifo.to_str().expect("UTF-8 path")).expect("no NUL");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let store = tree.store();
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--static-only",
+        "--timeout",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did not end within --timeout"), "{stderr}");
+}
