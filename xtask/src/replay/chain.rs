@@ -10,6 +10,7 @@ use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
 use crate::sql::{SqlFile, Statement};
+use sqlparser::tokenizer::Token;
 
 /// How a chain starts.
 pub enum Start<'a> {
@@ -96,6 +97,13 @@ pub enum Failure<'f> {
     Engine(String),
     /// The run's time limit (`--timeout`) ran out before the chain reached its end.
     OutOfTime,
+    /// The service's write of the stamp failed in a session whose role a migration changed
+    /// (`SET ROLE`, `SET SESSION AUTHORIZATION`): the statement that changed it is to blame.
+    StampWriteAfterRoleChange {
+        file: &'f SqlFile,
+        statement: &'f Statement,
+        error: StatementError,
+    },
 }
 
 /// Below this, what is left of the run is no time for a statement: it would be stopped at once
@@ -261,7 +269,7 @@ fn migrate<'f>(
         }
         Transaction::All => {}
         Transaction::PerFile => {
-            for file in pending {
+            for file in &pending {
                 apply(db, &[file], plan, &mut outcome.statements)?;
             }
         }
@@ -271,7 +279,51 @@ fn migrate<'f>(
             }
         }
     }
-    write_version(db, chain.dialect, plan, &plan.target)
+    write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
+        match (failure, role_changed_by(&pending)) {
+            (Failure::StampWrite(error), Some((file, statement))) => {
+                Failure::StampWriteAfterRoleChange {
+                    file,
+                    statement,
+                    error,
+                }
+            }
+            (failure, _) => failure,
+        }
+    })
+}
+
+/// The last statement of `files` that changes the session's role for good (`SET ROLE`,
+/// `SET SESSION AUTHORIZATION`; not their `LOCAL` forms, which end with the transaction),
+/// unless a later one sets it back (`RESET ROLE`, `SET ROLE NONE`, `... DEFAULT`).
+fn role_changed_by<'f>(files: &[&'f SqlFile]) -> Option<(&'f SqlFile, &'f Statement)> {
+    let mut changed = None;
+    for file in files {
+        for statement in &file.statements {
+            let words: Vec<String> = statement
+                .significant()
+                .take(4)
+                .map(|token| match &token.token {
+                    Token::Word(word) => word.value.to_ascii_uppercase(),
+                    _ => String::new(),
+                })
+                .collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let sets = match words.as_slice() {
+                ["SET", "SESSION", "AUTHORIZATION", value, ..]
+                | ["SET", "SESSION", "ROLE", value, ..]
+                | ["SET", "ROLE", value, ..] => Some(!matches!(*value, "DEFAULT" | "NONE")),
+                ["RESET", "ROLE", ..] | ["RESET", "SESSION", "AUTHORIZATION", ..] => Some(false),
+                _ => None,
+            };
+            match sets {
+                Some(true) => changed = Some((*file, statement)),
+                Some(false) => changed = None,
+                None => {}
+            }
+        }
+    }
+    changed
 }
 
 /// Applies files in one transaction, statement by statement, so that a failure is known by

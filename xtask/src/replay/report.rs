@@ -219,6 +219,17 @@ fn describe(
             ),
         }),
         Failure::StampWrite(error) => super::stamp_write::failed(error, engine, dialect, plan, files),
+        Failure::StampWriteAfterRoleChange {
+            file,
+            statement,
+            error,
+        } => Diagnostic::new(
+            Code::StampWriteFailed,
+            format!("{engine} refused the service's write of its schema version after this statement changed the session's role: {error}"),
+        )
+        .file(file.source.display.clone())
+        .span(statement_span(file, statement))
+        .help("the service runs the migrations and then writes its version in the same session, as its own user: change the role only with SET LOCAL ROLE inside a transaction, or set it back with RESET ROLE"),
         Failure::OutOfTime => Diagnostic::new(
             Code::RunTimeout,
             format!("{engine}: the run's time limit (--timeout) ran out before this chain was replayed to its end"),
@@ -281,12 +292,16 @@ fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> 
     });
     match at {
         Some(start) => Span::new(start, Position::new(start.line, start.column + 1)),
-        None => {
-            let start = statement.span.start;
-            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
-            Span::on_line(start.line, start.column, first_line)
-        }
+        None => statement_span(file, statement),
     }
+}
+
+/// The statement's first line.
+fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
+    let start = statement.span.start;
+    let text = file.text_of(statement);
+    let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
+    Span::on_line(start.line, start.column, first_line)
 }
 
 /// Compares every chain's schema with the fresh install's, per dialect.
