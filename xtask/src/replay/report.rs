@@ -107,7 +107,10 @@ pub fn failures(
         .filter(|(c, _)| c.dialect == dialect)
     {
         for failure in &outcome.failures {
-            let mut diagnostic = describe(failure, engine, dialect, plan, files);
+            let mut diagnostic = match terminated_by(failure, plan) {
+                Some((file, statement)) => terminated_diagnostic(file, statement, engine),
+                None => describe(failure, engine, dialect, plan, files),
+            };
             if matches!(failure, Failure::StoredVersion { .. }) {
                 // After a fresh install the stamp of LATEST.sql is what was stored (unless the
                 // service writes it); after a chain, the version the service upserted, which is
@@ -122,6 +125,60 @@ pub fn failures(
         }
     }
     grouped.finish(out);
+}
+
+/// PostgreSQL's message to a session ended by `pg_terminate_backend` (SQLSTATE 57P01).
+const TERMINATED: &str = "terminating connection due to administrator command";
+
+/// Where a chain's session was ended from outside, not by the replay's own watchdog (which
+/// marks its work as a timeout), the migration statement that ends other sessions, if the
+/// dialect has one: it ended the replay's sessions beside its own.
+fn terminated_by<'f>(
+    failure: &Failure<'_>,
+    plan: &Plan<'f>,
+) -> Option<(&'f SqlFile, &'f Statement)> {
+    let error = match failure {
+        Failure::Statement { error, .. }
+        | Failure::Seed { error, .. }
+        | Failure::Commit { error, .. }
+        | Failure::StampWrite(error) => error,
+        Failure::Engine(message) if message.contains(TERMINATED) => {
+            return terminating_statement(plan)
+        }
+        _ => return None,
+    };
+    let terminated =
+        error.sqlstate.as_deref() == Some("57P01") || error.message.contains(TERMINATED);
+    if terminated && !error.timed_out {
+        terminating_statement(plan)
+    } else {
+        None
+    }
+}
+
+/// The first migration statement that calls `pg_terminate_backend`.
+fn terminating_statement<'f>(plan: &Plan<'f>) -> Option<(&'f SqlFile, &'f Statement)> {
+    plan.migrations.iter().find_map(|(_, file)| {
+        file.statements
+            .iter()
+            .find(|statement| {
+                statement.significant().any(|token| {
+                    matches!(&token.token, Token::Word(word)
+                        if word.value.eq_ignore_ascii_case("pg_terminate_backend"))
+                })
+            })
+            .map(|statement| (*file, statement))
+    })
+}
+
+fn terminated_diagnostic(file: &SqlFile, statement: &Statement, engine: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::StatementFailed,
+        format!("this statement ends other sessions of {engine} (pg_terminate_backend), among them the replay's session of another chain, which failed"),
+    )
+    .file(file.source.display.clone())
+    .span(statement_span(file, statement))
+    .help("a migration must not end sessions it does not own: on the service's database they are other services' connections (or the service's own pool); remove the statement")
 }
 
 fn describe(
