@@ -261,3 +261,33 @@ fn the_backstop_ends_a_run_stuck_outside_the_replay() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("did not end within --timeout"), "{stderr}");
 }
+
+#[test]
+fn a_deferred_trigger_that_spins_at_commit_is_terminated() {
+    // The commit runs the tree's SQL too: a deferred trigger that catches its cancellation.
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         CREATE TABLE spin_target (a INTEGER);\n\
+         CREATE FUNCTION spin() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+         BEGIN\n\
+           LOOP\n\
+             BEGIN\n\
+               PERFORM pg_sleep(0.1);\n\
+             EXCEPTION WHEN query_canceled THEN\n\
+               NULL;\n\
+             END;\n\
+           END LOOP;\n\
+         END\n\
+         $$;\n\
+         CREATE CONSTRAINT TRIGGER spin_at_commit AFTER INSERT ON spin_target\n\
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION spin();\n\
+         INSERT INTO spin_target VALUES (1);\n",
+        &[],
+    );
+    let found = findings(&output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found.iter().any(|(code, _)| code == "commit-failed"),
+        "{found:#?}"
+    );
+}

@@ -23,7 +23,8 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  no errors (warnings and notes allowed)
   1  problems found: at least one error
-  2  could not run: bad arguments, an unreadable or missing store, an unknown code";
+  2  could not run: bad arguments, an unreadable or missing store, an unknown code, a run
+     that did not end within --timeout and 30 seconds more";
 
 const RELEASE_EXIT_CODES_HELP: &str = "\
 Exit codes:
