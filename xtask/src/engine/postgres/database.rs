@@ -91,14 +91,8 @@ impl PostgresDatabase {
 /// by request, or that the connection ended.
 fn stopped_error(error: StatementError, stopped: Stopped, timeout: Duration) -> StatementError {
     let how = match stopped {
-        Stopped::Cancelled => {
-            "it went on despite its session's statement_timeout and was \
-                               cancelled from outside its session"
-        }
-        Stopped::Terminated => {
-            "it went on even after being cancelled, so its session was \
-                                terminated"
-        }
+        Stopped::Cancelled => "it went on despite its session's statement_timeout and was cancelled from outside its session",
+        Stopped::Terminated => "it went on even after being cancelled, so its session was terminated",
     };
     StatementError {
         message: format!("the statement ran longer than the timeout of {timeout:?}: {how}"),
