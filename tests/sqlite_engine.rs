@@ -400,6 +400,7 @@ fn a_failing_statement_reports_sqlites_message() {
             sqlstate: None,
             offset: None,
             timed_out: false,
+            denied: false,
         }
     );
 }
@@ -569,4 +570,89 @@ fn an_unreadable_definition_is_noted_not_fatal() {
     );
     // The CHECK that could not be read is the only thing missing.
     assert!(t.checks.is_empty());
+}
+
+/// Runs `sql` and expects the box to refuse it, leaving nothing in `dir`.
+fn assert_denied(db: &mut SqliteDatabase, sql: &str, dir: &Path) -> StatementError {
+    let error = db.execute(sql, TIMEOUT).unwrap_err();
+    assert!(error.denied, "{sql}: {error:?}");
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    assert!(left.is_empty(), "{sql} created {left:?}");
+    error
+}
+
+#[test]
+fn attach_creates_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = open();
+    let file = dir.path().join("x.db");
+    let error = assert_denied(
+        &mut db,
+        &format!("ATTACH DATABASE '{}' AS x", file.display()),
+        dir.path(),
+    );
+    assert!(error.message.contains("ATTACH"), "{}", error.message);
+    // A URI that names another VFS or asks for the file to be created is refused the same way.
+    assert_denied(
+        &mut db,
+        &format!("ATTACH 'file:{}?mode=rwc' AS y", file.display()),
+        dir.path(),
+    );
+    assert_denied(&mut db, "DETACH DATABASE main", dir.path());
+    // The database goes on working after a refusal.
+    db.execute("CREATE TABLE t (a INTEGER)", TIMEOUT).unwrap();
+}
+
+#[test]
+fn vacuum_into_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = open();
+    db.execute("CREATE TABLE t (a INTEGER)", TIMEOUT).unwrap();
+    let file = dir.path().join("y.db");
+    assert_denied(
+        &mut db,
+        &format!("VACUUM INTO '{}'", file.display()),
+        dir.path(),
+    );
+    db.execute("INSERT INTO t VALUES (1)", TIMEOUT).unwrap();
+}
+
+#[test]
+fn pragmas_and_functions_that_reach_the_host_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = open();
+    for sql in [
+        format!("PRAGMA temp_store_directory = '{}'", dir.path().display()),
+        format!("PRAGMA data_store_directory = '{}'", dir.path().display()),
+        "PRAGMA hard_heap_limit = 1".to_string(),
+        "PRAGMA soft_heap_limit = 1".to_string(),
+        "PRAGMA trusted_schema = ON".to_string(),
+        "PRAGMA temp_store = FILE".to_string(),
+        format!("SELECT load_extension('{}/libx')", dir.path().display()),
+    ] {
+        assert_denied(&mut db, &sql, dir.path());
+    }
+    // What migrations legitimately use still runs.
+    for sql in [
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA user_version = 3",
+        "PRAGMA legacy_alter_table = OFF",
+        "CREATE TABLE t (a INTEGER)",
+        "PRAGMA table_info(t)",
+        "SELECT * FROM pragma_table_info('t')",
+        "CREATE TEMP TABLE scratch (a INTEGER)",
+        "PRAGMA trusted_schema",
+    ] {
+        db.execute(sql, TIMEOUT)
+            .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
+    }
+    let connection = db.connection();
+    let read = |pragma: &str| -> i64 {
+        connection
+            .query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
+            .unwrap()
+    };
+    // The box's settings hold: schema functions are untrusted, temporary tables in memory.
+    assert_eq!(read("trusted_schema"), 0);
+    assert_eq!(read("temp_store"), 2);
 }

@@ -87,6 +87,8 @@ codes! {
     UnusedSilence = "unused-silence", Warning, "lint", "a silence comment silences nothing";
     StatementFailed = "statement-failed", Error, "replay", "the engine refused a statement while replaying a chain";
     StatementTimeout = "statement-timeout", Error, "replay", "a statement ran past the per-statement timeout";
+    StatementDenied = "statement-denied", Error, "replay", "the replay refused a statement that reaches outside its database (a file, the process)";
+    RunTimeout = "run-timeout", Error, "replay", "the run's time limit (--timeout) ran out before a chain was replayed to its end";
     CommitFailed = "commit-failed", Error, "replay", "the engine refused to commit a chain's transaction";
     DowngradeRefused = "downgrade-refused", Error, "replay", "a release's schema version is above the target: the service refuses to start";
     StoredVersionMissing = "stored-version-missing", Error, "replay", "after a chain, the database has no BASIC.schemaVersion";

@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -25,7 +25,8 @@ Exit codes:
      with --write-baseline, the baseline was written
   1  problems found: at least one error (under --fail-on warning: an error or a warning)
   2  could not run: bad arguments, an unreadable or missing store, an unknown code, a malformed
-     configuration or baseline, an unknown --changed-since reference";
+     configuration or baseline, an unknown --changed-since reference, a run that did not end
+     within --timeout and 30 seconds more";
 
 const RELEASE_EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -144,9 +145,14 @@ struct ValidateArgs {
     /// How many chains to replay at once. Default: the number of cores.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Stop a statement that runs longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
-    statement_timeout: f64,
+    /// Stop a statement that runs longer than this many seconds (0.01 to 86400), whatever the
+    /// statement does to its own session's settings.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    statement_timeout: Duration,
+    /// End the whole run within this many seconds (0.01 to 86400): statements still running
+    /// then are stopped, chains not replayed by then fail with run-timeout.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    timeout: Option<Duration>,
     /// Take the PostgreSQL server binaries (initdb, postgres) from this folder.
     #[arg(long, value_name = "DIR", env = "PG_BIN")]
     pg_bin: Option<PathBuf>,
@@ -253,8 +259,12 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         }
         return Ok(EXIT_CLEAN);
     }
+    let deadline = args.timeout.map(|timeout| Instant::now() + timeout);
+    if let Some(deadline) = deadline {
+        start_backstop(deadline)?;
+    }
     let replay = (!args.static_only)
-        .then(|| replay_options(&args))
+        .then(|| replay_options(&args, deadline))
         .transpose()?;
     let baseline = match (args.write_baseline, args.baseline) {
         (true, path) => accept::BaselineMode::Write(path),
@@ -325,15 +335,59 @@ fn append_step_summary(path: &Path, markdown: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write the job summary {}", path.display()))
 }
 
-fn replay_options(args: &ValidateArgs) -> anyhow::Result<replay::Options> {
-    if !(args.statement_timeout.is_finite() && args.statement_timeout > 0.0) {
-        anyhow::bail!("--statement-timeout takes a positive number of seconds");
+/// The longest timeout the tool accepts: one day. Longer ones are a mistake (PostgreSQL
+/// refuses a `statement_timeout` of more than about 24 days, at the first statement).
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// The shortest: below it, a timeout rounds to no time at all (PostgreSQL reads 0 ms as no
+/// timeout).
+const MIN_SECONDS: f64 = 0.01;
+
+/// A number of seconds for `--statement-timeout` and `--timeout`, within the accepted range.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let range = format!("a number of seconds from {MIN_SECONDS} to {MAX_SECONDS} (one day)");
+    match text.trim().parse::<f64>() {
+        Ok(value) if (MIN_SECONDS..=MAX_SECONDS).contains(&value) => {
+            Ok(Duration::from_secs_f64(value))
+        }
+        Ok(_) => Err(format!("{text} is out of range: give {range}")),
+        Err(_) => Err(format!("{text} is not a number: give {range}")),
     }
+}
+
+/// Ends the process if the run has not ended `BACKSTOP_GRACE` after its `--timeout`: the
+/// replay stops its statements at the deadline, so only something that ignores every deadline
+/// (an engine that stopped answering) gets here. The throwaway cluster and the scratch
+/// databases are removed first.
+fn start_backstop(deadline: Instant) -> anyhow::Result<()> {
+    const BACKSTOP_GRACE: Duration = Duration::from_secs(30);
+    std::thread::Builder::new()
+        .name("run-timeout".into())
+        .spawn(move || {
+            std::thread::sleep(
+                (deadline + BACKSTOP_GRACE).saturating_duration_since(Instant::now()),
+            );
+            eprintln!(
+                "error: the run did not end within --timeout and {} seconds more; stopping it",
+                BACKSTOP_GRACE.as_secs()
+            );
+            xtask::engine::postgres::abandon_run();
+            std::process::exit(i32::from(EXIT_COULD_NOT_RUN));
+        })
+        .context("cannot start the thread that enforces --timeout")?;
+    Ok(())
+}
+
+fn replay_options(
+    args: &ValidateArgs,
+    deadline: Option<Instant>,
+) -> anyhow::Result<replay::Options> {
     let postgres = postgres_source(args.postgres_url.as_deref(), args.pg_bin.as_deref());
     let defaults = replay::Options::default();
     Ok(replay::Options {
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
-        statement_timeout: Duration::from_secs_f64(args.statement_timeout),
+        statement_timeout: args.statement_timeout,
+        deadline,
         postgres,
         shard: args.shard,
         progress: std::io::stderr().is_terminal() && !in_github_actions(),

@@ -93,6 +93,7 @@ pub fn measure(
             minimum_upgrade: store.config.minimum_upgrade.clone(),
             seeds: Vec::new(),
             timeout: Duration::from_secs(30),
+            deadline: None,
             stamp: store.config.stamp.clone(),
             transaction: store.config.transaction,
             rule: store.config.layout.versions,

@@ -3,6 +3,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_box;
 
 use std::fmt;
 use std::time::Duration;
@@ -22,6 +23,9 @@ pub struct StatementError {
     pub offset: Option<usize>,
     /// The statement ran past the per-statement timeout and was stopped.
     pub timed_out: bool,
+    /// The replay's confinement refused the statement (an SQLite `ATTACH`, a pragma that
+    /// touches the host's files): `message` says what and why.
+    pub denied: bool,
 }
 
 impl fmt::Display for StatementError {

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 
+use super::sqlite_box::{self, Denials};
 use super::{Database, StatementError};
 use crate::config::Stamp;
 use crate::schema::sqlite::optional_text;
@@ -24,15 +25,20 @@ pub struct SqliteDatabase {
     // connection it may interrupt is closed.
     watchdog: Watchdog,
     connection: Connection,
+    /// Why the box refused the statement being run (see `sqlite_box`).
+    denials: Denials,
 }
 
 impl SqliteDatabase {
     /// Opens a new, empty in-memory database. The service turns `PRAGMA foreign_keys` on when it
     /// opens its database, so the replay normally does too; it is a connection setting, which a
-    /// `PRAGMA foreign_keys` inside a migration's transaction cannot change.
+    /// `PRAGMA foreign_keys` inside a migration's transaction cannot change. The database is
+    /// boxed: no statement run on it reaches a file of the host (`sqlite_box`).
     pub fn open_in_memory(foreign_keys: bool) -> anyhow::Result<SqliteDatabase> {
-        let connection =
+        let mut connection =
             Connection::open_in_memory().context("cannot open an in-memory SQLite database")?;
+        let denials = sqlite_box::confine(&mut connection)
+            .context("cannot confine the in-memory SQLite database")?;
         connection
             .pragma_update(None, "foreign_keys", foreign_keys)
             .context("cannot set PRAGMA foreign_keys")?;
@@ -41,6 +47,7 @@ impl SqliteDatabase {
         Ok(SqliteDatabase {
             watchdog,
             connection,
+            denials,
         })
     }
 
@@ -54,11 +61,31 @@ impl Database for SqliteDatabase {
     /// Runs the statement in `sql` (every statement, should it hold more than one), stepping it
     /// to the end so that a `SELECT` runs in full, as it would in the service.
     fn execute(&mut self, sql: &str, timeout: Duration) -> Result<(), StatementError> {
+        if let Some(reason) = sqlite_box::refused_statement(sql) {
+            return Err(StatementError {
+                message: reason,
+                sqlstate: None,
+                offset: None,
+                timed_out: false,
+                denied: true,
+            });
+        }
         self.watchdog.arm(timeout);
         let result = run(&self.connection, sql);
         let timed_out = self.watchdog.disarm();
+        // A refusal recorded while the statement ran is what failed it: SQLite reports it as
+        // "not authorized", or, for the attach inside `VACUUM INTO`, as the vacuum's error.
+        let denied = self.denials.take();
         result.map_err(|error| {
-            if timed_out && is_interrupt(&error) {
+            if let Some(reason) = denied {
+                StatementError {
+                    message: reason,
+                    sqlstate: None,
+                    offset: None,
+                    timed_out: false,
+                    denied: true,
+                }
+            } else if timed_out && is_interrupt(&error) {
                 StatementError {
                     message: format!(
                         "the statement ran longer than the timeout of {timeout:?} and was \
@@ -67,6 +94,7 @@ impl Database for SqliteDatabase {
                     sqlstate: None,
                     offset: None,
                     timed_out: true,
+                    denied: false,
                 }
             } else {
                 statement_error(&error, sql)
@@ -192,6 +220,7 @@ fn statement_error(error: &rusqlite::Error, sql: &str) -> StatementError {
         sqlstate: None,
         offset,
         timed_out: false,
+        denied: false,
     }
 }
 

@@ -3,13 +3,14 @@
 //! configuration names (by convention all in one), then the service's write of the stamp (by
 //! convention the upsert of `BASIC.schemaVersion`; `[stamp.write]` in the configuration).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
 use crate::sql::{SqlFile, Statement};
+use sqlparser::tokenizer::Token;
 
 /// How a chain starts.
 pub enum Start<'a> {
@@ -51,6 +52,9 @@ pub struct Plan<'a> {
     pub minimum_upgrade: semver::Version,
     pub seeds: Vec<&'a SqlFile>,
     pub timeout: Duration,
+    /// When the whole run must end (`--timeout`): no statement runs past it, and none starts
+    /// after it.
+    pub deadline: Option<Instant>,
     pub stamp: Stamp,
     pub transaction: Transaction,
     pub rule: VersionRule,
@@ -101,6 +105,31 @@ pub enum Failure<'f> {
         statement: &'f Statement,
         extension: String,
     },
+    /// The run's time limit (`--timeout`) ran out before the chain reached its end.
+    OutOfTime,
+    /// The service's write of the stamp failed in a session whose role a migration changed
+    /// (`SET ROLE`, `SET SESSION AUTHORIZATION`): the statement that changed it is to blame.
+    StampWriteAfterRoleChange {
+        file: &'f SqlFile,
+        statement: &'f Statement,
+        error: StatementError,
+    },
+}
+
+/// Below this, what is left of the run is no time for a statement: it would be stopped at once
+/// and blamed for a limit it did not cause (and PostgreSQL reads a timeout of 0 ms as none).
+const LEAST_TIME: Duration = Duration::from_millis(10);
+
+impl Plan<'_> {
+    /// How long the next statement may run: the per-statement timeout, or what is left of the
+    /// run if that is less; `None` once the run is out of time.
+    fn time_for_statement(&self) -> Option<Duration> {
+        let Some(deadline) = self.deadline else {
+            return Some(self.timeout);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        (left >= LEAST_TIME).then(|| self.timeout.min(left))
+    }
 }
 
 pub enum Refusal {
@@ -262,7 +291,7 @@ fn migrate<'f>(
         }
         Transaction::All => {}
         Transaction::PerFile => {
-            for file in pending {
+            for file in &pending {
                 apply(db, &[file], plan, outcome)?;
             }
         }
@@ -272,7 +301,51 @@ fn migrate<'f>(
             }
         }
     }
-    write_version(db, chain.dialect, plan, &plan.target)
+    write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
+        match (failure, role_changed_by(&pending)) {
+            (Failure::StampWrite(error), Some((file, statement))) => {
+                Failure::StampWriteAfterRoleChange {
+                    file,
+                    statement,
+                    error,
+                }
+            }
+            (failure, _) => failure,
+        }
+    })
+}
+
+/// The last statement of `files` that changes the session's role for good (`SET ROLE`,
+/// `SET SESSION AUTHORIZATION`; not their `LOCAL` forms, which end with the transaction),
+/// unless a later one sets it back (`RESET ROLE`, `SET ROLE NONE`, `... DEFAULT`).
+fn role_changed_by<'f>(files: &[&'f SqlFile]) -> Option<(&'f SqlFile, &'f Statement)> {
+    let mut changed = None;
+    for file in files {
+        for statement in &file.statements {
+            let words: Vec<String> = statement
+                .significant()
+                .take(4)
+                .map(|token| match &token.token {
+                    Token::Word(word) => word.value.to_ascii_uppercase(),
+                    _ => String::new(),
+                })
+                .collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let sets = match words.as_slice() {
+                ["SET", "SESSION", "AUTHORIZATION", value, ..]
+                | ["SET", "SESSION", "ROLE", value, ..]
+                | ["SET", "ROLE", value, ..] => Some(!matches!(*value, "DEFAULT" | "NONE")),
+                ["RESET", "ROLE", ..] | ["RESET", "SESSION", "AUTHORIZATION", ..] => Some(false),
+                _ => None,
+            };
+            match sets {
+                Some(true) => changed = Some((*file, statement)),
+                Some(false) => changed = None,
+                None => {}
+            }
+        }
+    }
+    changed
 }
 
 /// Applies files in one transaction, statement by statement, so that a failure is known by
@@ -305,8 +378,14 @@ fn apply<'f>(
                     extension,
                 });
             }
+            let Some(timeout) = plan.time_for_statement() else {
+                stop(outcome, false);
+                // The transaction is abandoned with the chain; a failed rollback adds nothing.
+                let _ = db.rollback();
+                return Err(Failure::OutOfTime);
+            };
             outcome.statements += 1;
-            if let Err(error) = db.execute(file.text_of(statement), plan.timeout) {
+            if let Err(error) = db.execute(file.text_of(statement), timeout) {
                 stop(outcome, true);
                 // The transaction is lost either way; a failed rollback adds nothing to report.
                 let _ = db.rollback();
@@ -339,5 +418,6 @@ fn write_version<'f>(
     version: &semver::Version,
 ) -> Result<(), Failure<'f>> {
     let (sql, _) = plan.stamp.write_sql(dialect, &plan.rule.show(version));
-    db.execute(&sql, plan.timeout).map_err(Failure::StampWrite)
+    let timeout = plan.time_for_statement().ok_or(Failure::OutOfTime)?;
+    db.execute(&sql, timeout).map_err(Failure::StampWrite)
 }

@@ -98,6 +98,7 @@ mod tests {
             sqlstate: Some(sqlstate.into()),
             offset: None,
             timed_out: false,
+            denied: false,
         };
         let statement = &file.statements[0];
         assert_eq!(

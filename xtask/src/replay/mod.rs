@@ -13,7 +13,7 @@ mod stamp_write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -40,6 +40,9 @@ pub struct Options {
     /// How many chains run at once.
     pub jobs: usize,
     pub statement_timeout: Duration,
+    /// When the whole run must end (`--timeout`): statements are stopped there, and chains not
+    /// done by then are reported as `run-timeout`.
+    pub deadline: Option<Instant>,
     pub postgres: PostgresSource,
     /// Where initialized PostgreSQL data directories (and downloaded binaries) are cached.
     pub cache_dir: PathBuf,
@@ -58,6 +61,7 @@ impl Default for Options {
         Options {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             statement_timeout: Duration::from_secs(30),
+            deadline: None,
             postgres: PostgresSource::Throwaway(BinariesOptions::default()),
             cache_dir: default_cache_dir(),
             shard: None,
@@ -478,6 +482,7 @@ fn plan<'a>(
             minimum_upgrade: store.config.minimum_upgrade.clone(),
             seeds,
             timeout: options.statement_timeout,
+            deadline: options.deadline,
             stamp: store.config.stamp.clone(),
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
@@ -726,10 +731,10 @@ fn run_one<'c>(
             let server = postgres.context("PostgreSQL was not started")?;
             let name = database_name(&chain.name);
             server.create_database(&name, None)?;
-            let outcome = server.connect(&name).map(|client| {
-                let mut db = PostgresDatabase::new(client);
-                chain::run(chain, plan, &mut db as &mut dyn Database)
-            });
+            let outcome = server
+                .connect(&name)
+                .and_then(|client| PostgresDatabase::watched(client, server.admin_config()))
+                .map(|mut db| chain::run(chain, plan, &mut db as &mut dyn Database));
             // The connection is closed by now; the database goes so that an existing server
             // is left as it was found.
             server.drop_database(&name)?;

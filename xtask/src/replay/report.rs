@@ -106,12 +106,16 @@ pub fn failures(
         .filter(|(c, _)| c.dialect == dialect)
     {
         for failure in &outcome.failures {
-            let mut diagnostic = match failure {
-                Failure::Statement {
-                    file,
-                    statement,
-                    error,
-                } => match super::extension::missing(file, statement, error) {
+            let mut diagnostic = match (failure, terminated_by(failure, plan)) {
+                (_, Some((file, statement))) => terminated_diagnostic(file, statement, engine),
+                (
+                    Failure::Statement {
+                        file,
+                        statement,
+                        error,
+                    },
+                    None,
+                ) => match super::extension::missing(file, statement, error) {
                     Some(extension) => extension_not_installed(
                         file, statement, error, &extension, engine, location,
                     ),
@@ -133,6 +137,60 @@ pub fn failures(
         }
     }
     grouped.finish(out);
+}
+
+/// PostgreSQL's message to a session ended by `pg_terminate_backend` (SQLSTATE 57P01).
+const TERMINATED: &str = "terminating connection due to administrator command";
+
+/// Where a chain's session was ended from outside, not by the replay's own watchdog (which
+/// marks its work as a timeout), the migration statement that ends other sessions, if the
+/// dialect has one: it ended the replay's sessions beside its own.
+fn terminated_by<'f>(
+    failure: &Failure<'_>,
+    plan: &Plan<'f>,
+) -> Option<(&'f SqlFile, &'f Statement)> {
+    let error = match failure {
+        Failure::Statement { error, .. }
+        | Failure::Seed { error, .. }
+        | Failure::Commit { error, .. }
+        | Failure::StampWrite(error) => error,
+        Failure::Engine(message) if message.contains(TERMINATED) => {
+            return terminating_statement(plan)
+        }
+        _ => return None,
+    };
+    let terminated =
+        error.sqlstate.as_deref() == Some("57P01") || error.message.contains(TERMINATED);
+    if terminated && !error.timed_out {
+        terminating_statement(plan)
+    } else {
+        None
+    }
+}
+
+/// The first migration statement that calls `pg_terminate_backend`.
+fn terminating_statement<'f>(plan: &Plan<'f>) -> Option<(&'f SqlFile, &'f Statement)> {
+    plan.migrations.iter().find_map(|(_, file)| {
+        file.statements
+            .iter()
+            .find(|statement| {
+                statement.significant().any(|token| {
+                    matches!(&token.token, Token::Word(word)
+                        if word.value.eq_ignore_ascii_case("pg_terminate_backend"))
+                })
+            })
+            .map(|statement| (*file, statement))
+    })
+}
+
+fn terminated_diagnostic(file: &SqlFile, statement: &Statement, engine: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::StatementFailed,
+        format!("this statement ends other sessions of {engine} (pg_terminate_backend), among them the replay's session of another chain, which failed"),
+    )
+    .file(file.source.display.clone())
+    .span(statement_span(file, statement))
+    .help("a migration must not end sessions it does not own: on the service's database they are other services' connections (or the service's own pool); remove the statement")
 }
 
 fn describe(
@@ -235,8 +293,6 @@ fn describe(
             statement,
             extension,
         } => {
-            let text = file.text_of(statement);
-            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
             Diagnostic::new(
                 Code::ExtensionSkipped,
                 format!(
@@ -246,12 +302,28 @@ fn describe(
                 ),
             )
             .file(file.source.display.clone())
-            .span(Span::on_line(statement.span.start.line, statement.span.start.column, first_line))
+            .span(statement_span(file, statement))
             .help(format!(
                 "install `{extension}` for the replay's {engine} and remove it from \
                  `replay.skip-extensions`, so that this chain is checked"
             ))
         }
+        Failure::StampWriteAfterRoleChange {
+            file,
+            statement,
+            error,
+        } => Diagnostic::new(
+            Code::StampWriteFailed,
+            format!("{engine} refused the service's write of its schema version after this statement changed the session's role: {error}"),
+        )
+        .file(file.source.display.clone())
+        .span(statement_span(file, statement))
+        .help("the service runs the migrations and then writes its version in the same session, as its own user: change the role only with SET LOCAL ROLE inside a transaction, or set it back with RESET ROLE"),
+        Failure::OutOfTime => Diagnostic::new(
+            Code::RunTimeout,
+            format!("{engine}: the run's time limit (--timeout) ran out before this chain was replayed to its end"),
+        )
+        .help("what the chain would have found is unknown: raise --timeout, or look for the statements that took the time (a statement-timeout, a slow chain)"),
         Failure::Engine(message) => Diagnostic::new(
             Code::StatementFailed,
             format!("{engine} failed outside the tree's SQL: {message}"),
@@ -267,10 +339,15 @@ fn statement_diagnostic(
     engine: &str,
     seed: bool,
 ) -> Diagnostic {
-    let (code, help) = if error.timed_out {
+    let (code, help) = if error.denied {
+        (
+            Code::StatementDenied,
+            "a migration may change only its own database: remove the statement, or do what it does outside the migrations",
+        )
+    } else if error.timed_out {
         (
             Code::StatementTimeout,
-            "the statement ran past the per-statement timeout (--statement-timeout): look for a runaway query or an unbounded recursion",
+            "the statement ran past the per-statement timeout (--statement-timeout) or the run's (--timeout): look for a runaway query or an unbounded recursion",
         )
     } else if seed {
         (
@@ -283,7 +360,12 @@ fn statement_diagnostic(
             "fix the statement for this engine: the service would fail here and roll back the whole upgrade",
         )
     };
-    Diagnostic::new(code, format!("{engine} refused this statement: {error}"))
+    let message = if error.denied {
+        format!("the replay does not run this statement on {engine}: {error}")
+    } else {
+        format!("{engine} refused this statement: {error}")
+    };
+    Diagnostic::new(code, message)
         .file(file.source.display.clone())
         .span(error_span(file, statement, error))
         .help(help)
@@ -332,12 +414,16 @@ fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> 
     });
     match at {
         Some(start) => Span::new(start, Position::new(start.line, start.column + 1)),
-        None => {
-            let start = statement.span.start;
-            let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
-            Span::on_line(start.line, start.column, first_line)
-        }
+        None => statement_span(file, statement),
     }
+}
+
+/// The statement's first line.
+fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
+    let start = statement.span.start;
+    let text = file.text_of(statement);
+    let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;
+    Span::on_line(start.line, start.column, first_line)
 }
 
 /// Compares every chain's schema with the fresh install's, per dialect.

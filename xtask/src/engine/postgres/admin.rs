@@ -13,6 +13,30 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// How long a connection attempt may take before it is given up.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Connects within `CONNECT_TIMEOUT`, the whole handshake included. The driver's own
+/// `connect_timeout` bounds only the socket's connection: a server (or anything else on the
+/// port) that accepts and then never answers would hold the run forever. The attempt runs on a
+/// thread of its own, which is left behind, blocked, when it does not end in time.
+pub fn connect_within(config: &postgres::Config, what: &str) -> Result<Client> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let attempt = config.clone();
+    std::thread::Builder::new()
+        .name("postgres-connect".into())
+        .spawn(move || {
+            // The receiver is gone only when the caller gave up waiting.
+            let _ = sender.send(attempt.connect(NoTls));
+        })
+        .context("starting the thread that connects to PostgreSQL")?;
+    match receiver.recv_timeout(CONNECT_TIMEOUT) {
+        Ok(connected) => connected.with_context(|| format!("connecting to {what}")),
+        Err(_) => bail!(
+            "connecting to {what}: the server did not complete the connection within {} \
+             seconds (it accepted the socket but did not answer); check the URL's host and port",
+            CONNECT_TIMEOUT.as_secs()
+        ),
+    }
+}
+
 /// Checks that `name` is usable as a database name as it is.
 pub fn check_database_name(name: &str) -> Result<()> {
     ensure!(!name.is_empty(), "a database name must not be empty");

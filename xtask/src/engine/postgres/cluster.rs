@@ -240,6 +240,11 @@ impl Cluster {
         config
     }
 
+    /// The connection parameters of the maintenance database, as the superuser.
+    pub fn admin_config(&self) -> postgres::Config {
+        self.connection_config(MAINTENANCE_DATABASE)
+    }
+
     /// Opens a connection to `database`.
     pub fn connect(&self, database: &str) -> Result<Client> {
         self.connection_config(database)

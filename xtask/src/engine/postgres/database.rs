@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use postgres::error::ErrorPosition;
 use postgres::Client;
 
+use super::watchdog::{Stopped, Watchdog};
 use crate::config::Stamp;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
@@ -13,22 +14,91 @@ use crate::schema::Schema;
 /// SQLSTATE `query_canceled`: what PostgreSQL reports when `statement_timeout` stops a statement.
 const QUERY_CANCELED: &str = "57014";
 
+/// How long the tool's own statements (the commit, reading the stamp) may run before the
+/// first statement of the chain has set a timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct PostgresDatabase {
+    // Declared first so that it is dropped first: the watchdog stops before the session it
+    // watches is closed.
+    watchdog: Option<Watchdog>,
     client: Client,
     /// The `statement_timeout` last set on this connection, so it is set only when it changes.
     timeout: Option<Duration>,
 }
 
 impl PostgresDatabase {
+    /// A database whose statements are stopped only by the session's own `statement_timeout`,
+    /// for SQL the tool trusts (the benchmark's generated tree).
     pub fn new(client: Client) -> PostgresDatabase {
         PostgresDatabase {
+            watchdog: None,
             client,
             timeout: None,
         }
     }
 
+    /// A database for untrusted SQL: each statement is also stopped from outside its session
+    /// (see `watchdog`), over connections opened from `admin`, a configuration with the right
+    /// to cancel and terminate the session's backend.
+    pub fn watched(
+        mut client: Client,
+        admin: postgres::Config,
+    ) -> anyhow::Result<PostgresDatabase> {
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .context("reading the chain's backend pid")?
+            .try_get(0)
+            .context("reading the chain's backend pid")?;
+        let watchdog = Watchdog::start(admin, pid)
+            .context("starting the thread that enforces the statement timeout")?;
+        Ok(PostgresDatabase {
+            watchdog: Some(watchdog),
+            client,
+            timeout: None,
+        })
+    }
+
     fn run(&mut self, sql: &str) -> Result<(), StatementError> {
         self.client.batch_execute(sql).map_err(statement_error)
+    }
+
+    /// Runs `f` with the watchdog armed for `timeout`, and tells what it had to do.
+    fn guarded<T>(
+        &mut self,
+        timeout: Duration,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> (T, Option<Stopped>) {
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.arm(timeout);
+        }
+        let result = f(self);
+        let stopped = self.watchdog.as_ref().and_then(Watchdog::disarm);
+        (result, stopped)
+    }
+
+    /// Runs one statement of the tree, stopped at `timeout` whatever it does to its session.
+    fn run_guarded(&mut self, sql: &str, timeout: Duration) -> Result<(), StatementError> {
+        let (result, stopped) = self.guarded(timeout, |db| db.run(sql));
+        match (result, stopped) {
+            (Err(error), Some(stopped)) => Err(stopped_error(error, stopped, timeout)),
+            (result, _) => result,
+        }
+    }
+}
+
+/// A statement the watchdog stopped: PostgreSQL's own message says only that it was cancelled
+/// by request, or that the connection ended.
+fn stopped_error(error: StatementError, stopped: Stopped, timeout: Duration) -> StatementError {
+    let how = match stopped {
+        Stopped::Cancelled => "it went on despite its session's statement_timeout and was cancelled from outside its session",
+        Stopped::Terminated => "it went on even after being cancelled, so its session was terminated",
+    };
+    StatementError {
+        message: format!("the statement ran longer than the timeout of {timeout:?}: {how}"),
+        timed_out: true,
+        offset: None,
+        ..error
     }
 }
 
@@ -43,12 +113,14 @@ fn statement_error(error: postgres::Error) -> StatementError {
                 _ => None,
             },
             timed_out: db.code().code() == QUERY_CANCELED,
+            denied: false,
         },
         None => StatementError {
             message: error.to_string(),
             sqlstate: None,
             offset: None,
             timed_out: false,
+            denied: false,
         },
     }
 }
@@ -59,15 +131,18 @@ impl Database for PostgresDatabase {
             self.run(&format!("SET statement_timeout = {}", timeout.as_millis()))?;
             self.timeout = Some(timeout);
         }
-        self.run(sql)
+        self.run_guarded(sql, timeout)
     }
 
     fn begin(&mut self) -> anyhow::Result<()> {
         self.client.batch_execute("BEGIN").context("BEGIN")
     }
 
+    /// Commits, watched like a statement: deferred triggers run here, and they are the
+    /// tree's SQL too.
     fn commit(&mut self) -> Result<(), StatementError> {
-        self.run("COMMIT")
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        self.run_guarded("COMMIT", timeout)
     }
 
     fn rollback(&mut self) -> anyhow::Result<()> {
@@ -104,11 +179,19 @@ impl Database for PostgresDatabase {
         if !exists {
             return Ok(Vec::new());
         }
-        let rows = match parameter {
-            Some(key) => self.client.query(&query, &[key]),
-            None => self.client.query(&query, &[]),
+        // The stamp may be a view of the tree's own functions, so its read is watched too.
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let (rows, stopped) = self.guarded(timeout, |db| match parameter {
+            Some(key) => db.client.query(&query, &[key]),
+            None => db.client.query(&query, &[]),
+        });
+        if let Some(stopped) = stopped {
+            anyhow::bail!(
+                "reading the schema version from {table} ran longer than the timeout of \
+                 {timeout:?} and was stopped ({stopped:?})"
+            );
         }
-        .with_context(|| format!("reading the schema version from {table}"))?;
+        let rows = rows.with_context(|| format!("reading the schema version from {table}"))?;
         Ok(rows
             .iter()
             .filter_map(|row| row.get::<_, Option<String>>(0))

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
-use postgres::{Client, NoTls};
+use postgres::Client;
 use regex::Regex;
 
 use super::admin;
@@ -107,12 +107,18 @@ impl ExistingServer {
         Ok(config)
     }
 
+    /// The connection parameters of the maintenance database (the URL's).
+    pub fn admin_config(&self) -> postgres::Config {
+        self.config.clone()
+    }
+
     /// Opens a connection to `database` (a name as the replay knows it).
     pub fn connect(&self, database: &str) -> Result<Client> {
         let real = self.database_name(database)?;
-        self.connection_config(database)?
-            .connect(NoTls)
-            .with_context(|| format!("connecting to database {real} of the {self}"))
+        admin::connect_within(
+            &self.connection_config(database)?,
+            &format!("database {real} of the {self}"),
+        )
     }
 
     /// Creates the scratch database `name`, copying `template` (a scratch database of this run,
@@ -157,12 +163,10 @@ impl ExistingServer {
     }
 
     fn connect_maintenance(&self) -> Result<Client> {
-        self.config.connect(NoTls).with_context(|| {
-            format!(
-                "connecting to database {} of the {self}",
-                self.maintenance_database
-            )
-        })
+        admin::connect_within(
+            &self.config,
+            &format!("database {} of the {self}", self.maintenance_database),
+        )
     }
 }
 

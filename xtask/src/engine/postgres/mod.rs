@@ -17,6 +17,7 @@ mod existing;
 mod fetch;
 mod process;
 mod registry;
+mod watchdog;
 
 use std::fmt;
 
@@ -32,6 +33,7 @@ pub use fetch::FetchSource;
 #[cfg(feature = "pg-embed")]
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
+pub use registry::abandon_run;
 
 /// The server the replay runs on. Database names are the replay's own: on an existing server
 /// they are mapped to this run's scratch databases.
@@ -53,6 +55,15 @@ impl fmt::Display for PgServer {
 }
 
 impl PgServer {
+    /// The connection parameters of the administrative database, whose user may cancel and
+    /// terminate the chains' sessions (the watchdog's).
+    pub fn admin_config(&self) -> postgres::Config {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.admin_config(),
+            PgServer::Existing(server) => server.admin_config(),
+        }
+    }
+
     /// Opens a connection to `database`.
     pub fn connect(&self, database: &str) -> Result<Client> {
         match self {

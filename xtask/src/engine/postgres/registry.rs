@@ -87,6 +87,12 @@ pub fn install_signal_handler() -> Result<()> {
         .map_err(|message| anyhow!(message))
 }
 
+/// Cleans up everything registered, for a process about to exit from elsewhere than the
+/// signal handler: nothing registered can start again, since the lock is never released.
+pub fn abandon_run() {
+    std::mem::forget(clean_up_everything());
+}
+
 /// Cleans up everything registered and returns the lock, which the caller keeps until the
 /// process ends so that no owner starts anything new.
 fn clean_up_everything() -> MutexGuard<'static, Registry> {

@@ -1,0 +1,293 @@
+//! Untrusted migrations on the real engines: statements that would run past every limit end
+//! within the timeout and a few seconds, at their file:line, and the run ends with exit 1.
+//! Every run here is bounded by `LIMIT`, so a regression fails the test instead of hanging it;
+//! nothing asserts how long a run took beyond that it ended.
+
+mod support;
+
+use std::fs::File;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Far longer than any run here takes when the deadlines work (a few seconds each); only a
+/// run that hangs reaches it.
+const LIMIT: Duration = Duration::from_secs(90);
+
+/// Runs `xtask` like `support::xtask`, killing it (and failing the test) if it runs past
+/// `LIMIT`.
+fn xtask_bounded(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("stdout file"))
+        .stderr(File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("run xtask");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for xtask") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            // SIGTERM lets the tool stop its cluster before the test fails.
+            // SAFETY: kill(2) on the pid of the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+            panic!("xtask {args:?} did not end within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(out_path).expect("read stdout"),
+        stderr: std::fs::read(err_path).expect("read stderr"),
+    }
+}
+
+/// The minimal tree with `sql` as the PostgreSQL migration 0.2, replayed on PostgreSQL with a
+/// one-second statement timeout and `extra` arguments.
+fn replay_postgres(sql: &str, extra: &[&str]) -> Output {
+    let tree = support::Tree::new("minimal");
+    tree.write("migration/postgres/0.2/00__memo_index.sql", sql.as_bytes());
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 path");
+    let mut args = vec![
+        "validate-migrations",
+        "--root",
+        store,
+        "--dialect",
+        "postgres",
+        "--statement-timeout",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    xtask_bounded(&args)
+}
+
+/// The codes and locations (`file:line`) of a JSON report's diagnostics.
+fn findings(output: &Output) -> Vec<(String, String)> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(&output.stderr)));
+    document["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let line = d["span"]["start"]["line"].as_u64().unwrap_or_default();
+            let code = d["code"].as_str().unwrap_or_default().to_string();
+            let file = d["file"].as_str().unwrap_or_default();
+            (code, format!("{file}:{line}"))
+        })
+        .collect()
+}
+
+fn assert_timeout_at(output: &Output, location: &str) {
+    let found = findings(output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "statement-timeout" && at == location),
+        "expected statement-timeout at {location}: {found:#?}"
+    );
+    // The chain that does not run the migration goes on and passes.
+    let chains = support::replay_chains(output);
+    assert!(
+        chains.contains(&("postgres/fresh".to_string(), true)),
+        "{chains:?}"
+    );
+    assert!(
+        chains.contains(&("postgres/full".to_string(), false)),
+        "{chains:?}"
+    );
+}
+
+const MIGRATION: &str = "store/migration/postgres/0.2/00__memo_index.sql";
+
+#[test]
+fn a_migration_that_turns_its_timeout_off_is_cancelled_from_outside() {
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         SET statement_timeout = 0;\n\
+         SELECT pg_sleep(100000);\n",
+        &[],
+    );
+    assert_timeout_at(&output, &format!("{MIGRATION}:3"));
+}
+
+#[test]
+fn a_loop_that_catches_the_cancellation_is_terminated() {
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         DO $$\n\
+         BEGIN\n\
+           LOOP\n\
+             BEGIN\n\
+               PERFORM pg_sleep(0.1);\n\
+             EXCEPTION WHEN query_canceled THEN\n\
+               NULL;\n\
+             END;\n\
+           END LOOP;\n\
+         END\n\
+         $$;\n",
+        &[],
+    );
+    assert_timeout_at(&output, &format!("{MIGRATION}:2"));
+}
+
+#[test]
+fn a_loop_that_outlives_the_run_is_stopped_and_the_chains_left_fail() {
+    // The PostgreSQL migration ignores its timeout, so it is stopped by the watchdog a moment
+    // after the run's deadline; the SQLite chains (run after it, one job) then find no time
+    // left.
+    let tree = support::Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        b"CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+          SET statement_timeout = 0;\n\
+          SELECT pg_sleep(100000);\n",
+    );
+    let store = tree.store();
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--jobs",
+        "1",
+        "--statement-timeout",
+        "600",
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let found = findings(&output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "statement-timeout" && *at == format!("{MIGRATION}:3")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|(code, _)| code == "run-timeout"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn timeouts_out_of_range_are_refused() {
+    for (option, value) in [
+        ("--statement-timeout", "1e30"),
+        ("--statement-timeout", "0.0004"),
+        ("--statement-timeout", "1e7"),
+        ("--statement-timeout", "-1"),
+        ("--statement-timeout", "NaN"),
+        ("--statement-timeout", "inf"),
+        ("--statement-timeout", "soon"),
+        ("--timeout", "1e30"),
+        ("--timeout", "0"),
+    ] {
+        let argument = format!("{option}={value}");
+        let output = xtask_bounded(&["validate-migrations", "--static-only", &argument]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{option} {value}: {stderr}");
+        assert!(
+            stderr.contains(option) && stderr.contains("from 0.01 to 86400"),
+            "{option} {value}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers_is_given_up() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    // Accepts every connection and keeps it open without a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let tree = support::Tree::new("minimal");
+    let store = tree.store();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/app");
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--dialect",
+        "postgres",
+        "--postgres-url",
+        &url,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("did not complete the connection"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_backstop_ends_a_run_stuck_outside_the_replay() {
+    // A migration that is a FIFO nobody writes to blocks the run while the static checks read
+    // it, before any deadline of the replay applies: only the backstop of --timeout ends it.
+    let tree = support::Tree::new("minimal");
+    tree.delete("migration/sqlite/0.2/00__memo_index.sql");
+    let fifo = tree.store().join("migration/sqlite/0.2/00__memo_index.sql");
+    let path = std::ffi::CString::new(fifo.to_str().expect("UTF-8 path")).expect("no NUL");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let store = tree.store();
+    let output = xtask_bounded(&[
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--static-only",
+        "--timeout",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did not end within --timeout"), "{stderr}");
+}
+
+#[test]
+fn a_deferred_trigger_that_spins_at_commit_is_terminated() {
+    // The commit runs the tree's SQL too: a deferred trigger that catches its cancellation.
+    let output = replay_postgres(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+         CREATE TABLE spin_target (a INTEGER);\n\
+         CREATE FUNCTION spin() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+         BEGIN\n\
+           LOOP\n\
+             BEGIN\n\
+               PERFORM pg_sleep(0.1);\n\
+             EXCEPTION WHEN query_canceled THEN\n\
+               NULL;\n\
+             END;\n\
+           END LOOP;\n\
+         END\n\
+         $$;\n\
+         CREATE CONSTRAINT TRIGGER spin_at_commit AFTER INSERT ON spin_target\n\
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION spin();\n\
+         INSERT INTO spin_target VALUES (1);\n",
+        &[],
+    );
+    let found = findings(&output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found.iter().any(|(code, _)| code == "commit-failed"),
+        "{found:#?}"
+    );
+}
