@@ -594,6 +594,22 @@ impl Config {
         if !path.exists() {
             return Ok(Config::default());
         }
+        // The store's own configuration is part of the tree: a link out of the store is not
+        // followed (`--config` names a file the caller chose).
+        if explicit.is_none() {
+            let root = store_root
+                .canonicalize()
+                .with_context(|| format!("cannot open the store at {}", store_root.display()))?;
+            if let Some(refusal @ crate::input::Refusal::OutsideStore { .. }) =
+                crate::input::refusal(&root, &path)
+            {
+                bail!(
+                    "{} {}: it was not read (symlink-outside-store); put the configuration itself in the store",
+                    display(&path),
+                    refusal.describe()
+                );
+            }
+        }
         let source = SourceFile::read(&path, display(&path))?;
         let raw: RawFile = toml::from_str(&source.text).map_err(|e| {
             let at = e

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod dialect;
 pub mod engine;
 pub mod history;
+pub mod input;
 pub mod release;
 pub mod render;
 pub mod replay;
