@@ -236,7 +236,9 @@ mod tests {
 
     #[test]
     fn only_the_trees_a_check_reads_are_kept() {
-        let text = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\nSELECT 1;\n";
+        let text = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\nSELECT 1;\n\
+                    UPDATE a SET x = 2 WHERE x = 1;\nUPDATE a SET x = 2;\n\
+                    DELETE FROM a WHERE x = 1;\nDELETE FROM a;\n";
         let kept = |role: Role| -> Vec<bool> {
             let source = SourceFile::new("x.sql".into(), "x.sql".into(), text.into());
             load(source, Dialect::Postgres, role)
@@ -246,9 +248,15 @@ mod tests {
                 .collect()
         };
         let migration = Role::Migration(semver::Version::new(0, 1, 1));
-        assert_eq!(kept(migration), [true, false, false]);
-        assert_eq!(kept(Role::Latest), [false, true, false]);
-        assert_eq!(kept(Role::Seed), [false, false, false]);
+        assert_eq!(
+            kept(migration),
+            [true, false, false, false, true, false, true]
+        );
+        assert_eq!(
+            kept(Role::Latest),
+            [false, true, false, false, false, false, false]
+        );
+        assert_eq!(kept(Role::Seed), [false; 7]);
     }
 
     /// Each statement's text and what became of it, one line per statement.
