@@ -151,6 +151,18 @@ fn a_fifo_configuration_stops_the_run() {
         ),
         "{stderr}"
     );
+    // Named by `--config`, the same FIFO is refused the same way.
+    let config = tree.store().join("validate-migrations.toml");
+    let output = validate(
+        &tree,
+        &["--static-only", "--config", config.to_str().expect("UTF-8")],
+    );
+    assert_eq!(exit_code(&output), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("it is a FIFO, not a regular file"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -584,7 +584,8 @@ impl Config {
     ) -> anyhow::Result<Config> {
         let path: PathBuf = match explicit {
             Some(path) => {
-                if !path.is_file() {
+                // A FIFO or a folder exists: reading it says what it is.
+                if !path.exists() {
                     bail!("the configuration file {} does not exist", path.display());
                 }
                 path.to_path_buf()
