@@ -238,22 +238,58 @@ fn a_server_that_accepts_and_never_answers_is_given_up() {
     );
 }
 
+/// A server that completes PostgreSQL's start-up (no authentication, then ready) and then never
+/// answers a query: what a server that stops answering mid-run looks like to the tool.
+fn server_that_falls_silent() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            // Start-up messages: a length, then a code; an SSL request (80877103) is declined
+            // with `N` and followed by the real start-up message.
+            loop {
+                let mut head = [0u8; 8];
+                if stream.read_exact(&mut head).is_err() {
+                    break;
+                }
+                let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+                let code = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+                let mut rest = vec![0u8; length.saturating_sub(8)];
+                if stream.read_exact(&mut rest).is_err() {
+                    break;
+                }
+                if code == 80877103 {
+                    let _ = stream.write_all(b"N");
+                    continue;
+                }
+                // AuthenticationOk, then ReadyForQuery (idle); then silence.
+                let _ = stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 0, b'Z', 0, 0, 0, 5, b'I']);
+                break;
+            }
+            held.push(stream);
+        }
+    });
+    port
+}
+
 #[test]
 fn the_backstop_ends_a_run_stuck_outside_the_replay() {
-    // A migration that is a FIFO nobody writes to blocks the run while the static checks read
-    // it, before any deadline of the replay applies: only the backstop of --timeout ends it.
+    // The server answers the connection and then nothing: the first query of the run, before
+    // any chain and its watchdog, waits forever; only the backstop of --timeout ends it.
+    let port = server_that_falls_silent();
     let tree = support::Tree::new("minimal");
-    tree.delete("migration/sqlite/0.2/00__memo_index.sql");
-    let fifo = tree.store().join("migration/sqlite/0.2/00__memo_index.sql");
-    let path = std::ffi::CString::new(fifo.to_str().expect("UTF-8 path")).expect("no NUL");
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
     let store = tree.store();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/app");
     let output = xtask_bounded(&[
         "validate-migrations",
         "--root",
         store.to_str().expect("UTF-8 path"),
-        "--static-only",
+        "--dialect",
+        "postgres",
+        "--postgres-url",
+        &url,
         "--timeout",
         "1",
     ]);

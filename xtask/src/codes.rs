@@ -55,6 +55,8 @@ codes! {
     EmptyVersionFolder = "empty-version-folder", Error, "layout", "a version folder holds no migration";
     MissingVersionFile = "missing-version-file", Error, "layout", "migration/VERSION is missing";
     InvalidVersionFile = "invalid-version-file", Error, "layout", "migration/VERSION is unreadable or not a version";
+    SymlinkOutsideStore = "symlink-outside-store", Error, "layout", "a symbolic link in the store leads outside it, and is not followed";
+    NotARegularFile = "not-a-regular-file", Error, "layout", "a FIFO, socket or device where a file is expected, which is not read";
     BadFileName = "bad-file-name", Error, "naming", "a migration file is not named NN__description.sql";
     BadFolderName = "bad-folder-name", Error, "naming", "a version folder is not named MAJOR.MINOR";
     DuplicateVersion = "duplicate-version", Error, "versions", "two migration files have the same version";

@@ -609,7 +609,8 @@ impl Config {
     ) -> anyhow::Result<Config> {
         let path: PathBuf = match explicit {
             Some(path) => {
-                if !path.is_file() {
+                // A FIFO or a folder exists: reading it says what it is.
+                if !path.exists() {
                     bail!("the configuration file {} does not exist", path.display());
                 }
                 path.to_path_buf()
@@ -618,6 +619,22 @@ impl Config {
         };
         if !path.exists() {
             return Ok(Config::default());
+        }
+        // The store's own configuration is part of the tree: a link out of the store is not
+        // followed (`--config` names a file the caller chose).
+        if explicit.is_none() {
+            let root = store_root
+                .canonicalize()
+                .with_context(|| format!("cannot open the store at {}", store_root.display()))?;
+            if let Some(refusal @ crate::input::Refusal::OutsideStore { .. }) =
+                crate::input::refusal(&root, &path)
+            {
+                bail!(
+                    "{} {}: it was not read (symlink-outside-store); put the configuration itself in the store",
+                    display(&path),
+                    refusal.describe()
+                );
+            }
         }
         let source = SourceFile::read(&path, display(&path))?;
         let raw: RawFile = source.toml("the keys are documented in docs/config.md")?;

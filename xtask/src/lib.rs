@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod dialect;
 pub mod engine;
 pub mod history;
+pub mod input;
 pub mod judge;
 pub mod release;
 pub mod render;

@@ -24,7 +24,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn read(path: &Path, display: String) -> anyhow::Result<SourceFile> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {display}"))?;
+        let bytes = crate::input::read(path).with_context(|| format!("cannot read {display}"))?;
         let text = String::from_utf8(bytes)
             .map_err(|e| anyhow::anyhow!("{display} is not UTF-8 text ({e})"))?;
         Ok(SourceFile::new(path.to_path_buf(), display, text))

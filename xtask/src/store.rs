@@ -12,6 +12,7 @@ use walkdir::WalkDir;
 
 use crate::config::{Config, FullChain, Target, VersionRule};
 use crate::dialect::Dialect;
+use crate::input::Refusal;
 
 #[derive(Debug)]
 pub struct Store {
@@ -29,6 +30,19 @@ pub struct Store {
     /// Seed folders by dialect, files in name order.
     pub seeds: Vec<Seeds>,
     pub strays: Vec<Stray>,
+    /// Entries that are not read at all (a link out of the store, a FIFO, a device): they have
+    /// no place in the model, so no later stage can read them.
+    pub refused: Vec<Refused>,
+    /// The store's folder with every link resolved: a link is followed only to a target inside
+    /// it.
+    canonical_root: PathBuf,
+}
+
+/// An entry of the tree that is not read, and why.
+#[derive(Debug)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub refusal: Refusal,
 }
 
 #[derive(Debug)]
@@ -157,6 +171,9 @@ impl Store {
         if !root.is_dir() {
             bail!("{} does not exist", root.display());
         }
+        let canonical_root = root
+            .canonicalize()
+            .with_context(|| format!("cannot open the store at {}", root.display()))?;
         let layout = &config.layout;
         let dialect_dirs: Vec<(Dialect, PathBuf)> = layout
             .dialects
@@ -191,6 +208,7 @@ impl Store {
         }
         let version_file = (config.target == Target::VersionFile).then(|| {
             read_version_file(
+                &canonical_root,
                 &root.join(&layout.version_file),
                 layout.versions,
                 layout.two_part,
@@ -227,20 +245,26 @@ impl Store {
             drivers: Vec::new(),
             seeds: Vec::new(),
             strays: Vec::new(),
+            refused: Vec::new(),
+            canonical_root,
         };
         for parent in parents.iter().filter(|p| *p != root && p.is_dir()) {
-            store.walk_beside(parent, &known, StrayKind::InMigrationRoot)?;
+            if !store.refuse(parent) {
+                store.walk_beside(parent, &known, StrayKind::InMigrationRoot)?;
+            }
         }
         for (dialect, dir) in dialect_dirs {
-            if dir.is_dir() {
+            if dir.is_dir() && !store.refuse(&dir) {
                 store.walk_driver(dialect, &dir)?;
             }
         }
         for parent in seed_parents.iter().filter(|p| *p != root && p.is_dir()) {
-            store.walk_beside(parent, &known, StrayKind::InSeed)?;
+            if !store.refuse(parent) {
+                store.walk_beside(parent, &known, StrayKind::InSeed)?;
+            }
         }
         for (dialect, dir) in seed_dirs {
-            if dir.is_dir() {
+            if dir.is_dir() && !store.refuse(&dir) {
                 store.walk_seeds(dialect, &dir)?;
             }
         }
@@ -314,6 +338,29 @@ impl Store {
         self.config.layout.ignores(&self.relative(path))
     }
 
+    /// Whether the entry at `path` was refused: the layout rule does not call it missing.
+    pub fn is_refused(&self, path: &Path) -> bool {
+        self.refused.iter().any(|r| r.path == path)
+    }
+
+    /// Records the entry at `path` as refused if it may not be read (see `input::refusal`), and
+    /// says whether it was.
+    fn refuse(&mut self, path: &Path) -> bool {
+        if self.is_refused(path) {
+            return true;
+        }
+        match crate::input::refusal(&self.canonical_root, path) {
+            Some(refusal) => {
+                self.refused.push(Refused {
+                    path: path.to_path_buf(),
+                    refusal,
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reports what lies beside the dialect (or seed) folders and has no place there.
     fn walk_beside(
         &mut self,
@@ -349,12 +396,15 @@ impl Store {
             FullChain::Baseline { path, .. } => Some(self.root.join(layout.expand(path, dialect))),
             _ => None,
         };
+        let latest = (latest_expected.is_file() && !self.refuse(&latest_expected))
+            .then(|| latest_expected.clone());
+        let baseline = baseline.filter(|b| b.is_file() && !self.refuse(b));
         let mut driver = Driver {
             dialect,
             dir: dir.to_path_buf(),
-            latest: latest_expected.is_file().then(|| latest_expected.clone()),
+            latest,
             latest_expected,
-            baseline: baseline.filter(|b| b.is_file()),
+            baseline,
             sum: None,
             folders: Vec::new(),
             files: Vec::new(),
@@ -373,6 +423,13 @@ impl Store {
                 || Some(&path) == driver.baseline.as_ref()
                 || self.is_ignored(&path)
             {
+                if is_dir {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            // Skipping a refused folder before the walk reads it keeps the walk inside the store.
+            if self.refuse(&path) {
                 if is_dir {
                     walk.skip_current_dir();
                 }
@@ -454,7 +511,7 @@ impl Store {
             let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
             let path = entry.path().to_path_buf();
             let is_dir = entry.file_type().is_dir();
-            if self.is_ignored(&path) {
+            if self.is_ignored(&path) || self.refuse(&path) {
                 continue;
             }
             if !is_dir && entry.file_name().to_string_lossy().ends_with(".sql") {
@@ -515,12 +572,35 @@ impl Driver {
     }
 }
 
-fn read_version_file(path: &Path, rule: VersionRule, two_part: bool) -> VersionFile {
+/// How much of the version file is read: one version and its line ending, with room to spare.
+/// A larger file is not a version anyway, and a message quotes only its start.
+const VERSION_FILE_LIMIT: u64 = 4096;
+
+fn read_version_file(
+    canonical_root: &Path,
+    path: &Path,
+    rule: VersionRule,
+    two_part: bool,
+) -> VersionFile {
     let path = path.to_path_buf();
     if !path.exists() {
         return VersionFile::Missing { path };
     }
-    let text = match std::fs::read_to_string(&path) {
+    if let Some(refusal) = crate::input::refusal(canonical_root, &path) {
+        return VersionFile::Invalid {
+            reason: format!("it {}, and it was not read", refusal.describe()),
+            path,
+        };
+    }
+    let read = crate::input::read_prefix(&path, VERSION_FILE_LIMIT).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        })
+    });
+    let text = match read {
         Ok(text) => text,
         Err(e) => {
             return VersionFile::Invalid {
@@ -545,7 +625,10 @@ fn read_version_file(path: &Path, rule: VersionRule, two_part: bool) -> VersionF
         Ok(version) => VersionFile::Valid { path, version },
         Err(reason) => VersionFile::Invalid {
             path,
-            reason: format!("`{first_line}` {reason}"),
+            reason: format!(
+                "`{}` {reason}",
+                crate::input::quote(first_line, crate::input::QUOTE_LIMIT)
+            ),
         },
     }
 }

@@ -17,7 +17,7 @@ use crate::replay;
 use crate::rules;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
-use crate::store::Store;
+use crate::store::{Store, VersionFile};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -99,6 +99,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let mut unchecked = coverage(&store, &dialects, options);
     let target_source = store.target_source();
     let mut diagnostics = Vec::new();
+    rules::input::check(&store, &mut diagnostics);
     rules::layout::check(&store, &dialects, &mut diagnostics);
     rules::naming::check(&store, &dialects, &mut diagnostics);
     rules::versions::check(&store, &dialects, &mut diagnostics);
@@ -210,8 +211,9 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         }
     }
     let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
-    if let Some(version_file) = &store.version_file {
-        let path = version_file.path();
+    // Only a version file that was read as a version is shown in snippets: an invalid one may be
+    // a link out of the store or a file of any size.
+    if let Some(VersionFile::Valid { path, .. }) = &store.version_file {
         if let Ok(version) = SourceFile::read(path, store.display(path)) {
             sources.insert(version.display.clone(), version);
         }
@@ -229,6 +231,14 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
 
     for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
         diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
+    }
+    // Messages quote the tree and the engines (a token, an error), which may be megabytes long:
+    // every format shows them bounded.
+    for diagnostic in &mut diagnostics {
+        diagnostic.message = crate::input::bound_message(&diagnostic.message);
+        if let Some(help) = &mut diagnostic.help {
+            *help = crate::input::bound_message(help);
+        }
     }
     // Once, on every finding: the configuration's severity settings and silences, the
     // baseline, and `--changed-since`.

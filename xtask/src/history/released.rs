@@ -402,7 +402,7 @@ fn working_tree(driver: &Driver) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     driver
         .all_files()
         .map(|file| {
-            let bytes = std::fs::read(&file.path)
+            let bytes = crate::input::read(&file.path)
                 .with_context(|| format!("cannot read {}", file.path.display()))?;
             Ok((
                 driver.relative(&file.path),

@@ -57,7 +57,7 @@ impl Sum {
         let mut previous: Option<Vec<u8>> = None;
         for (_, file) in driver.migrations() {
             let path = driver.relative(&file.path);
-            let bytes = std::fs::read(&file.path)
+            let bytes = crate::input::read(&file.path)
                 .with_context(|| format!("cannot read {}", file.path.display()))?;
             let mut hasher = Sha256::new();
             if let Some(previous) = &previous {
@@ -186,7 +186,8 @@ pub(super) fn verify(
     let Some(path) = &driver.sum else {
         return Ok(());
     };
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes =
+        crate::input::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let current = Sum::of(driver)?;
     let display = |relative: &str| store.display(&driver.dir.join(relative));
     let Some(difference) = first_difference(&String::from_utf8_lossy(&bytes), &current, display)

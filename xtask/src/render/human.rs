@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::source::SourceFile;
 use crate::validate::Outcome;
 
@@ -71,23 +71,7 @@ fn render_one(text: &mut String, d: &Diagnostic, source: Option<&SourceFile>, pa
         .and_then(|(span, source)| source.line(span.start.line).map(|line| (span, line)));
     if let Some((span, line)) = snippet_line {
         let bar = palette.paint(GUTTER, "|");
-        // Tabs become single spaces so that the carets line up with the characters above them.
-        let shown: String = line
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .collect();
-        let width = shown.chars().count() as u32;
-        let start = span.start.column.clamp(1, width + 1);
-        let end = if span.end.line == span.start.line {
-            span.end.column.clamp(start + 1, width.max(start) + 1)
-        } else {
-            width.max(start) + 1
-        };
-        let carets = format!(
-            "{}{}",
-            " ".repeat((start - 1) as usize),
-            "^".repeat((end - start) as usize)
-        );
+        let (shown, carets) = snippet(line, span);
         let _ = writeln!(text, "{pad} {bar}");
         let _ = writeln!(
             text,
@@ -98,5 +82,80 @@ fn render_one(text: &mut String, d: &Diagnostic, source: Option<&SourceFile>, pa
     }
     if let Some(help) = &d.help {
         let _ = writeln!(text, "{pad} {} {help}", palette.paint(GUTTER, "= help:"));
+    }
+}
+
+/// How many characters of a line a snippet shows: a wide screen's width (ordinary SQL, stamps
+/// included, fits whole), so that a line of megabytes prints no more than one of ordinary code.
+const SNIPPET_WIDTH: usize = 160;
+
+/// The part of `line` a snippet shows and the carets under the span. A line wider than
+/// `SNIPPET_WIDTH` is shown around the span's start, with `…` where it was cut.
+fn snippet(line: &str, span: Span) -> (String, String) {
+    let width = line.chars().count();
+    let start = (span.start.column as usize).clamp(1, width + 1);
+    let end = if span.end.line == span.start.line {
+        (span.end.column as usize).clamp(start + 1, width.max(start) + 1)
+    } else {
+        width.max(start) + 1
+    };
+    // The window of 0-based character indices shown: the whole line where it fits, else a third
+    // of the width before the span's start and the rest after it.
+    let (from, to) = if width <= SNIPPET_WIDTH {
+        (0, width)
+    } else {
+        let from = (start - 1).saturating_sub(SNIPPET_WIDTH / 3);
+        let to = (from + SNIPPET_WIDTH).min(width);
+        (to.saturating_sub(SNIPPET_WIDTH), to)
+    };
+    // Tabs become single spaces so that the carets line up with the characters above them;
+    // other control characters become `?`, so that a line cannot drive the reader's terminal.
+    let mut shown: String = if from > 0 {
+        "…".into()
+    } else {
+        String::new()
+    };
+    shown.extend(line.chars().skip(from).take(to - from).map(|c| match c {
+        '\t' => ' ',
+        c if c.is_control() => '?',
+        c => c,
+    }));
+    if to < width {
+        shown.push('…');
+    }
+    let lead = usize::from(from > 0);
+    let caret_start = start - 1 - from + lead;
+    let caret_end = (end - 1).min(to.max(start)) - from + lead;
+    let carets = format!(
+        "{}{}",
+        " ".repeat(caret_start),
+        "^".repeat(caret_end.saturating_sub(caret_start).max(1))
+    );
+    (shown, carets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Position;
+
+    #[test]
+    fn a_long_line_is_shown_around_the_span() {
+        let line = format!("{}SELEC 1;{}", "x".repeat(10_000), "y".repeat(10_000));
+        let span = Span::new(Position::new(1, 10_001), Position::new(1, 10_006));
+        let (shown, carets) = snippet(&line, span);
+        assert_eq!(shown.chars().count(), SNIPPET_WIDTH + 2);
+        let at = carets.find('^').unwrap_or_default();
+        assert_eq!(carets.len() - at, 5);
+        let under: String = shown.chars().skip(at).take(5).collect();
+        assert_eq!(under, "SELEC");
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole() {
+        let span = Span::new(Position::new(1, 1), Position::new(1, 7));
+        let (shown, carets) = snippet("SELECT\t1;", span);
+        assert_eq!(shown, "SELECT 1;");
+        assert_eq!(carets, "^^^^^^");
     }
 }

@@ -68,6 +68,13 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     }
     for &dialect in dialects {
         let Some(driver) = store.driver(dialect) else {
+            if layout
+                .dialect_dir(dialect)
+                .is_some_and(|dir| store.is_refused(&store.root.join(dir)))
+            {
+                // The folder is there but not read; `rules::input` reports why.
+                continue;
+            }
             let (message, help) = match layout.dialect_dir(dialect) {
                 Some(dir) => (
                     format!(
@@ -95,7 +102,7 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
             );
             continue;
         };
-        if driver.latest.is_none() {
+        if driver.latest.is_none() && !store.is_refused(&driver.latest_expected) {
             let expected = store.relative(&driver.latest_expected);
             let stamp = match store.config.stamp.written_by {
                 StampWriter::Latest => {
@@ -118,8 +125,15 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
                 )),
             );
         }
-        if let (FullChain::Baseline { path, .. }, None) =
-            (&store.config.full_chain, &driver.baseline)
+        // A baseline that is there but not read is reported by `rules::input`, not as missing.
+        let baseline_refused = match &store.config.full_chain {
+            FullChain::Baseline { path, .. } => {
+                store.is_refused(&store.root.join(layout.expand(path, dialect)))
+            }
+            _ => false,
+        };
+        if let (FullChain::Baseline { path, .. }, None, false) =
+            (&store.config.full_chain, &driver.baseline, baseline_refused)
         {
             out.push(
                 Diagnostic::new(

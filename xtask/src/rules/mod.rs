@@ -2,6 +2,7 @@
 //! SQL files and appends diagnostics; none of them reads files or parses SQL itself.
 
 pub mod dialect_leak;
+pub mod input;
 pub mod layout;
 pub mod lint;
 pub mod naming;

@@ -11,7 +11,7 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
     let engine = file.dialect.engine();
     for statement in &file.statements {
         match &statement.parsed {
-            Parsed::Ok(_) => {}
+            Parsed::Ok(_) | Parsed::Valid => {}
             Parsed::Gap { construct } => out.push(
                 Diagnostic::new(
                     Code::ParserGap,

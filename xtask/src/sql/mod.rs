@@ -74,6 +74,9 @@ impl Statement {
 #[derive(Debug)]
 pub enum Parsed {
     Ok(Box<sqlparser::ast::Statement>),
+    /// Valid SQL of a kind no check of the file's role reads (see `Parsed::kept_for`): the tree
+    /// was not kept.
+    Valid,
     /// SQL that the engine accepts but sqlparser does not; `construct` names it for the note.
     Gap {
         construct: &'static str,
@@ -92,5 +95,44 @@ impl SqlFile {
 
     pub fn text_of(&self, statement: &Statement) -> &str {
         &self.source.text[statement.range.clone()]
+    }
+}
+
+impl Parsed {
+    /// The parse result as a file of `role` keeps it. sqlparser's tree of even `SELECT 1` takes
+    /// about 14 KB, so keeping every tree made a file of 100,000 statements hold 1.4 GB; only
+    /// the kinds of statement a check reads keep theirs: in migrations, what the lint
+    /// (`rules::lint`, its chain rules included) matches on, `UPDATE` and `DELETE` only without
+    /// a `WHERE` (the only ones their rules report); in the fresh-install script, the
+    /// `INSERT` that holds the stamp (`rules::stamp`). Seeds and the baseline are only checked to
+    /// parse. A check that reads another kind adds it here.
+    pub fn kept_for(self, role: &Role) -> Parsed {
+        use sqlparser::ast::Statement as Ast;
+        let Parsed::Ok(tree) = self else {
+            return self;
+        };
+        let read = match role {
+            Role::Migration(_) => {
+                matches!(
+                    tree.as_ref(),
+                    Ast::AlterIndex { .. }
+                        | Ast::AlterTable(_)
+                        | Ast::CreateIndex(_)
+                        | Ast::CreateTable(_)
+                        | Ast::CreateVirtualTable { .. }
+                        | Ast::Drop { .. }
+                        | Ast::DropTrigger(_)
+                        | Ast::Truncate(_)
+                ) || matches!(tree.as_ref(), Ast::Update(update) if update.selection.is_none())
+                    || matches!(tree.as_ref(), Ast::Delete(delete) if delete.selection.is_none())
+            }
+            Role::Latest => matches!(tree.as_ref(), Ast::Insert(_)),
+            Role::Baseline | Role::Seed => false,
+        };
+        if read {
+            Parsed::Ok(tree)
+        } else {
+            Parsed::Valid
+        }
     }
 }

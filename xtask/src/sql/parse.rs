@@ -30,7 +30,7 @@ pub(super) fn parse_statement(
         // is a gap if the rest parses, and an error (found past the construct) if it does not.
         Some(Recognized::GapWithin { construct, rest }) => {
             match parse_statement(&rest, dialect, start, end_of_input) {
-                Parsed::Ok(_) | Parsed::Gap { .. } => Parsed::Gap { construct },
+                Parsed::Ok(_) | Parsed::Valid | Parsed::Gap { .. } => Parsed::Gap { construct },
                 error @ Parsed::Error { .. } => error,
             }
         }
@@ -100,7 +100,7 @@ mod tests {
         file.statements
             .iter()
             .map(|statement| match &statement.parsed {
-                Parsed::Ok(_) => "ok".to_string(),
+                Parsed::Ok(_) | Parsed::Valid => "ok".to_string(),
                 Parsed::Gap { construct } => format!("gap {construct}"),
                 Parsed::Error { message, position } => {
                     format!("error {}:{} {message}", position.line, position.column)

@@ -42,7 +42,7 @@ pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
     }
     let statements = pieces
         .into_iter()
-        .map(|piece| piece.into_statement(&source, dialect))
+        .map(|piece| piece.into_statement(&source, dialect, &role))
         .collect();
     SqlFile {
         source,
@@ -81,7 +81,7 @@ struct Piece {
 }
 
 impl Piece {
-    fn into_statement(self, source: &SourceFile, dialect: Dialect) -> Statement {
+    fn into_statement(self, source: &SourceFile, dialect: Dialect, role: &Role) -> Statement {
         let start = self
             .tokens
             .first()
@@ -102,7 +102,7 @@ impl Piece {
             Some(semicolon) => position(semicolon.span.start),
             None => end,
         };
-        let parsed = parse_statement(&self.tokens, dialect, start, end_of_input);
+        let parsed = parse_statement(&self.tokens, dialect, start, end_of_input).kept_for(role);
         Statement {
             range: source.offset(start)..source.offset(end),
             span: Span::new(start, end),
@@ -234,12 +234,37 @@ mod tests {
         load(source, dialect, Role::Seed)
     }
 
+    #[test]
+    fn only_the_trees_a_check_reads_are_kept() {
+        let text = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\nSELECT 1;\n\
+                    UPDATE a SET x = 2 WHERE x = 1;\nUPDATE a SET x = 2;\n\
+                    DELETE FROM a WHERE x = 1;\nDELETE FROM a;\n";
+        let kept = |role: Role| -> Vec<bool> {
+            let source = SourceFile::new("x.sql".into(), "x.sql".into(), text.into());
+            load(source, Dialect::Postgres, role)
+                .statements
+                .iter()
+                .map(|s| matches!(s.parsed, Parsed::Ok(_)))
+                .collect()
+        };
+        let migration = Role::Migration(semver::Version::new(0, 1, 1));
+        assert_eq!(
+            kept(migration),
+            [true, false, false, false, true, false, true]
+        );
+        assert_eq!(
+            kept(Role::Latest),
+            [false, true, false, false, false, false, false]
+        );
+        assert_eq!(kept(Role::Seed), [false; 7]);
+    }
+
     /// Each statement's text and what became of it, one line per statement.
     fn outline(file: &SqlFile) -> String {
         let mut out = String::new();
         for statement in &file.statements {
             let verdict = match &statement.parsed {
-                Parsed::Ok(_) => "ok".to_string(),
+                Parsed::Ok(_) | Parsed::Valid => "ok".to_string(),
                 Parsed::Gap { construct } => format!("gap {construct}"),
                 Parsed::Error { message, position } => {
                     format!("error {}:{} {message}", position.line, position.column)

@@ -141,7 +141,7 @@ impl Context<'_> {
     fn ast(&self) -> Option<&ast::Statement> {
         match &self.statement.parsed {
             Parsed::Ok(statement) => Some(statement),
-            Parsed::Gap { .. } | Parsed::Error { .. } => None,
+            Parsed::Valid | Parsed::Gap { .. } | Parsed::Error { .. } => None,
         }
     }
 

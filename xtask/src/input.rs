@@ -1,0 +1,210 @@
+//! The tree is input from whoever wrote the pull request, so reading it must not hand them the
+//! machine: only regular files are read (a FIFO would block the run forever, `/dev/zero` would
+//! be read until memory runs out), and a symbolic link is followed only where its target lies
+//! inside the store (a link to `/proc/self/environ` would otherwise print the tool's environment
+//! into the log). The store walk uses `refusal` to keep such entries out of the layout model;
+//! `read` is the one way a file of the tree is read, and checks again on the open handle.
+
+use std::fs::{File, FileType};
+use std::io::{self, Read as _};
+use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+/// Why an entry of the tree is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A symbolic link whose target (all links resolved) lies outside the store. `link` is what
+    /// the link itself says, which the tree's author wrote; nothing of the target is read.
+    OutsideStore { link: PathBuf },
+    /// Not a regular file nor a folder: a FIFO, a socket or a device (`kind` names it).
+    NotRegular { kind: &'static str },
+}
+
+impl Refusal {
+    /// The reason as a predicate for messages: "is a FIFO, not a regular file".
+    pub fn describe(&self) -> String {
+        match self {
+            Refusal::OutsideStore { link } => format!(
+                "is a symbolic link to `{}`, outside the store",
+                quote(&link.to_string_lossy(), QUOTE_LIMIT)
+            ),
+            Refusal::NotRegular { kind } => format!("is {kind}, not a regular file"),
+        }
+    }
+}
+
+/// How many characters of text from the tree a message quotes: a screen line's worth.
+pub const QUOTE_LIMIT: usize = 80;
+
+/// Text from the tree as a message quotes it: its first `limit` characters, with control
+/// characters shown as `?` (so that a quote cannot move the cursor or colour a CI log), and `…`
+/// where it was cut.
+pub fn quote(text: &str, limit: usize) -> String {
+    let mut quoted: String = text
+        .chars()
+        .take(limit)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(limit).is_some() {
+        quoted.push('…');
+    }
+    quoted
+}
+
+/// How many characters of a diagnostic's message or help are kept: twice the longest the tool
+/// writes itself, so that only text quoted from the tree (a token, an engine's error) is cut.
+pub const MESSAGE_LIMIT: usize = 1000;
+
+/// A message as every format shows it: at most `MESSAGE_LIMIT` characters, with control
+/// characters other than line breaks and tabs shown as `?`.
+pub fn bound_message(text: &str) -> String {
+    let mut bounded: String = text
+        .chars()
+        .take(MESSAGE_LIMIT)
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect();
+    let rest = text.chars().skip(MESSAGE_LIMIT).count();
+    if rest > 0 {
+        bounded.push_str(&format!("… ({rest} more characters)"));
+    }
+    bounded
+}
+
+/// What kind of entry a file type is, for messages; `None` for a regular file or a folder.
+pub fn irregular_kind(file_type: &FileType) -> Option<&'static str> {
+    if file_type.is_file() || file_type.is_dir() {
+        None
+    } else if file_type.is_fifo() {
+        Some("a FIFO")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else {
+        Some("neither a file nor a folder")
+    }
+}
+
+/// Whether the entry at `path` may be read as part of the store at `root` (a canonical path):
+/// `None` where it may, else why not. Only `stat` and `readlink` are used, which never block and
+/// never read a file's content. An entry that does not exist is no concern of this check.
+pub fn refusal(root: &Path, path: &Path) -> Option<Refusal> {
+    let own = std::fs::symlink_metadata(path).ok()?;
+    if own.file_type().is_symlink() {
+        // A link that resolves nowhere is left to the reader, which reports it as missing.
+        let target = path.canonicalize().ok()?;
+        if !target.starts_with(root) {
+            return Some(Refusal::OutsideStore {
+                link: std::fs::read_link(path).unwrap_or_default(),
+            });
+        }
+    }
+    let followed = std::fs::metadata(path).ok()?;
+    irregular_kind(&followed.file_type()).map(|kind| Refusal::NotRegular { kind })
+}
+
+/// Reads a file of the tree whole, refusing anything but a regular file. The file is opened
+/// without blocking (opening a FIFO for reading waits for a writer otherwise) and its type is
+/// checked on the open handle, so an entry swapped for a FIFO or a device after the walk is still
+/// refused.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads at most `limit` bytes of a regular file, for files that hold one short value (the
+/// version file): a large file is not read past what a message can use.
+pub fn read_prefix(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn open_regular(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let file_type = file.metadata()?.file_type();
+    match irregular_kind(&file_type) {
+        None if file_type.is_file() => Ok(file),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a folder, not a regular file",
+        )),
+        Some(kind) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {kind}, not a regular file"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_cut_and_cannot_drive_a_terminal() {
+        assert_eq!(quote("0.1.0", 80), "0.1.0");
+        assert_eq!(quote("abcdef", 3), "abc…");
+        assert_eq!(quote("a\x1b[31mb", 80), "a?[31mb");
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let long = format!("near \"{}\": syntax error", "x".repeat(5000));
+        let bounded = bound_message(&long);
+        assert!(bounded.ends_with("… (4021 more characters)"));
+        assert_eq!(bound_message("a\nb\x1b"), "a\nb?");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let fifo = dir.path().join("00__x.sql");
+        let c_path = std::ffi::CString::new(fifo.to_string_lossy().as_bytes())?;
+        // SAFETY: `c_path` is a valid NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let error = read(&fifo).err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("it is a FIFO, not a regular file"));
+        let root = dir.path().canonicalize()?;
+        assert_eq!(
+            refusal(&root, &fifo),
+            Some(Refusal::NotRegular { kind: "a FIFO" })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn links_are_followed_only_inside_the_store() -> anyhow::Result<()> {
+        let outside = tempfile::tempdir()?;
+        let store = tempfile::tempdir()?;
+        let root = store.path().canonicalize()?;
+        std::fs::write(outside.path().join("secret"), "TOKEN=x")?;
+        std::fs::write(root.join("inside.sql"), "SELECT 1;")?;
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("out.sql"))?;
+        std::os::unix::fs::symlink("inside.sql", root.join("in.sql"))?;
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.sql"))?;
+        assert!(matches!(
+            refusal(&root, &root.join("out.sql")),
+            Some(Refusal::OutsideStore { .. })
+        ));
+        assert_eq!(refusal(&root, &root.join("in.sql")), None);
+        assert!(matches!(
+            refusal(&root, &root.join("zero.sql")),
+            Some(Refusal::OutsideStore { .. })
+        ));
+        assert_eq!(read(&root.join("in.sql"))?, b"SELECT 1;");
+        assert!(read(Path::new("/dev/zero")).is_err());
+        Ok(())
+    }
+}
