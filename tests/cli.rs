@@ -299,6 +299,30 @@ fn shards_split_the_chains_and_only_the_first_reports_fresh() {
         ]
     );
     assert_eq!(chains_of(&second), ["sqlite/upgrade-from-v0.1.2"]);
+    // Each shard says what it left to the others.
+    let unchecked = |output: &std::process::Output| -> Vec<String> {
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        document["unchecked"]
+            .as_array()
+            .expect("unchecked")
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}: {}",
+                    u["what"].as_str().unwrap_or_default(),
+                    u["why"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        unchecked(&first),
+        ["1 chain: left to the other shards (this is shard 1/2)"]
+    );
+    assert_eq!(
+        unchecked(&second),
+        ["3 chains: left to the other shards (this is shard 2/2)"]
+    );
 
     // A static problem is reported by the first shard only.
     tree.write("migration/sqlite/0.2/01_memo_pinned.sql", b"SELECT 1;\n");

@@ -202,7 +202,10 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     if let (Some(summary), Some(shard)) = (&replay, options.replay.as_ref().and_then(|r| r.shard)) {
         if summary.other_shards > 0 {
             unchecked.push(Unchecked {
-                what: format!("{} chains", summary.other_shards),
+                what: match summary.other_shards {
+                    1 => "1 chain".to_string(),
+                    n => format!("{n} chains"),
+                },
                 why: format!(
                     "left to the other shards (this is shard {}/{})",
                     shard.index, shard.count
