@@ -181,6 +181,25 @@ fn the_history_reaches_exit_zero_with_its_configuration() {
 
     let human = history.validate(&[]);
     insta::assert_snapshot!(stable(&stdout(&human)));
+
+    // The job summary says what was not checked too, skipped tags included.
+    let summary = history.dir.path().join("summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--root"])
+        .arg(history.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run xtask");
+    expect(&output, 0);
+    let markdown = std::fs::read_to_string(&summary).expect("the job summary");
+    for line in [
+        "### Not checked",
+        "- tags skipped: v0.25.1: not merged into HEAD",
+        "- lint of 4 migrations: below the minimum upgrade version 0.22.0",
+    ] {
+        assert!(markdown.contains(line), "{line} in {markdown}");
+    }
 }
 
 /// A planted bug, then the run: exit 1, with the finding of that bug among the errors.

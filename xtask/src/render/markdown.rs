@@ -55,10 +55,13 @@ pub fn render(outcome: &Outcome) -> String {
             text.push('\n');
         }
     }
-    if !outcome.unchecked.is_empty() {
+    if !outcome.unchecked.is_empty() || !outcome.skipped_tags.is_empty() {
         let _ = writeln!(text, "### Not checked\n");
         for unchecked in &outcome.unchecked {
             let _ = writeln!(text, "- {}: {}", unchecked.what, unchecked.why);
+        }
+        for line in super::skipped_tags(&outcome.skipped_tags).lines() {
+            let _ = writeln!(text, "- {line}");
         }
         text.push('\n');
     }
