@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{commit, expect, git, stdout, xtask, Tree};
+use support::{commit, expect, git, stdout, validate_static as validate, xtask, Tree};
 
 /// A tree with one error (a misnamed file), one warning (an empty seed file) and a lint warning
 /// on line 2 of a migration.
@@ -22,24 +22,9 @@ fn tree_with_history() -> Tree {
     tree
 }
 
-fn validate(tree: &Tree, extra: &[&str]) -> std::process::Output {
-    let store = tree.store();
-    let store = store.to_str().expect("UTF-8 temporary path");
-    xtask(
-        &[
-            &["validate-migrations", "--root", store, "--static-only"],
-            extra,
-        ]
-        .concat(),
-    )
-}
-
 /// The diagnostics of a JSON report as (severity, code, file).
 fn findings(output: &std::process::Output) -> Vec<(String, String, String)> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    document["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
+    support::diagnostics(output)
         .iter()
         .map(|d| {
             let text = |key: &str| d[key].as_str().unwrap_or_default().to_string();

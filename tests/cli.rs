@@ -4,7 +4,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{stable, stdout, xtask, Tree};
+use support::{stable, stdout, validate_static as validate, xtask, Tree};
 
 /// A tree with one error (a misnamed file), one warning (an empty file) and nothing else.
 fn tree_with_problems() -> Tree {
@@ -15,18 +15,6 @@ fn tree_with_problems() -> Tree {
     );
     tree.write("seed/sqlite/02__nothing.sql", b"-- nothing yet\n");
     tree
-}
-
-fn validate(tree: &Tree, extra: &[&str]) -> std::process::Output {
-    let store = tree.store();
-    let store = store.to_str().expect("UTF-8 temporary path");
-    xtask(
-        &[
-            &["validate-migrations", "--root", store, "--static-only"],
-            extra,
-        ]
-        .concat(),
-    )
 }
 
 #[test]
@@ -327,10 +315,7 @@ fn shards_split_the_chains_and_only_the_first_reports_fresh() {
     // A static problem is reported by the first shard only.
     tree.write("migration/sqlite/0.2/01_memo_pinned.sql", b"SELECT 1;\n");
     let codes = |output: &std::process::Output| -> Vec<String> {
-        let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        document["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
+        support::diagnostics(output)
             .iter()
             .map(|d| d["code"].as_str().unwrap_or_default().to_string())
             .collect()
@@ -444,11 +429,7 @@ fn a_copy_of_the_binary_checks_the_repository_it_runs_in() {
             .expect("run the copy")
     };
     let files = |output: &std::process::Output| -> Vec<String> {
-        let document: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("a JSON document");
-        document["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
+        support::diagnostics(output)
             .iter()
             .filter_map(|d| d["file"].as_str().map(str::to_string))
             .collect()

@@ -47,16 +47,7 @@ fn validate(tree: &Tree, extra: &[&str]) -> Output {
 
 /// The diagnostics of a JSON report as `code file`.
 fn diagnostics(output: &Output) -> Vec<String> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "JSON ({e}): {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    document["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
+    support::diagnostics(output)
         .iter()
         // Temporary trees have no release tags; that note is not what these tests are about.
         .filter(|d| d["code"] != "upgrade-chains-skipped")

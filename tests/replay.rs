@@ -252,10 +252,7 @@ fn dropped_generated_name(content_clause: &str) -> Tree {
 
 /// The severity and message of each `drop-generated-constraint-name` of a JSON report.
 fn generated_name_findings(output: &std::process::Output) -> Vec<(String, String)> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    document["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
+    support::diagnostics(output)
         .iter()
         .filter(|d| d["code"] == "drop-generated-constraint-name")
         .map(|d| {

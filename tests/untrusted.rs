@@ -74,11 +74,7 @@ fn replay_postgres(sql: &str, extra: &[&str]) -> Output {
 
 /// The codes and locations (`file:line`) of a JSON report's diagnostics.
 fn findings(output: &Output) -> Vec<(String, String)> {
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(&output.stderr)));
-    document["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
+    support::diagnostics(output)
         .iter()
         .map(|d| {
             let line = d["span"]["start"]["line"].as_u64().unwrap_or_default();

@@ -78,6 +78,34 @@ pub fn xtask(args: &[&str]) -> Output {
         .expect("run xtask")
 }
 
+/// Runs the static checks on a tree, with extra arguments.
+pub fn validate_static(tree: &Tree, extra: &[&str]) -> Output {
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    xtask(
+        &[
+            &["validate-migrations", "--root", store, "--static-only"],
+            extra,
+        ]
+        .concat(),
+    )
+}
+
+/// The diagnostics of a JSON report; fails the test with both outputs when it is not one.
+pub fn diagnostics(output: &Output) -> Vec<serde_json::Value> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    document["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .clone()
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
