@@ -9,6 +9,8 @@ use std::fs::File;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use xtask::engine::postgres::{BinariesOptions, Cluster, ClusterOptions, PgBinaries};
+
 /// Far longer than any run here takes when the deadlines work (a few seconds each); only a
 /// run that hangs reaches it.
 const LIMIT: Duration = Duration::from_secs(90);
@@ -322,4 +324,263 @@ fn a_deferred_trigger_that_spins_at_commit_is_terminated() {
         found.iter().any(|(code, _)| code == "commit-failed"),
         "{found:#?}"
     );
+}
+
+/// A folder every user may write in, so that a statement that reached the host as the server's
+/// user would leave its mark there (the tests below check it does not).
+fn open_folder() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("open the folder to every user");
+    dir
+}
+
+fn assert_needs_privilege(output: &Output, location: &str) {
+    let found = findings(output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "needs-privilege" && at == location),
+        "expected needs-privilege at {location}: {found:#?}"
+    );
+}
+
+#[test]
+fn statements_that_reach_the_host_are_refused_as_the_services_role_would_be() {
+    let folder = open_folder();
+    let mark = folder.path().join("mark");
+    let mark = mark.to_str().expect("UTF-8 path");
+    let hostile = [
+        format!("COPY (SELECT 1) TO PROGRAM 'touch {mark}';"),
+        format!("COPY (SELECT 1) TO '{mark}';"),
+        format!("CREATE TABLE sink (a text);\nCOPY sink FROM PROGRAM 'touch {mark}';"),
+        format!("SELECT lo_export(lo_from_bytea(0, 'x'), '{mark}');"),
+        "SELECT lo_import('/etc/hostname');".to_string(),
+        "SELECT pg_read_file('/etc/hostname');".to_string(),
+        "SELECT pg_ls_dir('/');".to_string(),
+        "CREATE EXTENSION adminpack;".to_string(),
+        "CREATE EXTENSION file_fdw;".to_string(),
+        "CREATE EXTENSION dblink;".to_string(),
+        "CREATE ROLE intruder SUPERUSER LOGIN;".to_string(),
+        "SELECT pg_reload_conf();".to_string(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid();"
+            .to_string(),
+    ];
+    for sql in &hostile {
+        let output = replay_postgres(sql, &[]);
+        let line = sql.lines().count();
+        assert_needs_privilege(&output, &format!("{MIGRATION}:{line}"));
+        assert!(
+            !folder.path().join("mark").exists(),
+            "{sql} reached the host"
+        );
+    }
+    // ALTER SYSTEM is refused before its privilege is checked: the service applies migrations
+    // in a transaction, where it cannot run at all.
+    let output = replay_postgres("ALTER SYSTEM SET work_mem = '1GB';", &[]);
+    let found = findings(&output);
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|(code, at)| code == "statement-failed" && at == &format!("{MIGRATION}:1")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_migration_cannot_take_the_superusers_identity() {
+    for sql in ["SET SESSION AUTHORIZATION postgres;", "SET ROLE postgres;"] {
+        let output = replay_postgres(sql, &[]);
+        assert_needs_privilege(&output, &format!("{MIGRATION}:1"));
+    }
+}
+
+#[test]
+fn replayed_as_superuser_the_same_statement_reaches_the_host() {
+    // What the default prevents, shown on the same machine: the reason --replay-as superuser is
+    // documented as unsafe for untrusted migrations (and proof that the test above can fail).
+    let folder = open_folder();
+    let mark = folder.path().join("mark");
+    let sql = format!(
+        "COPY (SELECT 1) TO PROGRAM 'touch {}';",
+        mark.to_str().expect("UTF-8 path")
+    );
+    let output = replay_postgres(&sql, &["--replay-as", "superuser"]);
+    let text = support::stdout(&output);
+    assert!(mark.exists(), "{text}");
+    assert!(
+        text.contains("--replay-as superuser"),
+        "the summary says privileges were not checked: {text}"
+    );
+}
+
+/// The minimal tree with `config` as its configuration and `sql` as migration 0.2, replayed on
+/// PostgreSQL (with `extra` arguments).
+fn replay_configured(config: &str, sql: &str, latest_extra: &str, extra: &[&str]) -> Output {
+    let tree = support::Tree::new("minimal");
+    tree.write("validate-migrations.toml", config.as_bytes());
+    tree.write("migration/postgres/0.2/00__memo_index.sql", sql.as_bytes());
+    let latest = tree.store().join("migration/postgres/LATEST.sql");
+    let text = std::fs::read_to_string(&latest).expect("read LATEST.sql");
+    std::fs::write(&latest, format!("{latest_extra}{text}")).expect("write LATEST.sql");
+    let store = tree.store();
+    let mut args = vec![
+        "validate-migrations",
+        "--root",
+        store.to_str().expect("UTF-8 path"),
+        "--dialect",
+        "postgres",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    xtask_bounded(&args)
+}
+
+#[test]
+fn a_trusted_extension_and_a_configured_untrusted_one_pass() {
+    let extensions =
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nCREATE EXTENSION IF NOT EXISTS dblink;\n";
+    let output = replay_configured(
+        "[replay]\nsuperuser-extensions = [\"dblink\"]\n",
+        &format!("{extensions}CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n"),
+        extensions,
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{:#?}", findings(&output));
+    // Without the configuration, the untrusted one needs superuser.
+    let output = replay_configured(
+        "",
+        &format!("{extensions}CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n"),
+        "",
+        &[],
+    );
+    assert_needs_privilege(&output, &format!("{MIGRATION}:2"));
+}
+
+#[test]
+fn a_connection_back_to_the_server_is_refused() {
+    // dblink is configured, as an administrator would create it; what it connects to is not.
+    // The chain cannot read where the server's socket is, so the test hands it over: the
+    // replay runs on a cluster the test started, whose socket it knows.
+    let binaries = PgBinaries::find(&BinariesOptions::default()).expect("PostgreSQL binaries");
+    let cluster = Cluster::start(&binaries, &ClusterOptions::default()).expect("a cluster");
+    let socket = cluster.socket_dir();
+    let url = format!(
+        "postgresql://postgres@localhost/postgres?host={}&port={}",
+        socket.display(),
+        cluster.port()
+    );
+    for user in ["postgres", "' || current_user || '"] {
+        let sql = format!(
+            "CREATE EXTENSION IF NOT EXISTS dblink;\n\
+             SELECT dblink_connect('host={} port={} dbname=' || current_database() || ' user={user}');\n",
+            socket.display(),
+            cluster.port()
+        );
+        let output = replay_configured(
+            "[replay]\nsuperuser-extensions = [\"dblink\"]\n",
+            &sql,
+            "",
+            &["--postgres-url", &url],
+        );
+        let found = findings(&output);
+        assert_eq!(output.status.code(), Some(1), "{found:#?}");
+        let refused = support::diagnostics(&output).into_iter().any(|d| {
+            d["span"]["start"]["line"] == 2
+                && d["message"].as_str().is_some_and(|m| {
+                    m.contains("password is required") || m.contains("no password supplied")
+                })
+        });
+        assert!(
+            refused,
+            "the connection as {user} was refused for want of a password: {:#?}",
+            support::diagnostics(&output)
+        );
+    }
+    cluster.stop().expect("stop the cluster");
+}
+
+const CREATE_ROLE: &str = "CREATE ROLE app_reader NOLOGIN;\n";
+
+#[test]
+fn roles_a_chain_creates_are_its_own() {
+    // Both chains create the role: fresh in LATEST.sql, full in the migration. Roles are
+    // cluster-wide, so without isolation the second chain would find it already there.
+    let migration =
+        format!("{CREATE_ROLE}CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n");
+    let output = replay_configured(
+        "[replay]\nrole-attributes = [\"CREATEROLE\"]\n",
+        &migration,
+        CREATE_ROLE,
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{:#?}", findings(&output));
+    // Without the attribute, the service's role could not create it.
+    let output = replay_configured("", &migration, "", &[]);
+    assert_needs_privilege(&output, &format!("{MIGRATION}:1"));
+}
+
+#[test]
+fn an_existing_server_keeps_no_role_of_the_run() {
+    let binaries = PgBinaries::find(&BinariesOptions::default()).expect("PostgreSQL binaries");
+    let cluster = Cluster::start(&binaries, &ClusterOptions::default()).expect("a cluster");
+    let roles = || -> Vec<String> {
+        let mut client = cluster.connect("postgres").expect("connect");
+        client
+            .query("SELECT rolname::text FROM pg_roles ORDER BY 1", &[])
+            .expect("list roles")
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    };
+    let before = roles();
+    let url = format!(
+        "postgresql://postgres@localhost/postgres?host={}&port={}",
+        cluster.socket_dir().display(),
+        cluster.port()
+    );
+    let migration =
+        format!("{CREATE_ROLE}CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n");
+    let output = replay_configured(
+        "[replay]\nrole-attributes = [\"CREATEROLE\"]\n",
+        &migration,
+        CREATE_ROLE,
+        &["--postgres-url", &url],
+    );
+    assert_eq!(output.status.code(), Some(0), "{:#?}", findings(&output));
+    assert_eq!(roles(), before, "roles were left on the server");
+    cluster.stop().expect("stop the cluster");
+}
+
+#[test]
+fn the_throwaway_cluster_asks_every_role_but_its_superuser_for_a_password() {
+    let binaries = PgBinaries::find(&BinariesOptions::default()).expect("PostgreSQL binaries");
+    let cluster = Cluster::start(&binaries, &ClusterOptions::default()).expect("a cluster");
+    cluster
+        .connect("postgres")
+        .expect("the superuser connects without a password")
+        .batch_execute("CREATE ROLE chain_like LOGIN PASSWORD 'known-to-the-tool'")
+        .expect("create a role");
+    let as_role = |password: Option<&str>| {
+        let mut config = cluster.connection_config("postgres");
+        config.user("chain_like");
+        if let Some(password) = password {
+            config.password(password);
+        }
+        config.connect(postgres::NoTls)
+    };
+    assert!(
+        as_role(None).is_err(),
+        "a role connected without its password"
+    );
+    assert!(
+        as_role(Some("guess")).is_err(),
+        "a role connected with a wrong password"
+    );
+    as_role(Some("known-to-the-tool")).expect("the role connects with its password");
+    cluster.stop().expect("stop the cluster");
 }

@@ -90,6 +90,7 @@ codes! {
     StatementFailed = "statement-failed", Error, "replay", "the engine refused a statement while replaying a chain";
     StatementTimeout = "statement-timeout", Error, "replay", "a statement ran past the per-statement timeout";
     StatementDenied = "statement-denied", Error, "replay", "the replay refused a statement that reaches outside its database (a file, the process)";
+    NeedsPrivilege = "needs-privilege", Error, "replay", "PostgreSQL refused a statement for a right the service's database user does not have (superuser, a role attribute)";
     RunTimeout = "run-timeout", Error, "replay", "the run's time limit (--timeout) ran out before a chain was replayed to its end";
     CommitFailed = "commit-failed", Error, "replay", "the engine refused to commit a chain's transaction";
     DowngradeRefused = "downgrade-refused", Error, "replay", "a release's schema version is above the target: the service refuses to start";

@@ -48,6 +48,8 @@ pub struct Config {
     /// Extensions the replay's PostgreSQL may lack: a chain that reaches their `CREATE
     /// EXTENSION` stops there, reported as not checked (`replay.skip-extensions`). Lower-cased.
     pub skip_extensions: Vec<String>,
+    /// What the chains' own PostgreSQL role may do beyond owning its database.
+    pub privileges: Privileges,
     /// Which tags are releases (`[history]`).
     pub releases: Releases,
 }
@@ -407,6 +409,68 @@ pub enum Transaction {
     PerFile,
 }
 
+/// What the service's database user may do on the service's database, as far as the replay
+/// needs to know: each PostgreSQL chain runs as a fresh role that owns its database and has no
+/// other right, unless these grant it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Privileges {
+    /// Extensions an administrator creates before the service's migrations run (untrusted ones,
+    /// which only a superuser can create): the replay creates them as superuser in each chain's
+    /// database before the chain (`replay.superuser-extensions`). Lower-cased.
+    pub superuser_extensions: Vec<String>,
+    /// Role attributes the service's user has (`replay.role-attributes`).
+    pub role_attributes: Vec<RoleAttribute>,
+}
+
+/// A PostgreSQL role attribute the configuration may grant the chains' role. `SUPERUSER` is not
+/// one of them: a tree that needs it is replayed with `--replay-as superuser`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RoleAttribute {
+    CreateRole,
+    CreateDb,
+    BypassRls,
+    Replication,
+}
+
+impl RoleAttribute {
+    const ALL: [RoleAttribute; 4] = [
+        RoleAttribute::CreateRole,
+        RoleAttribute::CreateDb,
+        RoleAttribute::BypassRls,
+        RoleAttribute::Replication,
+    ];
+
+    /// The keyword, as `CREATE ROLE` takes it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RoleAttribute::CreateRole => "CREATEROLE",
+            RoleAttribute::CreateDb => "CREATEDB",
+            RoleAttribute::BypassRls => "BYPASSRLS",
+            RoleAttribute::Replication => "REPLICATION",
+        }
+    }
+
+    fn parse(text: &str) -> anyhow::Result<RoleAttribute> {
+        let upper = text.trim().to_ascii_uppercase();
+        if let Some(attribute) = Self::ALL.into_iter().find(|a| a.keyword() == upper) {
+            return Ok(attribute);
+        }
+        if upper == "SUPERUSER" {
+            bail!(
+                "replay.role-attributes: SUPERUSER cannot be granted to the chains' role: no \
+                 managed database gives it to a service; a tree that truly needs it is replayed \
+                 with --replay-as superuser"
+            );
+        }
+        let known: Vec<&str> = Self::ALL.iter().map(|a| a.keyword()).collect();
+        bail!(
+            "replay.role-attributes: `{text}` is not a role attribute the chains' role can have \
+             (one of {})",
+            known.join(", ")
+        )
+    }
+}
+
 /// A finding accepted in the configuration rather than by a comment in the file: the way to
 /// silence a finding in a released migration, whose text must not change. The lint applies
 /// those of its codes itself; the acceptance stage (`accept/silence.rs`) applies the others.
@@ -471,6 +535,7 @@ impl Default for Config {
             sqlite_foreign_keys: true,
             silences: Vec::new(),
             skip_extensions: Vec::new(),
+            privileges: Privileges::default(),
             releases: Releases::default(),
         }
     }
@@ -579,6 +644,10 @@ struct RawReplay {
     sqlite_foreign_keys: Option<bool>,
     #[serde(default)]
     skip_extensions: Vec<String>,
+    #[serde(default)]
+    superuser_extensions: Vec<String>,
+    #[serde(default)]
+    role_attributes: Vec<String>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -767,6 +836,23 @@ impl Config {
             }),
         };
 
+        let mut role_attributes = raw
+            .replay
+            .role_attributes
+            .iter()
+            .map(|text| RoleAttribute::parse(text))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        role_attributes.sort();
+        role_attributes.dedup();
+        let privileges = Privileges {
+            superuser_extensions: raw
+                .replay
+                .superuser_extensions
+                .iter()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
+            role_attributes,
+        };
         let full_chain = match raw.replay.full_chain.unwrap_or(RawFullChain::Empty) {
             RawFullChain::Empty | RawFullChain::None if raw.replay.baseline.is_some() => {
                 bail!("replay.baseline is set, but replay.full-chain is not \"baseline\"")
@@ -864,6 +950,7 @@ impl Config {
                 .iter()
                 .map(|name| name.to_ascii_lowercase())
                 .collect(),
+            privileges,
             releases: settings::releases(raw.history)?,
         })
     }
@@ -1082,6 +1169,24 @@ mod tests {
         let config = load("[replay]\nskip-extensions = [\"Vector\", \"pg_trgm\"]\n").unwrap();
         assert_eq!(config.skip_extensions, ["vector", "pg_trgm"]);
         assert!(load("").unwrap().skip_extensions.is_empty());
+    }
+
+    #[test]
+    fn the_chains_privileges_are_read_and_superuser_is_refused() {
+        let config = load(
+            "[replay]\nsuperuser-extensions = [\"Vector\"]\nrole-attributes = [\"createrole\", \"CREATEROLE\", \"BypassRLS\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.privileges.superuser_extensions, ["vector"]);
+        assert_eq!(
+            config.privileges.role_attributes,
+            [RoleAttribute::CreateRole, RoleAttribute::BypassRls]
+        );
+        let refused = |text: &str| format!("{:#}", load(text).expect_err("refused"));
+        assert!(refused("[replay]\nrole-attributes = [\"superuser\"]\n")
+            .contains("--replay-as superuser"));
+        assert!(refused("[replay]\nrole-attributes = [\"login\"]\n")
+            .contains("one of CREATEROLE, CREATEDB, BYPASSRLS, REPLICATION"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use xtask::codes::Code;
 use xtask::dialect::Dialect;
-use xtask::engine::postgres::BinariesOptions;
+use xtask::engine::postgres::{BinariesOptions, ReplayAs};
 use xtask::{accept, release, render, replay, validate};
 
 /// Exit codes, as documented in the README and in `--help`.
@@ -87,6 +87,12 @@ struct ReleaseCheckArgs {
     /// Replay on this existing PostgreSQL server instead of a throwaway cluster.
     #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
     postgres_url: Option<String>,
+    /// Who PostgreSQL chains run as. `owner`: a fresh role per chain that owns its database and
+    /// has only the rights replay.role-attributes grants, as a service's user. `superuser`: for
+    /// a tree that truly needs it; unsafe on untrusted migrations (a pull request's), which can
+    /// then run programs and read and write files on this machine.
+    #[arg(long, value_name = "WHO", default_value = "owner")]
+    replay_as: ReplayAs,
     /// Output format: the report, the verdict and the notes as text, or as one JSON document.
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     format: ReleaseFormat,
@@ -160,6 +166,12 @@ struct ValidateArgs {
     /// databases are created and dropped on it.
     #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
     postgres_url: Option<String>,
+    /// Who PostgreSQL chains run as. `owner`: a fresh role per chain that owns its database and
+    /// has only the rights replay.role-attributes grants, as a service's user. `superuser`: for
+    /// a tree that truly needs it; unsafe on untrusted migrations (a pull request's), which can
+    /// then run programs and read and write files on this machine.
+    #[arg(long, value_name = "WHO", default_value = "owner")]
+    replay_as: ReplayAs,
     /// Replay only this share of the chains, for a CI matrix: shard K of N (e.g. 2/4).
     #[arg(long, value_name = "K/N")]
     shard: Option<replay::Shard>,
@@ -391,6 +403,7 @@ fn replay_options(
         postgres,
         shard: args.shard,
         progress: std::io::stderr().is_terminal() && !in_github_actions(),
+        replay_as: args.replay_as,
         ..defaults
     })
 }
@@ -418,6 +431,7 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
             jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
             postgres,
             progress: std::io::stderr().is_terminal() && !in_github_actions(),
+            replay_as: args.replay_as,
             ..defaults
         },
     })?;

@@ -199,6 +199,15 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         &mut diagnostics,
     );
 
+    if let Some(why) = replay
+        .as_ref()
+        .and_then(|s| s.privileges_unchecked.as_ref())
+    {
+        unchecked.push(Unchecked {
+            what: "PostgreSQL privileges".to_string(),
+            why: why.clone(),
+        });
+    }
     if let (Some(summary), Some(shard)) = (&replay, options.replay.as_ref().and_then(|r| r.shard)) {
         if summary.other_shards > 0 {
             unchecked.push(Unchecked {

@@ -12,7 +12,7 @@ mod stamp_write;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -23,8 +23,8 @@ use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::postgres::{
-    BinariesOptions, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
-    PostgresDatabase,
+    BinariesOptions, ChainAccess, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
+    PostgresDatabase, ReplayAs,
 };
 use crate::engine::sqlite::SqliteDatabase;
 use crate::engine::Database;
@@ -53,6 +53,8 @@ pub struct Options {
     /// A release tag whose fresh-install schema is kept in the summary, read in its upgrade
     /// chain right after its `LATEST.sql` ran (`release-check` compares it with today's).
     pub capture_release: Option<String>,
+    /// Who PostgreSQL chains run as (`--replay-as`).
+    pub replay_as: ReplayAs,
 }
 
 impl Default for Options {
@@ -67,6 +69,7 @@ impl Default for Options {
             shard: None,
             progress: false,
             capture_release: None,
+            replay_as: ReplayAs::Owner,
         }
     }
 }
@@ -185,6 +188,10 @@ pub struct Summary {
     /// outcome lists them with the tags the history skipped).
     #[serde(skip)]
     pub skipped_tags: Vec<history::SkippedTag>,
+    /// Why PostgreSQL chains did not run with only the rights of the service's role, where they
+    /// did not (the validation's outcome lists it as not checked).
+    #[serde(skip)]
+    pub privileges_unchecked: Option<String>,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -343,7 +350,18 @@ pub fn run(
             origin,
             location,
         });
-        Some(server)
+        let access = ChainAccess::decide(
+            &server,
+            options.replay_as,
+            &store.config.privileges,
+            creates_roles(files, &chains),
+        )?;
+        summary.privileges_unchecked = access.unchecked().map(str::to_string);
+        Some(Postgres {
+            server,
+            access,
+            one_at_a_time: Mutex::new(()),
+        })
     } else {
         None
     };
@@ -357,8 +375,8 @@ pub fn run(
     }
 
     let outcomes = run_chains(&chains, &plans, postgres.as_ref(), options);
-    if let Some(server) = postgres {
-        server.close().context("stopping PostgreSQL")?;
+    if let Some(postgres) = postgres {
+        postgres.server.close().context("stopping PostgreSQL")?;
     }
     let outcomes = outcomes?;
 
@@ -671,11 +689,41 @@ fn start_postgres(
     }
 }
 
+/// Whether the PostgreSQL SQL the chains run may create roles: a `CREATE ROLE`, `CREATE USER` or
+/// `CREATE GROUP` anywhere in its text, a string that a `DO` block executes included. Where the
+/// chains' role may create roles and this says so, PostgreSQL chains run one at a time and the
+/// roles each one created are dropped after it; a tree that builds the words at run time escapes
+/// it and runs its chains side by side, as every tree did before roles were isolated.
+fn creates_roles(files: &[SqlFile], chains: &[Chain<'_>]) -> bool {
+    static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = CREATE_ROLE.get_or_init(|| {
+        regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
+    });
+    let released = chains.iter().filter_map(|chain| match &chain.start {
+        Start::Release { latest, .. } => Some(&**latest),
+        _ => None,
+    });
+    files
+        .iter()
+        .chain(released)
+        .filter(|file| file.dialect == Dialect::Postgres)
+        .any(|file| pattern.is_match(&file.source.text))
+}
+
+/// The PostgreSQL server of a run, and how its chains get their databases.
+struct Postgres {
+    server: PgServer,
+    access: ChainAccess,
+    /// Held by each PostgreSQL chain where chains may create roles, which are cluster-wide: the
+    /// roles one chain created are dropped before the next begins.
+    one_at_a_time: Mutex<()>,
+}
+
 /// Runs every chain, `options.jobs` at a time, and returns their outcomes in chain order.
 fn run_chains<'c>(
     chains: &'c [Chain<'c>],
     plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&PgServer>,
+    postgres: Option<&Postgres>,
     options: &Options,
 ) -> anyhow::Result<Vec<chain::Outcome<'c>>> {
     let next = AtomicUsize::new(0);
@@ -715,7 +763,7 @@ fn run_chains<'c>(
 fn run_one<'c>(
     chain: &'c Chain<'c>,
     plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&PgServer>,
+    postgres: Option<&Postgres>,
 ) -> anyhow::Result<chain::Outcome<'c>> {
     let plan = plans
         .iter()
@@ -728,16 +776,22 @@ fn run_one<'c>(
             Ok(chain::run(chain, plan, &mut db))
         }
         Dialect::Postgres => {
-            let server = postgres.context("PostgreSQL was not started")?;
+            let Postgres {
+                server,
+                access,
+                one_at_a_time,
+            } = postgres.context("PostgreSQL was not started")?;
+            let _turn = access
+                .creates_roles()
+                .then(|| one_at_a_time.lock().unwrap_or_else(PoisonError::into_inner));
             let name = database_name(&chain.name);
-            server.create_database(&name, None)?;
-            let outcome = server
-                .connect(&name)
-                .and_then(|client| PostgresDatabase::watched(client, server.admin_config()))
+            let (scope, client) = access.open(server, &name)?;
+            let outcome = PostgresDatabase::watched(client, server.admin_config())
                 .map(|mut db| chain::run(chain, plan, &mut db as &mut dyn Database));
-            // The connection is closed by now; the database goes so that an existing server
-            // is left as it was found.
-            server.drop_database(&name)?;
+            // The connection is closed by now; the database and the roles go so that an
+            // existing server is left as it was found, and the next chain finds no role of
+            // this one.
+            access.close(server, scope)?;
             outcome
         }
     }

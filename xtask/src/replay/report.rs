@@ -139,6 +139,9 @@ pub fn failures(
     grouped.finish(out);
 }
 
+/// SQLSTATE `insufficient_privilege`: the chain's role lacks a right the statement needs.
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
 /// PostgreSQL's message to a session ended by `pg_terminate_backend` (SQLSTATE 57P01).
 const TERMINATED: &str = "terminating connection due to administrator command";
 
@@ -339,7 +342,12 @@ fn statement_diagnostic(
     engine: &str,
     seed: bool,
 ) -> Diagnostic {
-    let (code, help) = if error.denied {
+    let (code, help) = if error.sqlstate.as_deref() == Some(INSUFFICIENT_PRIVILEGE) {
+        (
+            Code::NeedsPrivilege,
+            "the service's database user has no superuser on a managed database, and neither has the replay's: do this outside the migrations, as the database's administrator (an untrusted extension: list it in replay.superuser-extensions, as the administrator creates it first); if the service's user truly has the right, grant it with replay.role-attributes, or replay with --replay-as superuser (unsafe on a pull request)",
+        )
+    } else if error.denied {
         (
             Code::StatementDenied,
             "a migration may change only its own database: remove the statement, or do what it does outside the migrations",
@@ -360,7 +368,9 @@ fn statement_diagnostic(
             "fix the statement for this engine: the service would fail here and roll back the whole upgrade",
         )
     };
-    let message = if error.denied {
+    let message = if code == Code::NeedsPrivilege {
+        format!("{engine} refused this statement for lack of a privilege, as the service's database user would be refused too: {error}")
+    } else if error.denied {
         format!("the replay does not run this statement on {engine}: {error}")
     } else {
         format!("{engine} refused this statement: {error}")

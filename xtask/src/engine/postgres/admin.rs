@@ -56,10 +56,24 @@ pub fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// `CREATE DATABASE name [TEMPLATE template]`.
-pub fn create_database(client: &mut Client, name: &str, template: Option<&str>) -> Result<()> {
+/// Quotes a string literal for SQL (standard strings, as every supported server reads them).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `CREATE DATABASE name [OWNER owner] [TEMPLATE template]`.
+pub fn create_database(
+    client: &mut Client,
+    name: &str,
+    owner: Option<&str>,
+    template: Option<&str>,
+) -> Result<()> {
     check_database_name(name)?;
     let mut statement = format!("CREATE DATABASE {}", quote_identifier(name));
+    if let Some(owner) = owner {
+        statement.push_str(" OWNER ");
+        statement.push_str(&quote_identifier(owner));
+    }
     if let Some(template) = template {
         check_database_name(template)?;
         statement.push_str(" TEMPLATE ");
@@ -92,6 +106,23 @@ pub fn drop_database_with(config: &postgres::Config, name: &str) -> Result<()> {
     drop_database(&mut client, name)
 }
 
+/// Drops a role if it exists, over a connection of its own, for cleanups that have no client at
+/// hand.
+pub fn drop_role_with(config: &postgres::Config, name: &str) -> Result<()> {
+    let mut client = config
+        .connect(NoTls)
+        .with_context(|| format!("connecting to drop role {name}"))?;
+    drop_role(&mut client, name)
+}
+
+/// `DROP ROLE IF EXISTS name`.
+pub fn drop_role(client: &mut Client, name: &str) -> Result<()> {
+    let statement = format!("DROP ROLE IF EXISTS {}", quote_identifier(name));
+    client
+        .batch_execute(&statement)
+        .with_context(|| format!("running `{statement}`"))
+}
+
 /// `SHOW server_version`, e.g. `15.14 (Debian 15.14-0+deb12u1)`.
 pub fn server_version(client: &mut Client) -> Result<String> {
     let row = client
@@ -100,7 +131,7 @@ pub fn server_version(client: &mut Client) -> Result<String> {
     row.try_get(0).context("reading server_version")
 }
 
-fn server_version_number(client: &mut Client) -> Result<u32> {
+pub fn server_version_number(client: &mut Client) -> Result<u32> {
     let row = client
         .query_one("SHOW server_version_num", &[])
         .context("running `SHOW server_version_num`")?;

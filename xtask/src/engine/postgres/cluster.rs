@@ -12,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+
 use postgres::{Client, NoTls};
 
 use super::admin;
@@ -126,6 +127,13 @@ impl Cluster {
         }
 
         let data_dir_origin = prepare_data_dir(&dir, binaries, options, run_as.as_ref())?;
+        let hba_path = dir.path().join("pg_hba.conf");
+        let scram = major_version(binaries.version()).is_none_or(|major| major >= 10);
+        fs::write(&hba_path, host_based_authentication(scram))
+            .with_context(|| format!("writing {}", hba_path.display()))?;
+        if let Some(user) = &run_as {
+            user.chown(&hba_path)?;
+        }
         let data_dir_ready_after = started.elapsed();
 
         let log_path = dir.path().join("postgres.log");
@@ -144,6 +152,16 @@ impl Cluster {
             .arg("-p")
             .arg(PORT.to_string())
             .args(["-c", "listen_addresses="])
+            .arg("-c")
+            .arg(format!("hba_file={}", hba_path.display()))
+            .args([
+                "-c",
+                if scram {
+                    "password_encryption=scram-sha-256"
+                } else {
+                    "password_encryption=on"
+                },
+            ])
             // The data is thrown away, so durability buys nothing.
             .args(["-c", "fsync=off"])
             .args(["-c", "full_page_writes=off"])
@@ -252,9 +270,33 @@ impl Cluster {
             .with_context(|| format!("connecting to database {database} of the {self}"))
     }
 
+    /// Opens a connection to `database` as `role`, with its password.
+    pub fn connect_as(&self, database: &str, role: &str, password: &str) -> Result<Client> {
+        let mut config = self.connection_config(database);
+        config.user(role).password(password);
+        config
+            .connect(NoTls)
+            .with_context(|| format!("connecting to database {database} of the {self} as {role}"))
+    }
+
     /// Creates a database, copying `template` when given (which must have no other sessions).
     pub fn create_database(&self, name: &str, template: Option<&str>) -> Result<()> {
-        admin::create_database(&mut self.connect(MAINTENANCE_DATABASE)?, name, template)
+        admin::create_database(
+            &mut self.connect(MAINTENANCE_DATABASE)?,
+            name,
+            None,
+            template,
+        )
+    }
+
+    /// Creates a database owned by the role `owner`.
+    pub fn create_database_owned_by(&self, name: &str, owner: &str) -> Result<()> {
+        admin::create_database(
+            &mut self.connect(MAINTENANCE_DATABASE)?,
+            name,
+            Some(owner),
+            None,
+        )
     }
 
     /// Drops a database if it exists, ending its sessions.
@@ -366,6 +408,25 @@ fn run_initdb(dir: &PrivateDir, binaries: &PgBinaries, run_as: Option<&RunAs>) -
         );
     }
     Ok(())
+}
+
+/// Who may connect, and how: the tool's superuser without a password over the private socket
+/// (nothing else can reach it), every other role only with its password, which for the chains'
+/// roles only the tool knows. So a migration cannot open a connection of its own back to the
+/// server (`dblink`, `postgres_fdw`) as any role: PostgreSQL's own rule already refuses a
+/// non-superuser a connection that asked for no password, and this refuses the chains' roles.
+fn host_based_authentication(scram: bool) -> String {
+    let method = if scram { "scram-sha-256" } else { "md5" };
+    format!(
+        "# Written by validate-migrations for this run's throwaway cluster.\n\
+         local all {SUPERUSER} trust\n\
+         local all all {method}\n"
+    )
+}
+
+/// The major version of a `postgres --version` number: `15.14` is 15, `9.6.24` is 9.
+fn major_version(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
 }
 
 /// The last lines of a log, for error messages.

@@ -121,9 +121,42 @@ impl ExistingServer {
         )
     }
 
+    /// Opens a connection to `database` (a name as the replay knows it) as `role`, with its
+    /// password.
+    pub fn connect_as(&self, database: &str, role: &str, password: &str) -> Result<Client> {
+        let real = self.database_name(database)?;
+        let mut config = self.connection_config(database)?;
+        config.user(role).password(password);
+        admin::connect_within(&config, &format!("database {real} of the {self} as {role}"))
+    }
+
+    /// Records a role of this run before it is created, so that it is dropped at the end.
+    pub fn register_role(&self, role: &str) {
+        self.scratch.add_role(role);
+    }
+
+    /// Forgets a role of this run that was dropped.
+    pub fn forget_role(&self, role: &str) {
+        self.scratch.remove_role(role);
+    }
+
     /// Creates the scratch database `name`, copying `template` (a scratch database of this run,
     /// or a built-in one) when given.
     pub fn create_database(&self, name: &str, template: Option<&str>) -> Result<()> {
+        self.create_scratch_database(name, None, template)
+    }
+
+    /// Creates the scratch database `name` owned by the role `owner` (its name on the server).
+    pub fn create_database_owned_by(&self, name: &str, owner: &str) -> Result<()> {
+        self.create_scratch_database(name, Some(owner), None)
+    }
+
+    fn create_scratch_database(
+        &self,
+        name: &str,
+        owner: Option<&str>,
+        template: Option<&str>,
+    ) -> Result<()> {
         if BUILT_IN_DATABASES.contains(&name) {
             bail!("refusing to create database {name}: it is one of the server's own");
         }
@@ -131,7 +164,7 @@ impl ExistingServer {
         let real_template = template.map(|t| self.database_name(t)).transpose()?;
         let mut client = self.connect_maintenance()?;
         self.scratch.add(&real);
-        let created = admin::create_database(&mut client, &real, real_template.as_deref());
+        let created = admin::create_database(&mut client, &real, owner, real_template.as_deref());
         if created.is_err() {
             self.scratch.remove(&real);
         }

@@ -9,6 +9,7 @@
 
 mod admin;
 mod binaries;
+mod chain_role;
 mod cluster;
 mod database;
 mod datadir;
@@ -25,6 +26,7 @@ use anyhow::Result;
 use postgres::Client;
 
 pub use binaries::{BinariesOptions, BinariesOrigin, PgBinaries};
+pub use chain_role::{ChainAccess, ChainScope, ReplayAs};
 pub use cluster::{Cluster, ClusterOptions, DataDirOrigin, StartupReport};
 pub use database::PostgresDatabase;
 pub use existing::{redact_url, ExistingServer};
@@ -72,11 +74,48 @@ impl PgServer {
         }
     }
 
+    /// Opens a connection to the administrative database (the maintenance database of a
+    /// throwaway cluster, the URL's database of an existing server), as the administrative user.
+    pub fn connect_admin(&self) -> Result<Client> {
+        admin::connect_within(&self.admin_config(), &format!("the {self}"))
+    }
+
+    /// Opens a connection to `database` as `role`, with its password.
+    pub fn connect_as(&self, database: &str, role: &str, password: &str) -> Result<Client> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.connect_as(database, role, password),
+            PgServer::Existing(server) => server.connect_as(database, role, password),
+        }
+    }
+
+    /// Records a role of this run before it is created, so that it is dropped at the end
+    /// whatever happens (a throwaway cluster goes with all its roles).
+    pub fn register_role(&self, role: &str) {
+        if let PgServer::Existing(server) = self {
+            server.register_role(role);
+        }
+    }
+
+    /// Forgets a role of this run that was dropped.
+    pub fn forget_role(&self, role: &str) {
+        if let PgServer::Existing(server) = self {
+            server.forget_role(role);
+        }
+    }
+
     /// Creates a database, copying `template` when given.
     pub fn create_database(&self, name: &str, template: Option<&str>) -> Result<()> {
         match self {
             PgServer::Throwaway(cluster) => cluster.create_database(name, template),
             PgServer::Existing(server) => server.create_database(name, template),
+        }
+    }
+
+    /// Creates a database owned by the role `owner` (its name on the server).
+    pub fn create_database_owned_by(&self, name: &str, owner: &str) -> Result<()> {
+        match self {
+            PgServer::Throwaway(cluster) => cluster.create_database_owned_by(name, owner),
+            PgServer::Existing(server) => server.create_database_owned_by(name, owner),
         }
     }
 

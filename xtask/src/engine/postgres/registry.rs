@@ -54,6 +54,26 @@ struct DirEntry {
 struct ScratchEntry {
     config: postgres::Config,
     databases: Vec<String>,
+    /// Roles of this run: dropped after the databases, which they may own.
+    roles: Vec<String>,
+}
+
+impl ScratchEntry {
+    /// Drops every database, then every role, going on past failures; returns the first.
+    fn drop_everything(&self) -> Result<()> {
+        let mut first_error = None;
+        for database in &self.databases {
+            if let Err(error) = admin::drop_database_with(&self.config, database) {
+                first_error.get_or_insert(error);
+            }
+        }
+        for role in &self.roles {
+            if let Err(error) = admin::drop_role_with(&self.config, role) {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
 }
 
 fn lock() -> MutexGuard<'static, Registry> {
@@ -103,10 +123,8 @@ fn clean_up_everything() -> MutexGuard<'static, Registry> {
         }
     }
     for entry in std::mem::take(&mut registry.scratch).into_values() {
-        for database in entry.databases {
-            if let Err(error) = admin::drop_database_with(&entry.config, &database) {
-                eprintln!("warning: {error:#}");
-            }
+        if let Err(error) = entry.drop_everything() {
+            eprintln!("warning: {error:#}");
         }
     }
     registry
@@ -322,8 +340,8 @@ fn server_still_running(data_dir: &Path) -> bool {
         .is_some_and(process_exists)
 }
 
-/// The scratch databases of one existing server, registered so that the signal handler drops
-/// them too.
+/// The scratch databases and roles of one existing server, registered so that the signal handler
+/// drops them too.
 #[derive(Debug)]
 pub struct ScratchDatabases {
     id: u64,
@@ -339,6 +357,7 @@ impl ScratchDatabases {
             ScratchEntry {
                 config,
                 databases: Vec::new(),
+                roles: Vec::new(),
             },
         );
         ScratchDatabases { id }
@@ -359,19 +378,27 @@ impl ScratchDatabases {
         }
     }
 
-    /// Drops every database still recorded, and unregisters the server.
+    /// Records a role before it is created, like `add`.
+    pub fn add_role(&self, role: &str) {
+        if let Some(entry) = lock().scratch.get_mut(&self.id) {
+            entry.roles.push(role.to_string());
+        }
+    }
+
+    /// Forgets a role that was dropped (or never created).
+    pub fn remove_role(&self, role: &str) {
+        if let Some(entry) = lock().scratch.get_mut(&self.id) {
+            entry.roles.retain(|known| known != role);
+        }
+    }
+
+    /// Drops every database and role still recorded, and unregisters the server.
     pub fn drop_all(&self) -> Result<()> {
         let mut registry = lock();
-        let Some(entry) = registry.scratch.remove(&self.id) else {
-            return Ok(());
-        };
-        let mut first_error = None;
-        for database in &entry.databases {
-            if let Err(error) = admin::drop_database_with(&entry.config, database) {
-                first_error.get_or_insert(error);
-            }
+        match registry.scratch.remove(&self.id) {
+            Some(entry) => entry.drop_everything(),
+            None => Ok(()),
         }
-        first_error.map_or(Ok(()), Err)
     }
 }
 
