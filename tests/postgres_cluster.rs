@@ -558,7 +558,7 @@ fn the_password_of_a_url_never_shows() -> Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "pg-embed")]
+#[cfg(feature = "fetch-postgres")]
 mod pg_embed_fetch {
     use std::io::{Cursor, Read, Write};
     use std::net::TcpListener;

@@ -6,7 +6,26 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::diagnostic::Severity;
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something that breaks the service or a user's database: the run exits 1.
+    Error,
+    /// Something a reviewer should look at; the run still exits 0.
+    Warning,
+    /// Information, such as SQL the parser cannot read but the engine accepts.
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
 
 macro_rules! codes {
     ($($variant:ident = $name:literal, $severity:ident, $group:literal, $summary:literal;)*) => {

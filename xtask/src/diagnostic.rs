@@ -3,30 +3,12 @@
 
 use serde::Serialize;
 
+// Severity belongs with the codes, whose table gives each its default; diagnostics use it from
+// here too.
 use crate::codes::Code;
+pub use crate::codes::Severity;
 use crate::dialect::Dialect;
 use crate::schema::diff::Difference;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Something that breaks the service or a user's database: the run exits 1.
-    Error,
-    /// Something a reviewer should look at; the run still exits 0.
-    Warning,
-    /// Information, such as SQL the parser cannot read but the engine accepts.
-    Note,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        }
-    }
-}
 
 /// A position in a source file. Lines and columns start at 1; columns count characters, as
 /// editors and GitHub do.

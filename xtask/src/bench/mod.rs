@@ -248,11 +248,7 @@ fn validate_process(root: &Path, options: &Options) -> anyhow::Result<Duration> 
 }
 
 fn binaries_options(options: &Options) -> BinariesOptions {
-    BinariesOptions {
-        explicit_dir: options.pg_bin.clone(),
-        cache_dir: Some(options.cache_dir.clone()),
-        ..BinariesOptions::default()
-    }
+    BinariesOptions::new(options.pg_bin.clone(), options.cache_dir.clone())
 }
 
 /// Runs the whole validation as `validate-migrations` does and returns its wall time; a tree

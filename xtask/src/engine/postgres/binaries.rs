@@ -63,15 +63,28 @@ pub struct BinariesOptions {
     /// without it nothing is downloaded.
     pub cache_dir: Option<PathBuf>,
     /// Where to download from.
-    #[cfg(feature = "pg-embed")]
+    #[cfg(feature = "fetch-postgres")]
     pub fetch: super::fetch::FetchSource,
+}
+
+impl BinariesOptions {
+    /// Binaries from `explicit_dir` or the machine, downloaded into `cache_dir` (with the
+    /// `fetch-postgres` feature) where there are none.
+    pub fn new(explicit_dir: Option<PathBuf>, cache_dir: PathBuf) -> BinariesOptions {
+        BinariesOptions {
+            explicit_dir,
+            cache_dir: Some(cache_dir),
+            #[cfg(feature = "fetch-postgres")]
+            fetch: super::fetch::FetchSource::default(),
+        }
+    }
 }
 
 impl PgBinaries {
     /// Finds the binaries: in `options.explicit_dir` when given (and only there); else
     /// `pg_config --bindir`, the newest `/usr/lib/postgresql/*/bin`, Homebrew's
     /// `postgresql@*`, `/usr/local/pgsql/bin`, then `PATH`; else downloads them with pg-embed
-    /// into the cache directory (when that feature is on and a cache directory is given).
+    /// into the cache directory (with the `fetch-postgres` feature, where a cache directory is given).
     pub fn find(options: &BinariesOptions) -> Result<PgBinaries> {
         if let Some(dir) = &options.explicit_dir {
             return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
@@ -85,12 +98,12 @@ impl PgBinaries {
     /// Downloads the binaries of `source` with pg-embed into
     /// `<cache_dir>/pg-embed-<version>-<platform>/`, or takes them from there when an earlier
     /// run did.
-    #[cfg(feature = "pg-embed")]
+    #[cfg(feature = "fetch-postgres")]
     pub fn fetch(cache_dir: &Path, source: &super::fetch::FetchSource) -> Result<PgBinaries> {
         super::fetch::fetch(cache_dir, source)
     }
 
-    #[cfg(feature = "pg-embed")]
+    #[cfg(feature = "fetch-postgres")]
     fn fetch_or_fail(options: &BinariesOptions) -> Result<PgBinaries> {
         match &options.cache_dir {
             Some(cache_dir) => Self::fetch(cache_dir, &options.fetch),
@@ -98,7 +111,7 @@ impl PgBinaries {
         }
     }
 
-    #[cfg(not(feature = "pg-embed"))]
+    #[cfg(not(feature = "fetch-postgres"))]
     fn fetch_or_fail(_options: &BinariesOptions) -> Result<PgBinaries> {
         bail!(NOT_FOUND)
     }
@@ -155,8 +168,10 @@ impl PgBinaries {
 }
 
 const NOT_FOUND: &str = "no PostgreSQL server binaries (initdb and postgres) found: install \
-    PostgreSQL (Debian: apt-get install postgresql) or name its bin directory with --pg-bin DIR \
-    or PG_BIN";
+    PostgreSQL (Debian and Ubuntu: apt-get install postgresql; Fedora: dnf install \
+    postgresql-server; macOS: brew install postgresql@17), or name its bin directory with \
+    --pg-bin DIR or PG_BIN, or build the tool with `--features fetch-postgres` to download \
+    them, or replay on a server of your own with --postgres-url URL";
 
 /// The first installed bin directory, in the documented order of preference.
 fn installed_bin_dir() -> Option<(PathBuf, BinariesOrigin)> {

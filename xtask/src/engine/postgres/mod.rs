@@ -14,7 +14,7 @@ mod cluster;
 mod database;
 mod datadir;
 mod existing;
-#[cfg(feature = "pg-embed")]
+#[cfg(feature = "fetch-postgres")]
 mod fetch;
 mod process;
 mod registry;
@@ -30,9 +30,9 @@ pub use chain_role::{ChainAccess, ChainScope, ReplayAs};
 pub use cluster::{Cluster, ClusterOptions, DataDirOrigin, StartupReport};
 pub use database::PostgresDatabase;
 pub use existing::{redact_url, ExistingServer};
-#[cfg(feature = "pg-embed")]
+#[cfg(feature = "fetch-postgres")]
 pub use fetch::FetchSource;
-#[cfg(feature = "pg-embed")]
+#[cfg(feature = "fetch-postgres")]
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
 pub use registry::abandon_run;

@@ -1,0 +1,218 @@
+//! Tidy tests: the code base checked as text, as rust-analyzer's `xtask` checks its own. They
+//! read `xtask/src/` and fail on what review would otherwise have to catch: an import against the
+//! layer order of ARCHITECTURE.md, a cycle of modules, a file or function grown past its size.
+//!
+//! What does not meet a rule yet is listed in `DEBT`, each entry with the issue that removes it.
+//! An entry that no longer matches anything fails too, so the list only shrinks.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The crate's top-level modules from the ground up: a module may import from its own layer and
+/// the layers below, never from a layer above. ARCHITECTURE.md ("Layers") states the same order.
+const LAYERS: &[&[&str]] = &[
+    &["dialect", "input"],
+    &["codes"],
+    &["diagnostic"],
+    &["source"],
+    &["sql"],
+    &["schema"],
+    &["config", "history"],
+    &["store", "allowlist"],
+    &["rules", "engine"],
+    &["replay", "accept"],
+    &["judge"],
+    &["validate"],
+    &["render", "release", "bench"],
+];
+
+/// Imports and cycles that break the layers today, as `from -> to`. Issue 10 removes them.
+const DEBT: &[&str] = &[
+    "diagnostic -> schema",
+    "config -> accept",
+    "config -> history",
+    "history -> config",
+    "history -> replay",
+    "history -> store",
+    "rules -> judge",
+    "replay -> judge",
+];
+
+/// Source files allowed over `MAX_FILE_LINES` today (issue 10 splits them).
+const LONG_FILES: &[&str] = &[
+    "bench/generate/mod.rs",
+    "config.rs",
+    "history/released.rs",
+    "release/notes.rs",
+    "replay/mod.rs",
+    "replay/report.rs",
+    "schema/parity.rs",
+    "schema/sqlite.rs",
+    "store.rs",
+];
+
+const MAX_FILE_LINES: usize = 600;
+
+fn source_dir() -> PathBuf {
+    support::project_root().join("xtask/src")
+}
+
+/// Every `.rs` file under `xtask/src`, by its path relative to it.
+fn sources() -> Vec<(String, String)> {
+    let root = source_dir();
+    let mut files = Vec::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read a source folder") {
+            let path = entry.expect("read a source folder entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read a source file");
+                files.push((relative(&root, &path), text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .expect("under the source folder")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The top-level module a source file belongs to; `None` for `main.rs` and `lib.rs`, which sit
+/// above every layer.
+fn module_of(path: &str) -> Option<String> {
+    let first = path.split('/').next()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (name != "main" && name != "lib").then(|| name.to_string())
+}
+
+/// The text of a file without its `#[cfg(test)]` module: tests may import whatever they test.
+fn without_tests(text: &str) -> &str {
+    text.find("#[cfg(test)]\nmod tests")
+        .map_or(text, |at| &text[..at])
+}
+
+/// The top-level modules each module imports through `crate::`.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let modules: BTreeSet<&str> = LAYERS
+        .iter()
+        .flat_map(|layer| layer.iter().copied())
+        .collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in sources() {
+        let Some(from) = module_of(&path) else {
+            continue;
+        };
+        let code = without_tests(&text);
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name != from && modules.contains(name.as_str()) {
+                graph.entry(from.clone()).or_default().insert(name);
+            }
+        }
+        // `use crate::{a, b::c}` names several modules after one `crate::`.
+        for (at, _) in code.match_indices("use crate::{") {
+            let rest = &code[at + "use crate::{".len()..];
+            let group = rest.split("};").next().unwrap_or_default();
+            for part in group.split(',') {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if name != from && modules.contains(name.as_str()) {
+                    graph.entry(from.clone()).or_default().insert(name);
+                }
+            }
+        }
+    }
+    graph
+}
+
+fn layer_of(module: &str) -> usize {
+    LAYERS
+        .iter()
+        .position(|layer| layer.contains(&module))
+        .unwrap_or_else(|| panic!("module `{module}` is in no layer: add it to LAYERS"))
+}
+
+#[test]
+fn every_module_has_a_layer() {
+    for (path, _) in sources() {
+        if let Some(module) = module_of(&path) {
+            layer_of(&module);
+        }
+    }
+}
+
+#[test]
+fn imports_follow_the_layers_and_form_no_cycle() {
+    let graph = imports();
+    let mut broken = BTreeSet::new();
+    for (from, targets) in &graph {
+        for to in targets {
+            let upward = layer_of(to) > layer_of(from);
+            let cycle = layer_of(to) == layer_of(from)
+                && graph.get(to).is_some_and(|back| back.contains(from));
+            if upward || cycle {
+                broken.insert(format!("{from} -> {to}"));
+            }
+        }
+    }
+    let debt: BTreeSet<String> = DEBT.iter().map(|entry| entry.to_string()).collect();
+    let new: Vec<&String> = broken.difference(&debt).collect();
+    let paid: Vec<&String> = debt.difference(&broken).collect();
+    assert!(
+        new.is_empty(),
+        "imports against the layer order (see LAYERS and ARCHITECTURE.md): {new:?}"
+    );
+    assert!(
+        paid.is_empty(),
+        "these no longer break the layers: remove them from DEBT: {paid:?}"
+    );
+}
+
+#[test]
+fn the_layers_are_stated_in_architecture_md() {
+    let architecture = std::fs::read_to_string(support::project_root().join("ARCHITECTURE.md"))
+        .expect("read ARCHITECTURE.md");
+    let stated: Vec<String> = LAYERS.iter().map(|layer| layer.join(", ")).collect();
+    let line = stated.join(" → ");
+    assert!(
+        architecture.contains(&line),
+        "ARCHITECTURE.md should state the layers as\n{line}"
+    );
+}
+
+#[test]
+fn source_files_stay_short() {
+    let mut long: Vec<String> = sources()
+        .into_iter()
+        .filter(|(_, text)| without_tests(text).lines().count() > MAX_FILE_LINES)
+        .map(|(path, _)| path)
+        .collect();
+    long.sort();
+    let allowed: Vec<String> = LONG_FILES.iter().map(|path| path.to_string()).collect();
+    let new: Vec<&String> = long.iter().filter(|path| !allowed.contains(path)).collect();
+    let paid: Vec<&String> = allowed.iter().filter(|path| !long.contains(path)).collect();
+    assert!(
+        new.is_empty(),
+        "over {MAX_FILE_LINES} lines without tests: split them: {new:?}"
+    );
+    assert!(
+        paid.is_empty(),
+        "these are short now: remove them from LONG_FILES: {paid:?}"
+    );
+}
