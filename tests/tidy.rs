@@ -19,8 +19,10 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["sql"],
     &["schema"],
-    &["config", "history"],
+    &["config"],
+    &["git"],
     &["store", "allowlist"],
+    &["history"],
     &["rules", "engine"],
     &["replay", "accept"],
     &["judge"],
@@ -29,21 +31,12 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Imports and cycles that break the layers today, as `from -> to`. Issue 10 removes them.
-const DEBT: &[&str] = &[
-    "diagnostic -> schema",
-    "config -> accept",
-    "config -> history",
-    "history -> config",
-    "history -> replay",
-    "history -> store",
-    "rules -> judge",
-    "replay -> judge",
-];
+const DEBT: &[&str] = &["diagnostic -> schema"];
 
 /// Source files allowed over `MAX_FILE_LINES` today (issue 10 splits them).
 const LONG_FILES: &[&str] = &[
     "bench/generate/mod.rs",
-    "config.rs",
+    "config/mod.rs",
     "history/released.rs",
     "release/notes.rs",
     "replay/mod.rs",
@@ -60,7 +53,7 @@ const MAX_FILE_LINES: usize = 600;
 const LONG_FUNCTIONS: &[&str] = &[
     "bench/profile.rs::measure",
     "bench/report.rs::fmt",
-    "config.rs::from_raw",
+    "config/mod.rs::from_raw",
     "engine/postgres/cluster.rs::start",
     "history/released.rs::check",
     "main.rs::validate_migrations",
@@ -144,7 +137,12 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         let Some(from) = module_of(&path) else {
             continue;
         };
-        let code = without_tests(&text);
+        // Comments may name any module; only code imports.
+        let code: String = without_tests(&text)
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
         for (at, _) in code.match_indices("crate::") {
             let rest = &code[at + "crate::".len()..];
             let name: String = rest

@@ -160,6 +160,60 @@ impl Serialize for Code {
     }
 }
 
+/// Why a code cannot be accepted (silenced, given a level, baselined), if it cannot: a report
+/// of an entry that matched nothing is answered by removing the entry, and a release gate by
+/// fixing what it says (a release is ready or not).
+pub fn refusal(code: Code) -> Option<&'static str> {
+    if matches!(
+        code,
+        Code::UnusedSilence | Code::UnusedAllow | Code::UnusedSeverity | Code::UnusedBaseline
+    ) {
+        Some("reports an entry of a list of accepted findings that matches nothing: remove that entry instead")
+    } else if code.group() == "release" {
+        Some("is a gate of `release-check`: a release is ready or not; fix what it says instead")
+    } else {
+        None
+    }
+}
+
+/// The code a misspelt name was probably meant to be: the nearest by edit distance, if it is
+/// near enough to be a typo.
+pub fn did_you_mean(name: &str) -> Option<&'static str> {
+    Code::ALL
+        .iter()
+        .map(|code| (distance(name, code.name()), code.name()))
+        .filter(|(d, candidate)| *d <= 3.max(candidate.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, candidate)| candidate)
+}
+
+/// The error text for a name that is not a code, with the nearest code where there is one.
+pub fn unknown_code(name: &str) -> String {
+    match did_you_mean(name) {
+        Some(code) => format!("`{name}` is not a diagnostic code; did you mean `{code}`?"),
+        None => format!(
+            "`{name}` is not a diagnostic code (README \"Diagnostic codes\" lists them; \
+             `--explain CODE` explains one)"
+        ),
+    }
+}
+
+/// The Levenshtein distance of two short strings.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +247,17 @@ mod tests {
                 code.name()
             );
         }
+    }
+
+    #[test]
+    fn misspelt_codes_find_their_code() {
+        assert_eq!(did_you_mean("sequence-gaps"), Some("sequence-gap"));
+        assert_eq!(did_you_mean("drop-colum"), Some("drop-column"));
+        assert_eq!(
+            did_you_mean("version-set-mismatsh"),
+            Some("version-set-mismatch")
+        );
+        assert_eq!(did_you_mean("something-else-entirely"), None);
+        assert!(unknown_code("sequence_gap").contains("did you mean `sequence-gap`"));
     }
 }

@@ -8,16 +8,10 @@
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::replay::observed::{statement_at, Observed, Verdict};
+use crate::replay::observed::{statement_at, Observed};
 use crate::rules;
+use crate::rules::judgement::Judgement;
 use crate::sql::{Parsed, SqlFile};
-
-/// What the replay observed of one statement, for a rule's judgement: the engine that ran its
-/// dialect (`PostgreSQL 15.18`) and the chains that executed or refused it.
-pub struct Judgement {
-    pub engine: String,
-    pub verdict: Verdict,
-}
 
 /// Judges the static findings that the replay can settle. `observed` is `None` when the replay
 /// did not run.
@@ -60,16 +54,4 @@ pub fn judge(files: &[SqlFile], observed: Option<&Observed>, diagnostics: &mut [
             ),
         }
     }
-}
-
-/// The chains of a verdict as a phrase: `chain full`, `chains full, upgrade-from-v0.1.0`, and
-/// past three names, how many more.
-pub fn chains_phrase(chains: &[String]) -> String {
-    let noun = if chains.len() == 1 { "chain" } else { "chains" };
-    let shown = chains.len().min(3);
-    let mut phrase = format!("{noun} {}", chains[..shown].join(", "));
-    if chains.len() > shown {
-        phrase.push_str(&format!(" and {} more", chains.len() - shown));
-    }
-    phrase
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod dialect;
 pub mod engine;
+pub mod git;
 pub mod history;
 pub mod input;
 pub mod judge;

@@ -14,6 +14,10 @@ use crate::config::{Config, FullChain, Target, VersionRule};
 use crate::dialect::Dialect;
 use crate::input::Refusal;
 
+/// The file beside a dialect's migrations that records them as released (`history::sum`): the
+/// walk takes it as the store's own, not as a stray file.
+pub const SUM_FILE_NAME: &str = "migrations.sum";
+
 #[derive(Debug)]
 pub struct Store {
     /// The store's folder: configured paths are relative to it.
@@ -436,7 +440,7 @@ impl Store {
                 continue;
             }
             let kind = match entry.depth() {
-                1 if !is_dir && name == crate::history::sum::FILE_NAME => {
+                1 if !is_dir && name == SUM_FILE_NAME => {
                     driver.sum = Some(path);
                     continue;
                 }

@@ -58,7 +58,7 @@ pub struct Outcome {
     /// silently.
     pub unchecked: Vec<Unchecked>,
     /// Tags of the release pattern that no check or no chain used, and why.
-    pub skipped_tags: Vec<replay::history::SkippedTag>,
+    pub skipped_tags: Vec<crate::git::releases::SkippedTag>,
     /// What the acceptance stage did: the baseline, `--changed-since`.
     pub acceptance: accept::Summary,
     pub elapsed: Duration,
@@ -104,7 +104,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     rules::naming::check(&store, &dialects, &mut diagnostics);
     rules::versions::check(&store, &dialects, &mut diagnostics);
     // Read once: the history check and the upgrade chains both need the release tags.
-    let history = replay::history::read(&store.root, &store.config.releases);
+    let history = crate::git::releases::read(&store.root, &store.config.releases);
     crate::history::check(&store, &history, &dialects, &mut diagnostics)?;
 
     let files = load_sql_files(&store, &dialects, &mut diagnostics);

@@ -172,7 +172,7 @@ impl Baseline {
                     source.display,
                     start.line,
                     start.column,
-                    super::unknown_code(&record.code)
+                    crate::codes::unknown_code(&record.code)
                 );
             }
             let width = source.line(start.line).unwrap_or_default().chars().count() as u32;

@@ -133,9 +133,12 @@ impl Settings {
             let at = format!("{}:{}:{}", source.display, start.line, start.column);
             let raw = spanned.into_inner();
             let code = Code::from_name(&raw.code).with_context(|| {
-                format!("{at}: [[severity]]: {}", super::unknown_code(&raw.code))
+                format!(
+                    "{at}: [[severity]]: {}",
+                    crate::codes::unknown_code(&raw.code)
+                )
             })?;
-            if let Some(refusal) = super::refusal(code) {
+            if let Some(refusal) = crate::codes::refusal(code) {
                 bail!("{at}: [[severity]]: `{}` {refusal}", raw.code);
             }
             if raw.reason.trim().is_empty() {

@@ -14,9 +14,7 @@
 //! (no release yet, or a shallow clone) that is a note; outside git nothing is said, since such
 //! a copy carries no claim about releases at all.
 
-pub mod git;
 pub mod released;
-pub mod settings;
 pub mod sum;
 
 use std::borrow::Cow;
@@ -24,7 +22,7 @@ use std::borrow::Cow;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::replay::history::History;
+use crate::git::releases::History;
 use crate::store::{Driver, Store};
 
 pub fn check(

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::git::{self, EntryKind, Object};
 use crate::codes::Code;
 use crate::config::VersionRule;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
-use crate::replay::history::Release;
+use crate::git::releases::Release;
+use crate::git::{self, EntryKind, Object};
 use crate::store::{Driver, Store};
 
 /// How many removed and added lines a diff in a message shows at most.

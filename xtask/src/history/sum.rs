@@ -24,7 +24,7 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
 use crate::store::{Driver, Store};
 
-pub const FILE_NAME: &str = "migrations.sum";
+pub use crate::store::SUM_FILE_NAME as FILE_NAME;
 const ALGORITHM: &str = "sha256";
 
 /// Which record of released history the sum is checked as.

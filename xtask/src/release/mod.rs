@@ -17,7 +17,8 @@ use xshell::{cmd, Shell};
 
 use crate::codes::Code;
 use crate::diagnostic::{self, Diagnostic, Span};
-use crate::replay::{self, history::History};
+use crate::git::releases::History;
+use crate::replay;
 use crate::validate;
 
 #[derive(Clone, Debug)]
@@ -116,7 +117,7 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
         path.display().to_string()
     })?;
     release.tag = config.releases.tag_pattern.tag_of(&release.version);
-    let history = replay::history::read(&root, &config.releases);
+    let history = crate::git::releases::read(&root, &config.releases);
     // A tag of the release's name that is no release of this history still exists.
     let tag_exists = history.skipped().iter().any(|s| s.tag == release.tag);
     let (repository, releases) = match history {
@@ -195,7 +196,7 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
 fn gates(
     validation: &validate::Outcome,
     release: &Release,
-    releases: &[replay::history::Release],
+    releases: &[crate::git::releases::Release],
     tag_exists: bool,
     repository: &Path,
     root: &Path,

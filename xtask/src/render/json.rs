@@ -21,7 +21,7 @@ struct Document<'a> {
     /// What the run did not check, and why.
     unchecked: &'a [Unchecked],
     /// Tags of the release pattern that no check or chain used, with the reason.
-    skipped_tags: &'a [replay::history::SkippedTag],
+    skipped_tags: &'a [crate::git::releases::SkippedTag],
     /// What the baseline and `--changed-since` did; absent when neither was in play.
     #[serde(skip_serializing_if = "Option::is_none")]
     acceptance: Option<Acceptance<'a>>,

@@ -130,7 +130,7 @@ pub(crate) fn acceptance(outcome: &Outcome) -> String {
 /// A line per reason (and dialect) that tags of the release pattern were skipped for, so that
 /// no tag goes unused silently: `tags skipped: v1.0.0-rc.1: pre-release (...)`. A long run of
 /// tags is shown by its ends and its count.
-pub(crate) fn skipped_tags(skipped: &[crate::replay::history::SkippedTag]) -> String {
+pub(crate) fn skipped_tags(skipped: &[crate::git::releases::SkippedTag]) -> String {
     let mut groups: Vec<(Option<crate::dialect::Dialect>, String, Vec<&str>)> = Vec::new();
     for tag in skipped {
         let phrase = tag.reason.phrase();

@@ -5,7 +5,6 @@
 
 pub mod chain;
 mod extension;
-pub mod history;
 pub mod observed;
 mod report;
 mod stamp_write;
@@ -28,12 +27,12 @@ use crate::engine::postgres::{
 };
 use crate::engine::sqlite::SqliteDatabase;
 use crate::engine::Database;
-use crate::history::git::Object;
+use crate::git::releases::{self as history, History};
+use crate::git::Object;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
 use crate::store::{Driver, Store};
 use chain::{Chain, Plan, Start};
-use history::History;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -589,7 +588,7 @@ fn release_chains<'a>(
         .zip(&candidates)
         .flat_map(|(r, paths)| paths.iter().map(move |c| format!("{}:{c}", r.tag)))
         .collect();
-    let mut objects = crate::history::git::read(repository, &requests)?.into_iter();
+    let mut objects = crate::git::read(repository, &requests)?.into_iter();
     let mut found = Vec::new();
     for (release, paths) in releases.iter().zip(&candidates) {
         let shipped: Vec<(usize, Object)> = paths

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::chain::{Chain, Outcome};
 use crate::dialect::Dialect;
+pub use crate::rules::judgement::Verdict;
 use crate::sql::Statement;
 
 /// Per file, by display path: each chain that applied statements of it, and how far it got.
@@ -22,15 +23,6 @@ struct Reached {
     chain: String,
     executed: usize,
     failed: bool,
-}
-
-/// What the chains did with one statement.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
-    /// The chains in which the engine executed the statement successfully.
-    pub executed: Vec<String>,
-    /// The chains in which the engine refused it.
-    pub failed: Vec<String>,
 }
 
 impl Observed {

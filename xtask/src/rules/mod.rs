@@ -3,6 +3,7 @@
 
 pub mod dialect_leak;
 pub mod input;
+pub mod judgement;
 pub mod layout;
 pub mod lint;
 pub mod naming;

@@ -3,7 +3,7 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Span};
-use crate::judge::{chains_phrase, Judgement};
+use crate::rules::judgement::{chains_phrase, Judgement};
 use crate::sql::token::span;
 use crate::sql::{Parsed, Role, SqlFile, Statement};
 

@@ -18,7 +18,7 @@ use sqlparser::tokenizer::Token;
 use super::{ident_key, ident_span, name_key, object_key, Context, Finding};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::judge::{chains_phrase, Judgement};
+use crate::rules::judgement::{chains_phrase, Judgement};
 use crate::sql::token::{is_keyword, span};
 use crate::sql::Statement as SqlStatement;
 

@@ -21,8 +21,10 @@ use serde::Deserialize;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
-use crate::history::settings::{self, DirsAtTags, LatestAtTags, Releases};
+pub mod history;
+
 use crate::source::SourceFile;
+use history::{DirsAtTags, LatestAtTags, Releases};
 
 pub const FILE_NAME: &str = "validate-migrations.toml";
 
@@ -570,7 +572,7 @@ struct RawFile {
     #[serde(default)]
     silence: Vec<toml::Spanned<RawSilence>>,
     #[serde(default)]
-    history: settings::RawHistory,
+    history: history::RawHistory,
 }
 
 #[derive(Deserialize, Default)]
@@ -583,7 +585,7 @@ struct RawLayout {
     latest: Option<String>,
     latest_at_tags: Option<toml::Value>,
     #[serde(default)]
-    dirs_at_tags: Vec<settings::RawDirsAtTags>,
+    dirs_at_tags: Vec<history::RawDirsAtTags>,
     seeds: Option<String>,
     #[serde(default)]
     ignore: Vec<String>,
@@ -757,9 +759,8 @@ impl Config {
             Some(latest) => relative("layout.latest", &latest)?,
             None => defaults.layout.latest,
         };
-        let latest_at_tags =
-            settings::latest_at_tags(raw.layout.latest_at_tags, &latest, relative)?;
-        let dirs_at_tags = settings::dirs_at_tags(raw.layout.dirs_at_tags, relative)?;
+        let latest_at_tags = history::latest_at_tags(raw.layout.latest_at_tags, &latest, relative)?;
+        let dirs_at_tags = history::dirs_at_tags(raw.layout.dirs_at_tags, relative)?;
         let version_file = match raw.version.file {
             Some(file) => relative("version.file", &file)?,
             None => defaults.layout.version_file,
@@ -883,10 +884,10 @@ impl Config {
             let code = Code::from_name(&entry.code).with_context(|| {
                 format!(
                     "{at}: [[silence]]: {}",
-                    crate::accept::unknown_code(&entry.code)
+                    crate::codes::unknown_code(&entry.code)
                 )
             })?;
-            if let Some(refusal) = crate::accept::refusal(code) {
+            if let Some(refusal) = crate::codes::refusal(code) {
                 bail!("{at}: [[silence]]: `{}` {refusal}", entry.code);
             }
             if entry.reason.trim().is_empty() {
@@ -951,7 +952,7 @@ impl Config {
                 .map(|name| name.to_ascii_lowercase())
                 .collect(),
             privileges,
-            releases: settings::releases(raw.history)?,
+            releases: history::releases(raw.history)?,
         })
     }
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use xshell::{cmd, Shell};
 
+use crate::config::history::Releases;
 use crate::dialect::Dialect;
-use crate::history::settings::Releases;
 
 /// A release tag and the version it names.
 pub struct Release {
@@ -170,7 +170,7 @@ fn classify<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::settings::TagPattern;
+    use crate::config::history::TagPattern;
 
     #[test]
     fn tags_are_releases_of_this_history_or_skipped_with_a_reason() {

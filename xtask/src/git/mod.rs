@@ -1,7 +1,11 @@
+//! Git, as the tool reads it: the release tags (`releases`) and objects at tags read in bulk.
+//!
 //! Objects of released history read in bulk. `git cat-file --batch` answers any number of
 //! requests (`<tag>:<path>` or an object id) in one process, so reading the migration folders of
 //! every release costs three processes however many tags there are, where `git ls-tree` per tag
 //! and `git show` per file would cost a process per tag and per file.
+
+pub mod releases;
 
 use std::path::Path;
 
