@@ -307,3 +307,111 @@ fn functions_stay_short() {
         "these are short now: remove them from LONG_FUNCTIONS: {paid:?}"
     );
 }
+
+/// A source file's module path: `engine/postgres/fetch.rs` is `engine/postgres/fetch`, and
+/// `engine/postgres/mod.rs` is `engine/postgres`.
+fn module_path(path: &str) -> String {
+    let path = path.strip_suffix(".rs").unwrap_or(path);
+    path.strip_suffix("/mod").unwrap_or(path).to_string()
+}
+
+/// The module a path in the code (`crate::a::b::Item`, `super::x::Item`) names, as the longest
+/// prefix of it that is a module of the crate.
+fn resolve(from: &str, path: &str, modules: &BTreeSet<String>) -> Option<String> {
+    let mut parts = path.split("::");
+    let mut base: Vec<&str> = match parts.next()? {
+        "crate" => Vec::new(),
+        "super" => {
+            // `super` of `a/b.rs` and of `a/b/mod.rs` (both module `a/b`) is `a`.
+            let mut base: Vec<&str> = from.split('/').collect();
+            base.pop();
+            base
+        }
+        _ => return None,
+    };
+    let mut found = None;
+    for part in parts {
+        if part == "super" {
+            base.pop();
+            continue;
+        }
+        base.push(part);
+        let candidate = base.join("/");
+        if modules.contains(&candidate) {
+            found = Some(candidate);
+        } else {
+            break;
+        }
+    }
+    found
+}
+
+/// Every module's imports of other modules that are neither its ancestors nor its descendants.
+fn module_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let sources = sources();
+    let modules: BTreeSet<String> = sources.iter().map(|(path, _)| module_path(path)).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in &sources {
+        let from = module_path(path);
+        let code: Vec<&str> = without_tests(text)
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect();
+        let code = code.join("\n");
+        let mut paths: Vec<String> = Vec::new();
+        for start in ["crate::", "super::"] {
+            for (at, _) in code.match_indices(start) {
+                let path: String = code[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                paths.push(path.clone());
+                // `use super::{a, b::c}` names several paths after one prefix.
+                if code[at + path.len()..].starts_with('{') {
+                    let group = code[at + path.len() + 1..].split('}').next().unwrap_or("");
+                    for part in group.split(',') {
+                        paths.push(format!("{path}{}", part.trim()));
+                    }
+                }
+            }
+        }
+        for path in paths {
+            let Some(to) = resolve(&from, &path, &modules) else {
+                continue;
+            };
+            let related = to == from
+                || to.starts_with(&format!("{from}/"))
+                || from.starts_with(&format!("{to}/"));
+            if !related {
+                graph.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    graph
+}
+
+/// Pairs of modules at any depth that import each other, written `a <-> b` in sorted order.
+/// Issue 10 removes the one left.
+const MODULE_CYCLE_DEBT: &[&str] = &["diagnostic <-> schema/diff"];
+
+#[test]
+fn no_two_modules_import_each_other() {
+    let graph = module_imports();
+    let mut cycles = BTreeSet::new();
+    for (from, targets) in &graph {
+        for to in targets {
+            if graph.get(to).is_some_and(|back| back.contains(from)) {
+                let (a, b) = if from < to { (from, to) } else { (to, from) };
+                cycles.insert(format!("{a} <-> {b}"));
+            }
+        }
+    }
+    let debt: BTreeSet<String> = MODULE_CYCLE_DEBT.iter().map(|c| c.to_string()).collect();
+    let new: Vec<&String> = cycles.difference(&debt).collect();
+    let paid: Vec<&String> = debt.difference(&cycles).collect();
+    assert!(new.is_empty(), "modules that import each other: {new:?}");
+    assert!(
+        paid.is_empty(),
+        "these no longer import each other: remove them from MODULE_CYCLE_DEBT: {paid:?}"
+    );
+}

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::chain::{Chain, Failure, Outcome, Plan, Refusal};
+pub use super::stamp_write::StampFiles;
 use super::Engine;
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
@@ -75,15 +76,6 @@ impl Grouped {
             out.push(diagnostic);
         }
     }
-}
-
-/// The files a stored schema version comes from: a dialect's LATEST.sql, and the file the
-/// target version comes from (`VERSION`, or the highest migration).
-#[derive(Clone, Copy)]
-pub struct StampFiles<'a> {
-    pub latest: Option<&'a SqlFile>,
-    /// The target's file as shown to users.
-    pub target: &'a str,
 }
 
 pub fn failures(

@@ -3,11 +3,20 @@
 //! migration, so the finding is located at the configuration, never at a migration file.
 
 use super::chain::Plan;
-use super::report::StampFiles;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::StatementError;
+use crate::sql::SqlFile;
+
+/// The files a stored schema version comes from: a dialect's LATEST.sql, and the file the
+/// target version comes from (`VERSION`, or the highest migration).
+#[derive(Clone, Copy)]
+pub struct StampFiles<'a> {
+    pub latest: Option<&'a SqlFile>,
+    /// The target's file as shown to users.
+    pub target: &'a str,
+}
 
 /// The diagnostic of a failed write of the stamp in a chain of `dialect`.
 pub(super) fn failed(

