@@ -1,6 +1,6 @@
 //! The tree as input: entries the store walk refused to read (a symbolic link out of the store or
-//! to nowhere, a FIFO, a socket or a device) are reported at the entry itself. Nothing of what they lead to was
-//! read, so nothing of it can appear here.
+//! to nowhere, a FIFO, a socket or a device) are reported at the entry itself. Nothing of what
+//! they lead to was read, so nothing of it can appear here.
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;

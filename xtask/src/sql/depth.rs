@@ -7,10 +7,10 @@
 
 use sqlparser::tokenizer::Token;
 
-/// The most levels a statement may nest for the parser. A tree this deep takes well under a
-/// megabyte of stack to drop or walk, so every thread of the tool can hold one; SQLite refuses
-/// expressions deeper than 1,000 levels anyway, and PostgreSQL's default stack refuses a few
-/// tens of thousands.
+/// The most levels a statement may nest for the parser. A tree this deep is built, printed and
+/// dropped within the 2 MB stack of any thread of the tool (see the test below). The engines
+/// refuse less: SQLite expressions deeper than 1,000 levels, PostgreSQL (with its default
+/// `max_stack_depth`) a chain of about 5,000 operators.
 pub const LIMIT: usize = 10_000;
 
 /// Whether the meaningful tokens of a statement may nest deeper than [`LIMIT`].
@@ -88,5 +88,27 @@ mod tests {
         assert!(!deep(&list));
         // Unbalanced parentheses neither panic nor go below the statement's level.
         assert!(!deep(&format!("SELECT {}", ")".repeat(100))));
+    }
+
+    /// The deepest tree the limit lets through is built, printed and dropped on a thread with
+    /// Rust's default stack of 2 MB, as the replay's threads have.
+    #[test]
+    fn a_tree_at_the_limit_fits_a_small_stack() -> anyhow::Result<()> {
+        let sql = format!("SELECT 1{}", "+1".repeat((LIMIT - 2) / 2));
+        assert!(!deep(&sql));
+        let printed = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || -> anyhow::Result<usize> {
+                let tree = sqlparser::parser::Parser::new(&PostgreSqlDialect {})
+                    .try_with_sql(&sql)?
+                    .parse_statement()?;
+                let printed = tree.to_string().len();
+                drop(tree);
+                Ok(printed)
+            })?
+            .join()
+            .map_err(|_| anyhow::anyhow!("the thread panicked"))??;
+        assert!(printed > LIMIT);
+        Ok(())
     }
 }
