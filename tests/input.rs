@@ -533,16 +533,10 @@ fn tree_size(dir: &Path) -> u64 {
         .sum()
 }
 
-/// A tree of `minimal` with the version moved to 0.2.2 and `statement` repeated in a new
-/// migration of each dialect until it holds about 1 MB: about 2 MB in all.
-fn two_megabyte_tree(statement: impl Fn(usize) -> String) -> Tree {
+/// A tree of `minimal` with the version moved to 0.2.2 by a new migration of each dialect that
+/// holds `sql`.
+fn tree_with(sql: &str) -> Tree {
     let tree = Tree::new("minimal");
-    let mut sql = String::new();
-    let mut index = 0;
-    while sql.len() < 1_000_000 {
-        sql.push_str(&statement(index));
-        index += 1;
-    }
     for dialect in ["postgres", "sqlite"] {
         tree.write(
             &format!("migration/{dialect}/0.2/01__many.sql"),
@@ -554,6 +548,18 @@ fn two_megabyte_tree(statement: impl Fn(usize) -> String) -> Tree {
     }
     tree.write("migration/VERSION", b"0.2.2\n");
     tree
+}
+
+/// `tree_with` the statement repeated until each new migration holds about 1 MB: a tree of about
+/// 2 MB in all.
+fn two_megabyte_tree(statement: impl Fn(usize) -> String) -> Tree {
+    let mut sql = String::new();
+    let mut index = 0;
+    while sql.len() < 1_000_000 {
+        sql.push_str(&statement(index));
+        index += 1;
+    }
+    tree_with(&sql)
 }
 
 /// Memory grows with the tree, modestly: a tree of N MB validates in under 50 × N MB + 100 MB,
@@ -575,4 +581,24 @@ fn memory_stays_within_fifty_times_the_tree() {
     let (code, peak) = peak_memory(&tree, &[]);
     assert_eq!(code, Some(0));
     assert!(peak < bound(&tree), "replay: {peak} bytes");
+}
+
+/// A statement too deep for the parser that the engine executes (PostgreSQL reads a chain of
+/// 6,000 `AND`s) is judged by the engine: the parse error becomes a `parser-gap` note.
+#[test]
+fn a_deep_statement_the_engine_executes_is_a_parser_gap_note() {
+    let deep = format!("SELECT 1 WHERE true{};\n", " AND true".repeat(6_000));
+    let tree = tree_with(&deep);
+    let output = validate(&tree, &["--dialect", "postgres", "--format", "json"]);
+    assert_eq!(exit_code(&output), Some(0), "{:?}", diagnostics(&output));
+    let found = support::diagnostics(&output);
+    let gap: Vec<&serde_json::Value> = found.iter().filter(|d| d["code"] == "parser-gap").collect();
+    assert_eq!(gap.len(), 1, "{found:?}");
+    assert_eq!(gap[0]["file"], "store/migration/postgres/0.2/01__many.sql");
+    assert!(
+        gap[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nested too deeply for the parser")),
+        "{found:?}"
+    );
 }
