@@ -76,6 +76,7 @@ codes! {
     InvalidVersionFile = "invalid-version-file", Error, "layout", "migration/VERSION is unreadable or not a version";
     SymlinkOutsideStore = "symlink-outside-store", Error, "layout", "a symbolic link in the store leads outside it, and is not followed";
     NotARegularFile = "not-a-regular-file", Error, "layout", "a FIFO, socket or device where a file is expected, which is not read";
+    BrokenSymlink = "broken-symlink", Error, "layout", "a symbolic link in the store leads to nothing, into a loop, or to a folder that contains it";
     BadFileName = "bad-file-name", Error, "naming", "a migration file is not named NN__description.sql";
     BadFolderName = "bad-folder-name", Error, "naming", "a version folder is not named MAJOR.MINOR";
     DuplicateVersion = "duplicate-version", Error, "versions", "two migration files have the same version";

@@ -18,6 +18,9 @@ pub enum Refusal {
     OutsideStore { link: PathBuf },
     /// Not a regular file nor a folder: a FIFO, a socket or a device (`kind` names it).
     NotRegular { kind: &'static str },
+    /// A symbolic link that leads nowhere: to a missing target, into a loop of links, or to a
+    /// folder that contains it (which a walk would follow forever). `why` says which.
+    Broken { link: PathBuf, why: &'static str },
 }
 
 impl Refusal {
@@ -29,6 +32,10 @@ impl Refusal {
                 quote(&link.to_string_lossy(), QUOTE_LIMIT)
             ),
             Refusal::NotRegular { kind } => format!("is {kind}, not a regular file"),
+            Refusal::Broken { link, why } => format!(
+                "is a symbolic link to `{}`, {why}",
+                quote(&link.to_string_lossy(), QUOTE_LIMIT)
+            ),
         }
     }
 }
@@ -74,6 +81,44 @@ pub fn bound_message(text: &str) -> String {
     bounded
 }
 
+/// A path of the tree as every format shows it: its components joined with `/`, and control
+/// characters in a name escaped (`\n`, `\t`, `\r`, else `\x1b` or `\u{9b}`), so that a file
+/// named `V1__a\x1b[31m.sql` or with a line break in its name can neither colour a terminal nor
+/// break a line of the log, a GitHub annotation or the job summary. Every path a diagnostic or
+/// a report names is made here (`Store::display`, `Store::relative`, the configuration's file).
+pub fn display_path(path: &Path) -> String {
+    let mut shown = String::new();
+    for (index, component) in path.components().enumerate() {
+        if index > 0 {
+            shown.push('/');
+        }
+        escape_name_into(&component.as_os_str().to_string_lossy(), &mut shown);
+    }
+    shown
+}
+
+/// A file or folder name with its control characters escaped as in [`display_path`].
+pub fn escape_name(name: &str) -> String {
+    let mut shown = String::with_capacity(name.len());
+    escape_name_into(name, &mut shown);
+    shown
+}
+
+fn escape_name_into(name: &str, out: &mut String) {
+    for c in name.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && u32::from(c) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+}
+
 /// What kind of entry a file type is, for messages; `None` for a regular file or a folder.
 pub fn irregular_kind(file_type: &FileType) -> Option<&'static str> {
     if file_type.is_file() || file_type.is_dir() {
@@ -91,17 +136,38 @@ pub fn irregular_kind(file_type: &FileType) -> Option<&'static str> {
     }
 }
 
+/// What `Refusal::Broken` says of a link into a loop of links.
+const LINK_LOOP: &str = "which leads into a loop of links";
+/// What `Refusal::Broken` says of a link to a folder that contains it.
+const FOLDER_LOOP: &str = "a folder that contains it, so that a walk would never end";
+
 /// Whether the entry at `path` may be read as part of the store at `root` (a canonical path):
 /// `None` where it may, else why not. Only `stat` and `readlink` are used, which never block and
 /// never read a file's content. An entry that does not exist is no concern of this check.
 pub fn refusal(root: &Path, path: &Path) -> Option<Refusal> {
     let own = std::fs::symlink_metadata(path).ok()?;
     if own.file_type().is_symlink() {
-        // A link that resolves nowhere is left to the reader, which reports it as missing.
-        let target = path.canonicalize().ok()?;
+        let link = || std::fs::read_link(path).unwrap_or_default();
+        let target = match path.canonicalize() {
+            Ok(target) => target,
+            Err(error) => {
+                let why = if error.raw_os_error() == Some(libc::ELOOP) {
+                    LINK_LOOP
+                } else {
+                    "which does not exist"
+                };
+                return Some(Refusal::Broken { link: link(), why });
+            }
+        };
         if !target.starts_with(root) {
-            return Some(Refusal::OutsideStore {
-                link: std::fs::read_link(path).unwrap_or_default(),
+            return Some(Refusal::OutsideStore { link: link() });
+        }
+        // A folder that holds the link: a walk that follows links would go round forever.
+        let holder = path.parent().and_then(|parent| parent.canonicalize().ok());
+        if target.is_dir() && holder.is_some_and(|holder| holder.starts_with(&target)) {
+            return Some(Refusal::Broken {
+                link: link(),
+                why: FOLDER_LOOP,
             });
         }
     }
@@ -160,6 +226,20 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_shown_with_control_characters_escaped() {
+        assert_eq!(
+            display_path(Path::new("store/migration/0.2/01__a\x1b[31m.sql")),
+            "store/migration/0.2/01__a\\x1b[31m.sql"
+        );
+        assert_eq!(
+            display_path(Path::new("a\nb/c\td\re\u{9b}f")),
+            "a\\nb/c\\td\\re\\u{9b}f"
+        );
+        assert_eq!(display_path(Path::new("plain/é.sql")), "plain/é.sql");
+        assert_eq!(escape_name("x\x07"), "x\\x07");
+    }
+
+    #[test]
     fn messages_are_bounded() {
         let long = format!("near \"{}\": syntax error", "x".repeat(5000));
         let bounded = bound_message(&long);
@@ -204,6 +284,17 @@ mod tests {
             Some(Refusal::OutsideStore { .. })
         ));
         assert_eq!(read(&root.join("in.sql"))?, b"SELECT 1;");
+        std::fs::create_dir_all(root.join("a/b"))?;
+        std::os::unix::fs::symlink("..", root.join("a/b/up"))?;
+        std::os::unix::fs::symlink("loop", root.join("loop"))?;
+        std::os::unix::fs::symlink("gone", root.join("gone.sql"))?;
+        let why = |name: &str| match refusal(&root, &root.join(name)) {
+            Some(Refusal::Broken { why, .. }) => why,
+            _ => "not broken",
+        };
+        assert_eq!(why("a/b/up"), FOLDER_LOOP);
+        assert_eq!(why("loop"), LINK_LOOP);
+        assert_eq!(why("gone.sql"), "which does not exist");
         assert!(read(Path::new("/dev/zero")).is_err());
         Ok(())
     }

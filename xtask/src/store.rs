@@ -365,6 +365,40 @@ impl Store {
         }
     }
 
+    /// An entry of a walk of `dir`. A link the walk could not follow (to a missing target, into a
+    /// loop of links, or back to a folder that contains it: `input::refusal` tells them apart) is
+    /// recorded as refused and gives `None`, as does one in an ignored folder; any other error
+    /// ends the run.
+    fn walked(
+        &mut self,
+        entry: walkdir::Result<walkdir::DirEntry>,
+        dir: &Path,
+    ) -> anyhow::Result<Option<walkdir::DirEntry>> {
+        let error = match entry {
+            Ok(entry) => return Ok(Some(entry)),
+            Err(error) => error,
+        };
+        if let Some(path) = error.path().map(Path::to_path_buf) {
+            let is_link = std::fs::symlink_metadata(&path)
+                .is_ok_and(|metadata| metadata.file_type().is_symlink());
+            if is_link && self.is_ignored(&path) {
+                return Ok(None);
+            }
+            let refusal = if is_link {
+                crate::input::refusal(&self.canonical_root, &path)
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                if !self.is_refused(&path) {
+                    self.refused.push(Refused { path, refusal });
+                }
+                return Ok(None);
+            }
+        }
+        Err(error).with_context(|| format!("cannot read {}", dir.display()))
+    }
+
     /// Reports what lies beside the dialect (or seed) folders and has no place there.
     fn walk_beside(
         &mut self,
@@ -378,7 +412,16 @@ impl Store {
             .follow_links(true)
             .sort_by_file_name()
         {
-            let entry = entry.with_context(|| format!("cannot read {}", parent.display()))?;
+            // A known entry that the walk cannot follow (a version file linked nowhere) is
+            // reported by whoever reads it.
+            if let Err(error) = &entry {
+                if error.path().is_some_and(|path| known.contains(path)) {
+                    continue;
+                }
+            }
+            let Some(entry) = self.walked(entry, parent)? else {
+                continue;
+            };
             let path = entry.path().to_path_buf();
             if known.contains(&path) || self.is_ignored(&path) {
                 continue;
@@ -400,9 +443,10 @@ impl Store {
             FullChain::Baseline { path, .. } => Some(self.root.join(layout.expand(path, dialect))),
             _ => None,
         };
-        let latest = (latest_expected.is_file() && !self.refuse(&latest_expected))
+        // Refused first: a broken link is no file, but it is not missing either.
+        let latest = (!self.refuse(&latest_expected) && latest_expected.is_file())
             .then(|| latest_expected.clone());
-        let baseline = baseline.filter(|b| b.is_file() && !self.refuse(b));
+        let baseline = baseline.filter(|b| !self.refuse(b) && b.is_file());
         let mut driver = Driver {
             dialect,
             dir: dir.to_path_buf(),
@@ -419,7 +463,9 @@ impl Store {
             .sort_by_file_name()
             .into_iter();
         while let Some(entry) = walk.next() {
-            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+            let Some(entry) = self.walked(entry, dir)? else {
+                continue;
+            };
             let path = entry.path().to_path_buf();
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().is_dir();
@@ -512,7 +558,9 @@ impl Store {
             .follow_links(true)
             .sort_by_file_name()
         {
-            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+            let Some(entry) = self.walked(entry, dir)? else {
+                continue;
+            };
             let path = entry.path().to_path_buf();
             let is_dir = entry.file_type().is_dir();
             if self.is_ignored(&path) || self.refuse(&path) {
@@ -534,10 +582,7 @@ impl Store {
 }
 
 fn slashed(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    crate::input::display_path(path)
 }
 
 impl Driver {
@@ -562,12 +607,7 @@ impl Driver {
 
     /// A path inside the driver folder as the service names it, with `/`: `0.3/00__x.sql`.
     pub fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(&self.dir)
-            .unwrap_or(path)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
+        crate::input::display_path(path.strip_prefix(&self.dir).unwrap_or(path))
     }
 
     /// The dialect's highest migration version.
@@ -587,14 +627,15 @@ fn read_version_file(
     two_part: bool,
 ) -> VersionFile {
     let path = path.to_path_buf();
-    if !path.exists() {
-        return VersionFile::Missing { path };
-    }
+    // Refused first: a broken link does not exist as a file, but it is not missing either.
     if let Some(refusal) = crate::input::refusal(canonical_root, &path) {
         return VersionFile::Invalid {
             reason: format!("it {}, and it was not read", refusal.describe()),
             path,
         };
+    }
+    if !path.exists() {
+        return VersionFile::Missing { path };
     }
     let read = crate::input::read_prefix(&path, VERSION_FILE_LIMIT).and_then(|bytes| {
         String::from_utf8(bytes).map_err(|_| {

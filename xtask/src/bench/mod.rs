@@ -13,15 +13,15 @@
 mod floor;
 pub mod generate;
 mod machine;
+mod memory;
 mod profile;
 mod report;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use xshell::{cmd, Shell};
 
 use crate::dialect::Dialect;
 use crate::engine::postgres::{BinariesOptions, Cluster, ClusterOptions, PgBinaries};
@@ -96,8 +96,13 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         validate_clean(&store_root, &[], Some(replay.clone()))
     })
     .context("timing the validation of store/")?;
-    let store_process = sample(options.runs, || validate_process(&store_root, options))
-        .context("timing validate-migrations on store/ as a process")?;
+    let mut store_process_peak = 0;
+    let store_process = sample(options.runs, || {
+        let (elapsed, peak) = validate_process(&store_root, options)?;
+        store_process_peak = store_process_peak.max(peak);
+        Ok(elapsed)
+    })
+    .context("timing validate-migrations on store/ as a process")?;
 
     let temporary;
     let tree: &Path = match &options.keep {
@@ -142,6 +147,11 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         kept: options.keep.clone(),
         large: measured.large,
         profile: measured.profile,
+        memory: report::Memory {
+            own: memory::own_peak(),
+            store_process: store_process_peak,
+            children: memory::children_peak(),
+        },
     })
 }
 
@@ -213,27 +223,27 @@ fn measure_on_cluster(
 }
 
 /// Runs `validate-migrations` on `root` as a process of this very binary, as `cargo xtask` runs
-/// it once built: process start, the whole validation and the rendering of the report.
-fn validate_process(root: &Path, options: &Options) -> anyhow::Result<Duration> {
+/// it once built: process start, the whole validation and the rendering of the report. Returns
+/// its wall time and its peak resident memory in bytes.
+fn validate_process(root: &Path, options: &Options) -> anyhow::Result<(Duration, u64)> {
     let exe = std::env::current_exe().context("cannot find this program's path")?;
-    let sh = Shell::new().context("cannot run a command")?;
-    let jobs = options.jobs.max(1).to_string();
+    let mut command = Command::new(exe);
+    command
+        .args(["validate-migrations", "--root"])
+        .arg(root)
+        .args([
+            "--jobs",
+            &options.jobs.max(1).to_string(),
+            "--color",
+            "never",
+        ])
+        .env_remove("GITHUB_ACTIONS");
     // The binaries the benchmark was told to use, if any (PG_BIN is inherited anyway).
-    let pg_bin: Vec<OsString> = options
-        .pg_bin
-        .iter()
-        .flat_map(|dir| [OsString::from("--pg-bin"), dir.clone().into_os_string()])
-        .collect();
+    if let Some(dir) = &options.pg_bin {
+        command.arg("--pg-bin").arg(dir);
+    }
     let started = Instant::now();
-    let output = cmd!(
-        sh,
-        "{exe} validate-migrations --root {root} --jobs {jobs} --color never {pg_bin...}"
-    )
-    .env_remove("GITHUB_ACTIONS")
-    .quiet()
-    .ignore_status()
-    .output()
-    .context("cannot run validate-migrations")?;
+    let output = memory::run(&mut command).context("cannot run validate-migrations")?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         bail!(
@@ -244,7 +254,7 @@ fn validate_process(root: &Path, options: &Options) -> anyhow::Result<Duration> 
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(elapsed)
+    Ok((elapsed, output.peak))
 }
 
 fn binaries_options(options: &Options) -> BinariesOptions {

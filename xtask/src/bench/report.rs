@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::generate::Generated;
 use super::machine::Machine;
+use super::memory::megabytes;
 use super::profile::Profile;
 use super::Stats;
 
@@ -32,6 +33,19 @@ pub struct Report {
     /// The large tree, per scope (`postgres`, `sqlite`, `total`): the tool against the floor.
     pub large: Vec<Row>,
     pub profile: Profile,
+    pub memory: Memory,
+}
+
+/// Peak resident memory, in bytes (see `memory`).
+pub struct Memory {
+    /// This process: the in-process validations of `store/` and of the large tree, the
+    /// generator and the profile.
+    pub own: u64,
+    /// The largest of the `validate-migrations` processes run on `store/`.
+    pub store_process: u64,
+    /// The largest of every process this one waited for: those above, `psql`, `sqlite3` and
+    /// the PostgreSQL servers (with their backends).
+    pub children: u64,
 }
 
 pub struct Engines {
@@ -184,6 +198,17 @@ impl fmt::Display for Report {
              against psql and the bundled SQLite)",
             met(cli),
             met(bundled)
+        )?;
+        writeln!(f)?;
+
+        writeln!(
+            f,
+            "peak memory: this process (the in-process validations, the generator, the profile) \
+             {}; validate-migrations on store/ as a process {}; the largest process it waited \
+             for (validate-migrations, psql, sqlite3, the PostgreSQL servers) {}",
+            megabytes(self.memory.own),
+            megabytes(self.memory.store_process),
+            megabytes(self.memory.children)
         )?;
         writeln!(f)?;
 

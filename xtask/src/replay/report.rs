@@ -638,7 +638,7 @@ fn locate(latest: &SqlFile, object: &str) -> Option<Span> {
         .trim_matches('"');
     latest.statements.iter().find_map(|statement| {
         let words: Vec<String> = statement
-            .tokens
+            .tokens()
             .iter()
             .filter(|t| !is_trivia(&t.token))
             .take(10)

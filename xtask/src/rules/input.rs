@@ -1,6 +1,6 @@
-//! The tree as input: entries the store walk refused to read (a symbolic link out of the store, a
-//! FIFO, a socket or a device) are reported at the entry itself. Nothing of what they lead to was
-//! read, so nothing of it can appear here.
+//! The tree as input: entries the store walk refused to read (a symbolic link out of the store or
+//! to nowhere, a FIFO, a socket or a device) are reported at the entry itself. Nothing of what
+//! they lead to was read, so nothing of it can appear here.
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -18,6 +18,10 @@ pub fn check(store: &Store, out: &mut Vec<Diagnostic>) {
             Refusal::NotRegular { .. } => (
                 Code::NotARegularFile,
                 "replace it with a regular file: migrations, seeds and scripts are text files",
+            ),
+            Refusal::Broken { .. } => (
+                Code::BrokenSymlink,
+                "point the link at a file inside the store, or put the file itself in its place",
             ),
         };
         out.push(

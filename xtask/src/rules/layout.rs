@@ -11,7 +11,7 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
         let name = stray
             .path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| crate::input::escape_name(&n.to_string_lossy()))
             .unwrap_or_default();
         let what = if stray.is_dir { "folder" } else { "file" };
         let (message, help) = describe_stray(store, &name, stray.is_dir, stray.kind);

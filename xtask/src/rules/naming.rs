@@ -52,7 +52,10 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::BadFolderName,
-                    format!("version folder `{}` {problem}", folder.name),
+                    format!(
+                        "version folder `{}` {problem}",
+                        crate::input::escape_name(&folder.name)
+                    ),
                 )
                 .file(store.display(&folder.path))
                 .help(help),
@@ -65,7 +68,10 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
             let (problem, help) = if conventional {
                 let (problem, fixed) = file_problem(&file.name);
                 let help = match fixed {
-                    Some(fixed) => format!("rename it: git mv {} {fixed}", file.name),
+                    Some(fixed) => format!(
+                        "rename it: git mv {} {fixed}",
+                        crate::input::escape_name(&file.name)
+                    ),
                     None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
                 };
                 (problem, help)
@@ -91,9 +97,12 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
                 )
             };
             out.push(
-                Diagnostic::new(Code::BadFileName, format!("`{}` {problem}", file.name))
-                    .file(store.display(&file.path))
-                    .help(help),
+                Diagnostic::new(
+                    Code::BadFileName,
+                    format!("`{}` {problem}", crate::input::escape_name(&file.name)),
+                )
+                .file(store.display(&file.path))
+                .help(help),
             );
         }
     }

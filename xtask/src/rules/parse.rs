@@ -11,7 +11,7 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
     let engine = file.dialect.engine();
     for statement in &file.statements {
         match &statement.parsed {
-            Parsed::Ok(_) | Parsed::Valid => {}
+            Parsed::Ok(_) | Parsed::Valid | Parsed::Deferred => {}
             Parsed::Gap { construct } => out.push(
                 Diagnostic::new(
                     Code::ParserGap,
@@ -139,7 +139,7 @@ fn first_token_span(statement: &Statement) -> Span {
 /// the statement, where sqlparser found nothing more).
 fn token_span_at(statement: &Statement, position: Position) -> Span {
     statement
-        .tokens
+        .tokens()
         .iter()
         .map(span)
         .find(|span| span.start == position && span.end > span.start)

@@ -166,10 +166,11 @@ fn find(latest: &SqlFile, location: &Location, rule: VersionRule, two_part: bool
     };
     let mut stamps = Vec::new();
     for (index, statement) in latest.statements.iter().enumerate() {
-        let Parsed::Ok(ast) = &statement.parsed else {
+        // Each tree is dropped before the next statement's is parsed (see `Parsed::kept_for`).
+        let Some(tree) = statement.tree(latest.dialect) else {
             continue;
         };
-        let Ast::Insert(insert) = ast.as_ref() else {
+        let Ast::Insert(insert) = tree.as_ref() else {
             continue;
         };
         let TableObject::TableName(table) = &insert.table else {

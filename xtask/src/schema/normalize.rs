@@ -42,9 +42,26 @@ pub fn statement(sql: &str, dialect: Dialect) -> String {
     }
 }
 
+/// A parser over the fragment's tokens. A fragment the engine accepted may still nest deeper
+/// than a tree the tool can drop and print on a replay thread's stack (`sql::depth`): it is
+/// refused here, and takes the fallback.
+fn parser_for(sql: &str, dialect: Dialect) -> Result<Parser<'static>, ParserError> {
+    let tokens = Tokenizer::new(dialect.parser_dialect(), sql)
+        .tokenize_with_location()
+        .map_err(|error| ParserError::TokenizerError(error.to_string()))?;
+    let significant = tokens
+        .iter()
+        .map(|token| &token.token)
+        .filter(|token| !crate::sql::token::is_trivia(token));
+    if crate::sql::depth::too_deep(significant) {
+        return Err(ParserError::RecursionLimitExceeded);
+    }
+    Ok(Parser::new(dialect.parser_dialect()).with_tokens_with_locations(tokens))
+}
+
 /// Parses exactly one expression: tokens left over after it are an error.
 fn parse_expression(sql: &str, dialect: Dialect) -> Result<Expr, ParserError> {
-    let mut parser = Parser::new(dialect.parser_dialect()).try_with_sql(sql)?;
+    let mut parser = parser_for(sql, dialect)?;
     let expr = parser.parse_expr()?;
     let next = parser.peek_token();
     if next.token == Token::EOF {
@@ -56,7 +73,7 @@ fn parse_expression(sql: &str, dialect: Dialect) -> Result<Expr, ParserError> {
 
 /// Parses exactly one statement, with or without its terminating `;`.
 fn parse_statement(sql: &str, dialect: Dialect) -> Result<sqlparser::ast::Statement, ParserError> {
-    let mut parser = Parser::new(dialect.parser_dialect()).try_with_sql(sql)?;
+    let mut parser = parser_for(sql, dialect)?;
     let statement = parser.parse_statement()?;
     // The terminating `;` is optional, so whether there was one does not matter.
     let _ = parser.consume_token(&Token::SemiColon);
@@ -250,6 +267,12 @@ mod tests {
         assert_ne!(sqlite("pinned = 1"), sqlite("pinned = 0"));
         assert_ne!(sqlite("(a = 1) OR b"), sqlite("a = (1 OR b)"));
         assert_ne!(sqlite("x IN ('A', 'B')"), sqlite("x IN ('A', 'B', 'C')"));
+    }
+
+    #[test]
+    fn fragments_nested_too_deeply_fall_back_without_a_tree() {
+        let chain = format!("1{}", " + 1".repeat(20_000));
+        assert_eq!(expression(&chain, Dialect::Postgres), collapse(&chain));
     }
 
     #[test]

@@ -138,7 +138,7 @@ mod tests {
         file.statements
             .iter()
             .map(|statement| match &statement.parsed {
-                Parsed::Ok(_) | Parsed::Valid => "ok".to_string(),
+                Parsed::Ok(_) | Parsed::Valid | Parsed::Deferred => "ok".to_string(),
                 Parsed::Gap { construct } => format!("gap {construct}"),
                 Parsed::Error { position, .. } => {
                     format!("error {}:{}", position.line, position.column)

@@ -1,12 +1,15 @@
 //! SQL files cut into statements and parsed once; every check (and, later, the replay) reads the
 //! result instead of splitting or parsing again.
 
+pub(crate) mod depth;
 mod gap;
 mod parse;
 pub mod split;
 pub mod token;
 
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 use sqlparser::tokenizer::TokenWithSpan;
 
@@ -50,24 +53,56 @@ pub struct LineComment {
 }
 
 /// One statement of a file.
-#[derive(Debug)]
 pub struct Statement {
     /// Bytes of the statement in `SqlFile::source.text`, from its first token to its terminating
     /// `;` (included when there is one).
     pub range: Range<usize>,
     /// Where the statement starts and ends.
     pub span: Span,
-    /// The statement's tokens, white space and comments included, the terminating `;` excluded.
-    pub tokens: Vec<TokenWithSpan>,
+    /// The tokens of the whole file, shared by its statements: a token takes 88 bytes, and a
+    /// copy per statement doubled what a file of many short statements held.
+    file_tokens: Arc<Vec<TokenWithSpan>>,
+    /// Which of `file_tokens` are the statement's.
+    token_range: Range<usize>,
     pub parsed: Parsed,
 }
 
+impl std::fmt::Debug for Statement {
+    /// The statement's own tokens, not the whole file's.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement")
+            .field("range", &self.range)
+            .field("span", &self.span)
+            .field("tokens", &self.tokens())
+            .field("parsed", &self.parsed)
+            .finish()
+    }
+}
+
 impl Statement {
+    /// The statement's tokens, white space and comments included, the terminating `;` excluded.
+    pub fn tokens(&self) -> &[TokenWithSpan] {
+        self.file_tokens
+            .get(self.token_range.clone())
+            .unwrap_or_default()
+    }
+
     /// The statement's tokens without white space and comments.
     pub fn significant(&self) -> impl Iterator<Item = &TokenWithSpan> + '_ {
-        self.tokens
+        self.tokens()
             .iter()
             .filter(|token| !token::is_trivia(&token.token))
+    }
+
+    /// The statement's tree, where a check reads it: the kept tree, or for `Parsed::Deferred`
+    /// the same tree parsed again from the same tokens. The caller drops it when its rules are
+    /// done, so that no more than one such tree is alive at a time.
+    pub fn tree(&self, dialect: Dialect) -> Option<Cow<'_, sqlparser::ast::Statement>> {
+        match &self.parsed {
+            Parsed::Ok(tree) => Some(Cow::Borrowed(tree.as_ref())),
+            Parsed::Deferred => parse::reparse(self.tokens(), dialect).map(Cow::Owned),
+            Parsed::Valid | Parsed::Gap { .. } | Parsed::Error { .. } => None,
+        }
     }
 }
 
@@ -77,6 +112,10 @@ pub enum Parsed {
     /// Valid SQL of a kind no check of the file's role reads (see `Parsed::kept_for`): the tree
     /// was not kept.
     Valid,
+    /// Valid SQL of a kind a check reads (the lint, the stamp rule). The tree was not kept:
+    /// `Statement::tree` parses it again when the check comes to the statement (see
+    /// `Parsed::kept_for`).
+    Deferred,
     /// SQL that the engine accepts but sqlparser does not; `construct` names it for the note.
     Gap {
         construct: &'static str,
@@ -100,20 +139,22 @@ impl SqlFile {
 
 impl Parsed {
     /// The parse result as a file of `role` keeps it. sqlparser's tree of even `SELECT 1` takes
-    /// about 14 KB, so keeping every tree made a file of 100,000 statements hold 1.4 GB; only
-    /// the kinds of statement a check reads keep theirs: in migrations, what the lint
-    /// (`rules::lint`, its chain rules included) matches on, `UPDATE` and `DELETE` only without
-    /// a `WHERE` (the only ones their rules report); in the fresh-install script, the
-    /// `INSERT` that holds the stamp (`rules::stamp`). Seeds and the baseline are only checked to
-    /// parse. A check that reads another kind adds it here.
+    /// about 14 KB (an `ALTER TABLE ... ADD COLUMN` about 7 KB), so keeping every tree made a
+    /// file of 100,000 statements hold 1.4 GB, whatever their kind. No tree is kept: the kinds
+    /// of statement a check reads are `Parsed::Deferred`, parsed again from their tokens one at
+    /// a time when the check comes to them, and the others are `Parsed::Valid`. In migrations,
+    /// the check is the lint (`rules::lint`, its chain rules included), which reads `UPDATE` and
+    /// `DELETE` only without a `WHERE` (the only ones their rules report); in the fresh-install
+    /// script, the stamp rule (`rules::stamp`), which reads the `INSERT`s. Seeds and the
+    /// baseline are only checked to parse. A check that reads another kind adds it here.
     pub fn kept_for(self, role: &Role) -> Parsed {
         use sqlparser::ast::Statement as Ast;
         let Parsed::Ok(tree) = self else {
             return self;
         };
-        let read = match role {
+        match role {
             Role::Migration(_) => {
-                matches!(
+                let linted = matches!(
                     tree.as_ref(),
                     Ast::AlterIndex { .. }
                         | Ast::AlterTable(_)
@@ -124,15 +165,15 @@ impl Parsed {
                         | Ast::DropTrigger(_)
                         | Ast::Truncate(_)
                 ) || matches!(tree.as_ref(), Ast::Update(update) if update.selection.is_none())
-                    || matches!(tree.as_ref(), Ast::Delete(delete) if delete.selection.is_none())
+                    || matches!(tree.as_ref(), Ast::Delete(delete) if delete.selection.is_none());
+                if linted {
+                    Parsed::Deferred
+                } else {
+                    Parsed::Valid
+                }
             }
-            Role::Latest => matches!(tree.as_ref(), Ast::Insert(_)),
-            Role::Baseline | Role::Seed => false,
-        };
-        if read {
-            Parsed::Ok(tree)
-        } else {
-            Parsed::Valid
+            Role::Latest if matches!(tree.as_ref(), Ast::Insert(_)) => Parsed::Deferred,
+            Role::Latest | Role::Baseline | Role::Seed => Parsed::Valid,
         }
     }
 }

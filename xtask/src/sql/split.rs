@@ -4,6 +4,9 @@
 //! identifiers, comments and PostgreSQL's `$$` strings are single tokens, so a `;` inside them
 //! never reaches the splitter.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use super::parse::parse_statement;
@@ -32,7 +35,7 @@ pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
             (error.message, start)
         });
     let line_comments = tokens.iter().filter_map(line_comment).collect();
-    let mut pieces = cut(tokens);
+    let mut pieces = cut(&tokens);
     if tokenize_error.is_some() {
         // The last piece runs into the token the tokenizer could not read: it is incomplete,
         // and its parse error would only repeat the tokenizer's.
@@ -40,9 +43,13 @@ pub fn load(source: SourceFile, dialect: Dialect, role: Role) -> SqlFile {
             pieces.pop();
         }
     }
+    // The statements share the file's tokens instead of each holding a copy of its own: the
+    // file's tokens are then in memory once, not twice while the file is cut.
+    tokens.shrink_to_fit();
+    let tokens = Arc::new(tokens);
     let statements = pieces
         .into_iter()
-        .map(|piece| piece.into_statement(&source, dialect, &role))
+        .map(|piece| piece.into_statement(&tokens, &source, dialect, &role))
         .collect();
     SqlFile {
         source,
@@ -71,81 +78,93 @@ fn line_comment(token: &TokenWithSpan) -> Option<LineComment> {
     }
 }
 
-/// The tokens of one statement as cut from the file, before parsing.
+/// The tokens of one statement as cut from the file, before parsing, as indexes into the
+/// file's tokens.
 #[derive(Debug)]
 struct Piece {
     /// From the first meaningful token up to, not including, the terminating `;`. Never empty,
     /// and never starts with trivia.
-    tokens: Vec<TokenWithSpan>,
-    semicolon: Option<TokenWithSpan>,
+    tokens: Range<usize>,
+    semicolon: Option<usize>,
 }
 
 impl Piece {
-    fn into_statement(self, source: &SourceFile, dialect: Dialect, role: &Role) -> Statement {
-        let start = self
-            .tokens
+    fn into_statement(
+        self,
+        all: &Arc<Vec<TokenWithSpan>>,
+        source: &SourceFile,
+        dialect: Dialect,
+        role: &Role,
+    ) -> Statement {
+        let tokens = &all[self.tokens.clone()];
+        let semicolon = self.semicolon.map(|index| &all[index]);
+        let start = tokens
             .first()
             .map_or(Position::new(1, 1), |token| position(token.span.start));
         // Tokens normally come in file order, but the tokenizer places the data of a
         // `COPY ... FROM STDIN` statement (which follows the `;`) before the `;`; the maximum
         // covers both.
-        let end = self
-            .tokens
+        let end = tokens
             .iter()
-            .chain(&self.semicolon)
+            .chain(semicolon)
             .map(|token| position(token.span.end))
             .max()
             .unwrap_or(start);
         // Where the statement ends for the parser: errors that found the end of the statement
         // ("found: EOF") carry no position, and point here instead.
-        let end_of_input = match &self.semicolon {
+        let end_of_input = match semicolon {
             Some(semicolon) => position(semicolon.span.start),
             None => end,
         };
-        let parsed = parse_statement(&self.tokens, dialect, start, end_of_input).kept_for(role);
+        let parsed = parse_statement(tokens, dialect, start, end_of_input).kept_for(role);
         Statement {
             range: source.offset(start)..source.offset(end),
             span: Span::new(start, end),
-            tokens: self.tokens,
+            file_tokens: Arc::clone(all),
+            token_range: self.tokens,
             parsed,
         }
     }
 }
 
 /// Splits the tokens of a file at the `;` that end statements.
-fn cut(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
+fn cut(tokens: &[TokenWithSpan]) -> Vec<Piece> {
     let mut pieces = Vec::new();
-    let mut current: Vec<TokenWithSpan> = Vec::new();
+    // The statement being read: where it starts, and where its last meaningful token ends.
+    let mut current: Option<(usize, usize)> = None;
     let mut nesting = Nesting::default();
-    for token in tokens {
-        if current.is_empty() && (is_trivia(&token.token) || token.token == Token::SemiColon) {
+    for (index, token) in tokens.iter().enumerate() {
+        let trivia = is_trivia(&token.token);
+        let Some((start, _)) = current else {
             // White space and comments between statements, and empty statements (`;;`),
             // belong to no statement.
+            if !trivia && token.token != Token::SemiColon {
+                nesting.observe(&token.token);
+                current = Some((index, index + 1));
+            }
             continue;
-        }
-        if is_trivia(&token.token) {
-            current.push(token);
+        };
+        if trivia {
             continue;
         }
         if token.token == Token::SemiColon && !nesting.is_open() {
+            // White space and comments before the `;` are part of the statement.
             pieces.push(Piece {
-                tokens: std::mem::take(&mut current),
-                semicolon: Some(token),
+                tokens: start..index,
+                semicolon: Some(index),
             });
+            current = None;
             nesting = Nesting::default();
             continue;
         }
         nesting.observe(&token.token);
-        current.push(token);
+        current = Some((start, index + 1));
     }
     // A last statement without `;` ends at its last meaningful token; trailing comments are
     // not part of it.
-    while current.last().is_some_and(|token| is_trivia(&token.token)) {
-        current.pop();
-    }
-    if !current.is_empty() {
+    if let Some((start, end)) = current {
         pieces.push(Piece {
-            tokens: current,
+            tokens: start..end,
             semicolon: None,
         });
     }
@@ -235,28 +254,35 @@ mod tests {
     }
 
     #[test]
-    fn only_the_trees_a_check_reads_are_kept() {
+    fn only_the_trees_a_check_reads_are_kept_or_parsed_again() {
         let text = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\nSELECT 1;\n\
                     UPDATE a SET x = 2 WHERE x = 1;\nUPDATE a SET x = 2;\n\
                     DELETE FROM a WHERE x = 1;\nDELETE FROM a;\n";
-        let kept = |role: Role| -> Vec<bool> {
+        let load_as = |role: Role| {
             let source = SourceFile::new("x.sql".into(), "x.sql".into(), text.into());
             load(source, Dialect::Postgres, role)
-                .statements
+        };
+        let verdicts = |file: &SqlFile| -> String {
+            file.statements
                 .iter()
-                .map(|s| matches!(s.parsed, Parsed::Ok(_)))
+                .map(|s| match s.parsed {
+                    Parsed::Ok(_) => 'k',
+                    Parsed::Deferred => 'd',
+                    Parsed::Valid | Parsed::Gap { .. } | Parsed::Error { .. } => '-',
+                })
                 .collect()
         };
-        let migration = Role::Migration(semver::Version::new(0, 1, 1));
+        let migration = load_as(Role::Migration(semver::Version::new(0, 1, 1)));
+        assert_eq!(verdicts(&migration), "d---d-d");
+        // A deferred tree is the one the loader parsed, parsed again from the same tokens.
+        let tree = migration.statements[0].tree(Dialect::Postgres);
         assert_eq!(
-            kept(migration),
-            [true, false, false, false, true, false, true]
+            tree.map(|tree| tree.to_string()).as_deref(),
+            Some("CREATE TABLE a (x INT)")
         );
-        assert_eq!(
-            kept(Role::Latest),
-            [false, true, false, false, false, false, false]
-        );
-        assert_eq!(kept(Role::Seed), [false; 7]);
+        assert!(migration.statements[1].tree(Dialect::Postgres).is_none());
+        assert_eq!(verdicts(&load_as(Role::Latest)), "-d-----");
+        assert_eq!(verdicts(&load_as(Role::Seed)), "-------");
     }
 
     /// Each statement's text and what became of it, one line per statement.
@@ -264,7 +290,7 @@ mod tests {
         let mut out = String::new();
         for statement in &file.statements {
             let verdict = match &statement.parsed {
-                Parsed::Ok(_) | Parsed::Valid => "ok".to_string(),
+                Parsed::Ok(_) | Parsed::Valid | Parsed::Deferred => "ok".to_string(),
                 Parsed::Gap { construct } => format!("gap {construct}"),
                 Parsed::Error { message, position } => {
                     format!("error {}:{} {message}", position.line, position.column)
@@ -313,7 +339,7 @@ mod tests {
         let file = load_text(Dialect::Sqlite, "  SELECT /* c */ 1 ;");
         let statement = &file.statements[0];
         let rendered: String = statement
-            .tokens
+            .tokens()
             .iter()
             .map(|t| t.token.to_string())
             .collect();
@@ -493,7 +519,7 @@ mod tests {
             for input in inputs {
                 let file = load_text(dialect, input);
                 for statement in &file.statements {
-                    assert!(!statement.tokens.is_empty(), "{input:?}");
+                    assert!(!statement.tokens().is_empty(), "{input:?}");
                     assert!(statement.range.start < statement.range.end, "{input:?}");
                     assert!(statement.range.end <= file.source.text.len(), "{input:?}");
                 }

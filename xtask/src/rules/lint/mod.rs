@@ -39,7 +39,7 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::dialect::Dialect;
 use crate::sql::token::{is_keyword, position, span};
-use crate::sql::{Parsed, Role, SqlFile, Statement};
+use crate::sql::{Role, SqlFile, Statement};
 
 use crate::config::Silence as ConfiguredSilence;
 pub use silence::is_silenceable;
@@ -54,10 +54,13 @@ pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Dia
     let mut findings = Vec::new();
     let mut created_here = CreatedTables::default();
     for (index, statement) in file.statements.iter().enumerate() {
+        // The tree lives while this statement's rules run, and no longer.
+        let tree = statement.tree(file.dialect);
         let cx = Context {
             file,
             statement,
             index,
+            tree: tree.as_deref(),
             created_here: &created_here,
         };
         drop_table::check(&cx, &mut findings);
@@ -72,7 +75,7 @@ pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Dia
         unique_index_on_existing_data::check(&cx, &mut findings);
         pragma_in_transaction::check(&cx, &mut findings);
         non_idempotent_ddl::check(&cx, &mut findings);
-        created_here.observe(file.dialect, statement);
+        created_here.observe(file.dialect, tree.as_deref());
     }
     silence::apply(file, findings, Scope::File, configured, out);
 }
@@ -94,10 +97,12 @@ pub fn check_chain(
     {
         let mut findings = Vec::new();
         for (index, statement) in file.statements.iter().enumerate() {
+            let tree = statement.tree(file.dialect);
             let cx = Context {
                 file,
                 statement,
                 index,
+                tree: tree.as_deref(),
                 created_here: &no_tables,
             };
             drop_indexed_column::check(&cx, &mut indexes, &mut findings);
@@ -128,6 +133,9 @@ struct Context<'a> {
     statement: &'a Statement,
     /// The statement's index in the file.
     index: usize,
+    /// The statement as sqlparser read it (`Statement::tree`), unless it is a parser gap or an
+    /// error.
+    tree: Option<&'a ast::Statement>,
     /// The tables created by earlier statements of the same file (empty for the chain rules).
     created_here: &'a CreatedTables,
 }
@@ -139,10 +147,7 @@ impl Context<'_> {
 
     /// The statement as sqlparser read it, unless it is a parser gap or an error.
     fn ast(&self) -> Option<&ast::Statement> {
-        match &self.statement.parsed {
-            Parsed::Ok(statement) => Some(statement),
-            Parsed::Valid | Parsed::Gap { .. } | Parsed::Error { .. } => None,
-        }
+        self.tree
     }
 
     /// The statement's tokens without white space and comments.
@@ -272,11 +277,11 @@ fn object_key(dialect: Dialect, name: &ObjectName) -> String {
 struct CreatedTables(HashSet<String>);
 
 impl CreatedTables {
-    fn observe(&mut self, dialect: Dialect, statement: &Statement) {
-        let Parsed::Ok(parsed) = &statement.parsed else {
+    fn observe(&mut self, dialect: Dialect, tree: Option<&ast::Statement>) {
+        let Some(tree) = tree else {
             return;
         };
-        match parsed.as_ref() {
+        match tree {
             ast::Statement::CreateTable(create) => {
                 self.0.insert(object_key(dialect, &create.name));
             }
