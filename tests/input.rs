@@ -173,6 +173,20 @@ fn a_configuration_linked_out_of_the_store_is_not_read() {
 }
 
 #[test]
+fn a_configuration_linked_nowhere_stops_the_run() {
+    // The defaults would check another tree than the one configured: better to stop.
+    let tree = Tree::new("minimal");
+    symlink(
+        &tree.store().join("missing.toml"),
+        &tree.store().join("validate-migrations.toml"),
+    );
+    let output = validate(&tree, &["--static-only"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(exit_code(&output), Some(2), "{stderr}");
+    assert!(stderr.contains("broken-symlink"), "{stderr}");
+}
+
+#[test]
 fn dev_zero_behind_a_link_is_not_read() {
     let tree = Tree::new("minimal");
     symlink(

@@ -688,7 +688,9 @@ impl Config {
             }
             None => store_root.join(FILE_NAME),
         };
-        if !path.exists() {
+        // `exists` follows links: a link that leads nowhere is not "no configuration" but a
+        // configuration that cannot be read, which must not fall back to the defaults silently.
+        if !path.exists() && path.symlink_metadata().is_err() {
             return Ok(Config::default());
         }
         // The store's own configuration is part of the tree: a link out of the store is not
@@ -697,14 +699,18 @@ impl Config {
             let root = store_root
                 .canonicalize()
                 .with_context(|| format!("cannot open the store at {}", store_root.display()))?;
-            if let Some(refusal @ crate::input::Refusal::OutsideStore { .. }) =
-                crate::input::refusal(&root, &path)
-            {
-                bail!(
+            match crate::input::refusal(&root, &path) {
+                Some(refusal @ crate::input::Refusal::OutsideStore { .. }) => bail!(
                     "{} {}: it was not read (symlink-outside-store); put the configuration itself in the store",
                     display(&path),
                     refusal.describe()
-                );
+                ),
+                Some(refusal @ crate::input::Refusal::Broken { .. }) => bail!(
+                    "{} {}: it was not read (broken-symlink); fix the link or remove it",
+                    display(&path),
+                    refusal.describe()
+                ),
+                _ => {}
             }
         }
         let source = SourceFile::read(&path, display(&path))?;

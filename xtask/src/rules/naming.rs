@@ -10,7 +10,7 @@ use crate::codes::Code;
 use crate::config::VersionRule;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::store::Store;
+use crate::store::{MigrationFile, Store};
 
 /// The parts of a file name as a person meant them: a number, a separator, a description and an
 /// extension.
@@ -21,91 +21,95 @@ static FILE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
 
 pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     let layout = &store.config.layout;
-    // The store convention's names have an explanation for every known wrong form; configured
-    // patterns get the pattern itself.
-    let conventional = layout.conventional_names;
     for driver in store
         .drivers
         .iter()
         .filter(|d| dialects.contains(&d.dialect))
     {
         for folder in &driver.folders {
-            if layout.folder_pattern.is_match(&folder.name) {
-                continue;
+            if !layout.folder_pattern.is_match(&folder.name) {
+                out.push(folder_diagnostic(store, &folder.name, &folder.path));
             }
-            let (problem, help) = if conventional {
-                let (problem, fix) = folder_problem(&folder.name);
-                let help = match fix {
-                    Some(fixed) => format!("rename the folder to `{fixed}`"),
-                    None => "name version folders MAJOR.MINOR, e.g. `0.12`".to_string(),
-                };
-                (problem, help)
-            } else {
-                (
-                    format!(
-                        "does not match the configured folder pattern `{}`",
-                        layout.folder_pattern
-                    ),
-                    "rename it to match layout.folder-pattern".to_string(),
-                )
-            };
-            out.push(
-                Diagnostic::new(
-                    Code::BadFolderName,
-                    format!(
-                        "version folder `{}` {problem}",
-                        crate::input::escape_name(&folder.name)
-                    ),
-                )
-                .file(store.display(&folder.path))
-                .help(help),
-            );
         }
         for file in driver.all_files() {
-            if layout.file_pattern.is_match(&file.name) {
-                continue;
+            if !layout.file_pattern.is_match(&file.name) {
+                out.push(file_diagnostic(store, file));
             }
-            let (problem, help) = if conventional {
-                let (problem, fixed) = file_problem(&file.name);
-                let help = match fixed {
-                    Some(fixed) => format!(
-                        "rename it: git mv {} {fixed}",
-                        crate::input::escape_name(&file.name)
-                    ),
-                    None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
-                };
-                (problem, help)
-            } else {
-                let unread = if file.version.is_none() {
-                    ": the service cannot read its version"
-                } else {
-                    ""
-                };
-                // The rule's example is offered only where the configured pattern accepts it.
-                let example = example(layout.versions);
-                let help = if layout.file_pattern.is_match(example) {
-                    format!("rename it to match layout.file-pattern, e.g. `{example}`")
-                } else {
-                    "rename it to match layout.file-pattern".to_string()
-                };
-                (
-                    format!(
-                        "does not match the configured file pattern `{}`{unread}",
-                        layout.file_pattern
-                    ),
-                    help,
-                )
-            };
-            out.push(
-                Diagnostic::new(
-                    Code::BadFileName,
-                    format!("`{}` {problem}", crate::input::escape_name(&file.name)),
-                )
-                .file(store.display(&file.path))
-                .help(help),
-            );
         }
     }
+}
+
+/// A version folder whose name does not match. The store convention's names have an
+/// explanation for every known wrong form; configured patterns get the pattern itself.
+fn folder_diagnostic(store: &Store, name: &str, path: &std::path::Path) -> Diagnostic {
+    let layout = &store.config.layout;
+    let (problem, help) = if layout.conventional_names {
+        let (problem, fix) = folder_problem(name);
+        let help = match fix {
+            Some(fixed) => format!("rename the folder to `{fixed}`"),
+            None => "name version folders MAJOR.MINOR, e.g. `0.12`".to_string(),
+        };
+        (problem, help)
+    } else {
+        (
+            format!(
+                "does not match the configured folder pattern `{}`",
+                layout.folder_pattern
+            ),
+            "rename it to match layout.folder-pattern".to_string(),
+        )
+    };
+    Diagnostic::new(
+        Code::BadFolderName,
+        format!(
+            "version folder `{}` {problem}",
+            crate::input::escape_name(name)
+        ),
+    )
+    .file(store.display(path))
+    .help(help)
+}
+
+/// A migration file whose name does not match, explained like a folder's.
+fn file_diagnostic(store: &Store, file: &MigrationFile) -> Diagnostic {
+    let layout = &store.config.layout;
+    let (problem, help) = if layout.conventional_names {
+        let (problem, fixed) = file_problem(&file.name);
+        let help = match fixed {
+            Some(fixed) => format!(
+                "rename it: git mv {} {fixed}",
+                crate::input::escape_name(&file.name)
+            ),
+            None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
+        };
+        (problem, help)
+    } else {
+        let unread = if file.version.is_none() {
+            ": the service cannot read its version"
+        } else {
+            ""
+        };
+        // The rule's example is offered only where the configured pattern accepts it.
+        let example = example(layout.versions);
+        let help = if layout.file_pattern.is_match(example) {
+            format!("rename it to match layout.file-pattern, e.g. `{example}`")
+        } else {
+            "rename it to match layout.file-pattern".to_string()
+        };
+        (
+            format!(
+                "does not match the configured file pattern `{}`{unread}",
+                layout.file_pattern
+            ),
+            help,
+        )
+    };
+    Diagnostic::new(
+        Code::BadFileName,
+        format!("`{}` {problem}", crate::input::escape_name(&file.name)),
+    )
+    .file(store.display(&file.path))
+    .help(help)
 }
 
 /// A well-formed migration name under a version rule, for help texts.
