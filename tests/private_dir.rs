@@ -394,6 +394,7 @@ fn a_broken_cache_entry_is_rebuilt_and_the_run_works() -> Result<()> {
         (
             "an entry of PG_VERSION alone",
             Box::new(|cached: &Path| {
+                fs::remove_dir_all(cached)?;
                 fs::create_dir_all(cached)?;
                 fs::write(cached.join("PG_VERSION"), "15\n")?;
                 Ok(())
