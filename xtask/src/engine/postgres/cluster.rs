@@ -17,7 +17,7 @@ use postgres::{Client, NoTls};
 
 use super::admin;
 use super::binaries::PgBinaries;
-use super::datadir;
+use super::datadir::{self, CacheEntry};
 use super::process::{postgres_command, RunAs};
 use super::registry::{install_signal_handler, PrivateDir};
 
@@ -65,6 +65,9 @@ pub enum DataDirOrigin {
     InitdbStoredInCache(PathBuf),
     /// Copied from the cache at this path.
     Cache(PathBuf),
+    /// `initdb` ran because the cache entry at `path` could not be used (`reason`), and its
+    /// result replaced the entry.
+    InitdbRepairedCache { path: PathBuf, reason: String },
 }
 
 /// How a start went, for reports.
@@ -107,8 +110,50 @@ impl fmt::Display for Cluster {
 
 impl Cluster {
     /// Creates the private directory, prepares a data directory (from the cache, or with
-    /// `initdb`), starts `postgres` and waits until it accepts connections.
+    /// `initdb`), starts `postgres` and waits until it accepts connections. When a server
+    /// started from a copy of the cache does not come up, the cache entry is discarded and
+    /// the start is tried once more, with `initdb`.
     pub fn start(binaries: &PgBinaries, options: &ClusterOptions) -> Result<Cluster> {
+        let mut copied_from = None;
+        let error = match Cluster::start_once(binaries, options, &mut copied_from) {
+            Ok(cluster) => return Ok(cluster),
+            Err(error) => error,
+        };
+        let Some(cached) = copied_from.take() else {
+            return Err(error);
+        };
+        datadir::discard(&cached).with_context(|| {
+            format!(
+                "after a failed start from a copy of {}: {error:#}",
+                cached.display()
+            )
+        })?;
+        let mut cluster =
+            Cluster::start_once(binaries, options, &mut copied_from).with_context(|| {
+                format!(
+                    "after a failed start from a copy of {}: {error:#}",
+                    cached.display()
+                )
+            })?;
+        if cluster.startup.data_dir_origin == DataDirOrigin::InitdbStoredInCache(cached.clone()) {
+            cluster.startup.data_dir_origin = DataDirOrigin::InitdbRepairedCache {
+                path: cached,
+                reason: format!(
+                    "a server started from a copy of it failed: {}",
+                    first_line(&error)
+                ),
+            };
+        }
+        Ok(cluster)
+    }
+
+    /// One attempt of `start`; `copied_from` is set when the data directory was copied from
+    /// the cache.
+    fn start_once(
+        binaries: &PgBinaries,
+        options: &ClusterOptions,
+        copied_from: &mut Option<PathBuf>,
+    ) -> Result<Cluster> {
         let started = Instant::now();
         install_signal_handler()?;
         let run_as = RunAs::for_this_process()?;
@@ -127,6 +172,9 @@ impl Cluster {
         }
 
         let data_dir_origin = prepare_data_dir(&dir, binaries, options, run_as.as_ref())?;
+        if let DataDirOrigin::Cache(cached) = &data_dir_origin {
+            *copied_from = Some(cached.clone());
+        }
         let hba_path = dir.path().join("pg_hba.conf");
         let scram = major_version(binaries.version()).is_none_or(|major| major >= 10);
         fs::write(&hba_path, host_based_authentication(scram))
@@ -347,8 +395,9 @@ impl Cluster {
     }
 }
 
-/// Fills `<dir>/data`: a copy of the cached data directory when there is one, else `initdb`
-/// (whose result is then cached, when a cache was asked for).
+/// Fills `<dir>/data`: a copy of the cached data directory when there is a usable one, else
+/// `initdb` (whose result is then cached, when a cache was asked for, replacing an unusable
+/// entry).
 fn prepare_data_dir(
     dir: &PrivateDir,
     binaries: &PgBinaries,
@@ -360,16 +409,30 @@ fn prepare_data_dir(
         run_initdb(dir, binaries, run_as)?;
         return Ok(DataDirOrigin::Initdb);
     };
+    datadir::reap(cache_dir);
     let cached = datadir::cache_path(cache_dir, binaries.version());
-    if datadir::is_cached(&cached) {
-        datadir::copy_tree(&cached, &data_dir, run_as)?;
-        return Ok(DataDirOrigin::Cache(cached));
-    }
+    let unusable = match datadir::check(&cached, binaries.bin_dir()) {
+        CacheEntry::Usable => {
+            datadir::copy_tree(&cached, &data_dir, run_as)?;
+            return Ok(DataDirOrigin::Cache(cached));
+        }
+        CacheEntry::Missing => None,
+        CacheEntry::Unusable(reason) => {
+            datadir::discard(&cached)?;
+            Some(reason)
+        }
+    };
     // initdb runs in the private directory (on tmpfs where possible) rather than in the
     // cache, which is usually on a slower disk; the copy into the cache is cheap.
     run_initdb(dir, binaries, run_as)?;
-    datadir::store(&data_dir, &cached)?;
-    Ok(DataDirOrigin::InitdbStoredInCache(cached))
+    datadir::store(&data_dir, &cached, binaries.bin_dir())?;
+    Ok(match unusable {
+        None => DataDirOrigin::InitdbStoredInCache(cached),
+        Some(reason) => DataDirOrigin::InitdbRepairedCache {
+            path: cached,
+            reason,
+        },
+    })
 }
 
 /// Runs `initdb` into `<dir>/data`, with its output in `<dir>/initdb.log`.
@@ -427,6 +490,15 @@ fn host_based_authentication(scram: bool) -> String {
 /// The major version of a `postgres --version` number: `15.14` is 15, `9.6.24` is 9.
 fn major_version(version: &str) -> Option<u32> {
     version.split('.').next()?.parse().ok()
+}
+
+/// The first line of an error and its causes, for a one-line report.
+fn first_line(error: &anyhow::Error) -> String {
+    format!("{error:#}")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The last lines of a log, for error messages.

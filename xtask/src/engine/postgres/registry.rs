@@ -7,8 +7,9 @@
 //! finishes, and nothing is cleaned up twice.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
@@ -20,11 +21,18 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::admin;
-use super::process::{process_exists, spawn_from_lasting_thread, stop_child};
+use super::process::{process_exists, spawn_from_lasting_thread, stop_child, RunAs};
 
 /// The name prefix of every directory this module creates for a run; the owning pid follows,
-/// so that a later run can tell a stale directory from a live one.
+/// for people reading a listing. The reaper trusts the marker inside, not the name.
 const DIR_PREFIX: &str = "validate-migrations-pg-";
+
+/// The file `PrivateDir::create` writes first into every directory it creates: the proof that
+/// the tool made the directory, and the process that owns it.
+const MARKER: &str = ".validate-migrations-run";
+
+/// A marker is a line of a few dozen bytes; anything longer is not one.
+const MARKER_MAX_LEN: u64 = 256;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 0,
@@ -132,18 +140,21 @@ fn clean_up_everything() -> MutexGuard<'static, Registry> {
 
 /// Stops the entry's process (if any) and removes its directory.
 fn retire_dir(mut entry: DirEntry) -> Result<()> {
+    let mut creator = None;
     if let Some((child, signal)) = &mut entry.process {
+        creator = Some(child.id());
         stop_child(child, *signal)
             .with_context(|| format!("stopping the process in {}", entry.path.display()))?;
     }
+    remove_orphaned_shared_memory(&entry.path.join("data"), creator);
     remove_tree(&entry.path)
 }
 
-/// Removes a private directory. A server that was killed leaves its shared memory segment
-/// behind, so that goes first. A process of PostgreSQL's that is still exiting (a child of
-/// initdb) may create a file while the tree is removed, so removal is tried a few times.
+/// Removes a directory of the tool. `fs::remove_dir_all` never follows a symbolic link: a
+/// link is removed, not what it points to, and a link planted at `path` itself is removed as a
+/// link. A process of PostgreSQL's that is still exiting (a child of initdb) may create a file
+/// while the tree is removed, so removal is tried a few times.
 fn remove_tree(path: &Path) -> Result<()> {
-    remove_orphaned_shared_memory(&path.join("data"));
     let mut attempts = 0;
     loop {
         match fs::remove_dir_all(path) {
@@ -160,32 +171,212 @@ fn remove_tree(path: &Path) -> Result<()> {
     }
 }
 
-/// A server that stopped normally removes its `postmaster.pid`; one that was killed leaves it,
-/// and with it a System V shared memory segment that nobody would ever remove. Its key and id
-/// are on the seventh line of `postmaster.pid`. The segment is removed only if the key still
-/// leads to that id (so it is the server's and not a later one's); the kernel frees it once
-/// the server's last child, which exits when it notices the server is gone, detaches.
-fn remove_orphaned_shared_memory(data_dir: &Path) {
-    let Ok(pid_file) = fs::read_to_string(data_dir.join("postmaster.pid")) else {
+/// A server that stopped normally removes its `postmaster.pid` and its System V segment; one
+/// that was killed leaves both, and nobody would ever remove the segment. Its key and id are
+/// on the seventh line of `postmaster.pid`.
+///
+/// The segment is only the server's interlock. PostgreSQL's main shared memory is already an
+/// anonymous mapping, which goes with the last process (since 9.3; `shared_memory_type =
+/// mmap`, the default on Linux since the setting appeared in 12), but a server still creates
+/// a System V segment of 56 bytes (measured with `ipcs -m` on PostgreSQL 15, which reports
+/// `shared_memory_type` `mmap`) so that a second postmaster cannot start on the same data
+/// directory. Setting `shared_memory_type = mmap` would therefore change nothing, and this
+/// removal stays, guarded.
+///
+/// `postmaster.pid` lies in a directory the server's user may write, and a stale directory may
+/// have been planted whole, so its numbers are trusted only as far as the kernel confirms
+/// them: the key must still lead to that id, the segment must have been created by and belong
+/// to the user the server runs as (`shmctl(IPC_STAT)`), and either its creator is `server`
+/// (the process this run started, when the directory is this run's) or no process is attached
+/// to it and its creator is gone (a dead run's, whose directory proves nothing). The kernel
+/// frees a removed segment once its last process (a child of the server, which exits when it
+/// notices the server is gone) detaches.
+fn remove_orphaned_shared_memory(data_dir: &Path, server: Option<u32>) {
+    let Some((key, id)) = read_segment(data_dir) else {
         return;
     };
-    let Some(line) = pid_file.lines().nth(6) else {
+    // SAFETY: shmget with size 0 and no flags only looks the key up.
+    if unsafe { libc::shmget(key, 0, 0) } != id {
         return;
-    };
+    }
+    // SAFETY: shmid_ds is plain old data that IPC_STAT fills in.
+    let mut status: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    // SAFETY: IPC_STAT only reads the segment's status into `status`.
+    if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut status) } == -1 {
+        return;
+    }
+    if !may_remove_segment(&status, server_uid(), server) {
+        return;
+    }
+    // SAFETY: IPC_RMID only marks that one segment for removal.
+    unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
+}
+
+/// The key and id of the seventh line of `<data_dir>/postmaster.pid`.
+fn read_segment(data_dir: &Path) -> Option<(libc::key_t, libc::c_int)> {
+    let content = read_small_regular_file(&data_dir.join("postmaster.pid"), 4096)?;
+    let line = content.lines().nth(6)?;
     let mut numbers = line.split_whitespace().map(|number| number.parse::<i64>());
     let (Some(Ok(key)), Some(Ok(id))) = (numbers.next(), numbers.next()) else {
-        return;
+        return None;
     };
-    let (Ok(key), Ok(id)) = (libc::key_t::try_from(key), libc::c_int::try_from(id)) else {
-        return;
-    };
-    // SAFETY: shmget with size 0 and no flags only looks the key up, and IPC_RMID only marks
-    // that one segment for removal.
-    unsafe {
-        if libc::shmget(key, 0, 0) == id {
-            libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut());
+    Some((
+        libc::key_t::try_from(key).ok()?,
+        libc::c_int::try_from(id).ok()?,
+    ))
+}
+
+/// Whether the kernel's record of a segment shows it is the orphan of a server of the tool.
+fn may_remove_segment(status: &libc::shmid_ds, server_uid: u32, server: Option<u32>) -> bool {
+    if status.shm_perm.uid != server_uid || status.shm_perm.cuid != server_uid {
+        return false;
+    }
+    let creator = u32::try_from(status.shm_cpid).ok();
+    (server.is_some() && creator == server)
+        || (status.shm_nattch == 0 && !creator.is_some_and(process_exists))
+}
+
+/// The uid the tool's PostgreSQL servers run as: the unprivileged user when the tool is root,
+/// else the tool's own.
+fn server_uid() -> u32 {
+    match RunAs::for_this_process() {
+        Ok(Some(user)) => user.uid,
+        _ => own_uid(),
+    }
+}
+
+fn own_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Who made a private directory: a process, named by its pid and its start time (so that a
+/// later process with the same pid is not taken for it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RunMarker {
+    pid: u32,
+    /// Clock ticks after boot, from `/proc/<pid>/stat`; `None` where there is no `/proc`.
+    started: Option<u64>,
+}
+
+impl RunMarker {
+    fn of_this_process() -> RunMarker {
+        let pid = std::process::id();
+        RunMarker {
+            pid,
+            started: process_start_time(pid),
         }
     }
+
+    fn render(&self) -> String {
+        match self.started {
+            Some(started) => format!("pid {} started {started}\n", self.pid),
+            None => format!("pid {} started -\n", self.pid),
+        }
+    }
+
+    fn parse(text: &str) -> Option<RunMarker> {
+        let mut words = text.strip_suffix('\n')?.split(' ');
+        let marker = match (words.next()?, words.next()?, words.next()?, words.next()?) {
+            ("pid", pid, "started", "-") => RunMarker {
+                pid: pid.parse().ok()?,
+                started: None,
+            },
+            ("pid", pid, "started", started) => RunMarker {
+                pid: pid.parse().ok()?,
+                started: Some(started.parse().ok()?),
+            },
+            _ => return None,
+        };
+        words.next().is_none().then_some(marker)
+    }
+
+    /// Whether the process that made the directory still runs. When its start time cannot be
+    /// read although the pid exists, it is taken to run: leaving a directory is harmless,
+    /// removing a live one is not.
+    fn is_alive(&self) -> bool {
+        if !process_exists(self.pid) {
+            return false;
+        }
+        match (self.started, process_start_time(self.pid)) {
+            (Some(recorded), Some(current)) => recorded == current,
+            _ => true,
+        }
+    }
+}
+
+/// The start time of a process in clock ticks after boot: field 22 of `/proc/<pid>/stat`,
+/// counted after the command name, which may itself hold spaces and parentheses.
+fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_command = &stat[stat.rfind(')')? + 1..];
+    // The fields after the command start with the third, the state; the start time is the
+    // twenty-second.
+    after_command.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Writes the marker of this process into a directory just created. `create_new` fails on
+/// anything already there, a link included.
+fn write_marker(dir: &Path) -> Result<()> {
+    let path = dir.join(MARKER);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    // The mode passed to open is reduced by the umask; 0600 is what the reaper checks.
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("setting the mode of {}", path.display()))?;
+    file.write_all(RunMarker::of_this_process().render().as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Reads a regular file of at most `limit` bytes without following a link at its last
+/// component and without blocking on a FIFO; `None` for anything else.
+fn read_small_regular_file(path: &Path, limit: u64) -> Option<String> {
+    read_checked_file(path, limit, |_| true)
+}
+
+/// Opens `path` (not following a link, not blocking on a FIFO), checks what the open file is
+/// with `accept`, and reads it if it is a regular file of at most `limit` bytes.
+fn read_checked_file(
+    path: &Path,
+    limit: u64,
+    accept: impl Fn(&fs::Metadata) -> bool,
+) -> Option<String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    // The checks are on the open file, so that nothing can be swapped in between.
+    let metadata = file.metadata().ok()?;
+    if !metadata.file_type().is_file() || metadata.len() > limit || !accept(&metadata) {
+        return None;
+    }
+    let mut content = String::new();
+    file.take(limit).read_to_string(&mut content).ok()?;
+    Some(content)
+}
+
+/// The marker of a directory, if the tool made it: the directory is a real directory (not a
+/// link) with mode 0700, owned by the tool's user or by the user its servers run as (the
+/// tool hands its directories to that user when it runs as root); the marker is a regular
+/// file with one link, mode 0600 and the tool's own user as owner, which no other user can
+/// forge, and it names a process.
+fn marker_of(dir: &Path, own_uid: u32, server_uid: u32) -> Option<RunMarker> {
+    let metadata = fs::symlink_metadata(dir).ok()?;
+    if !metadata.file_type().is_dir()
+        || metadata.mode() & 0o7777 != 0o700
+        || (metadata.uid() != own_uid && metadata.uid() != server_uid)
+    {
+        return None;
+    }
+    let content = read_checked_file(&dir.join(MARKER), MARKER_MAX_LEN, |marker| {
+        marker.uid() == own_uid && marker.mode() & 0o7777 == 0o600 && marker.nlink() == 1
+    })?;
+    RunMarker::parse(&content)
 }
 
 /// A directory of this run, registered so that it is removed on drop, on `release` and by the
@@ -197,16 +388,21 @@ pub struct PrivateDir {
 }
 
 impl PrivateDir {
-    /// Creates `<parent>/validate-migrations-pg-<pid>-<random>` (mode 0700). Stale directories
-    /// of dead runs in `parent` are removed first.
+    /// Creates `<parent>/validate-migrations-pg-<pid>-<random>` (mode 0700) with the marker
+    /// that lets a later run reap it. Stale directories of dead runs in `parent` are removed
+    /// first.
     pub fn create(parent: &Path) -> Result<PrivateDir> {
         reap_stale_dirs(parent);
         let mut registry = lock();
-        let path = tempfile::Builder::new()
+        let temporary = tempfile::Builder::new()
             .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
             .tempdir_in(parent)
-            .with_context(|| format!("creating a private directory in {}", parent.display()))?
-            .keep();
+            .with_context(|| format!("creating a private directory in {}", parent.display()))?;
+        // The directory is removed by its guard if it cannot be marked, and kept once it is.
+        fs::set_permissions(temporary.path(), fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting the mode of {}", temporary.path().display()))?;
+        write_marker(temporary.path())?;
+        let path = temporary.keep();
         let id = registry.allocate_id();
         registry.dirs.insert(
             id,
@@ -304,38 +500,41 @@ fn release_entry(id: u64) -> Result<()> {
 }
 
 /// Removes the directories in `parent` that runs which no longer exist left behind (a SIGKILL
-/// gives no chance to clean up). A directory whose server is still running is left alone.
-/// Failures are ignored: another run may be removing the same directory, or it may belong to
-/// another user; either way it is not this run's to worry about.
-fn reap_stale_dirs(parent: &Path) {
+/// gives no chance to clean up). Only a directory the tool made is touched, which its marker
+/// proves (see `marker_of`); a directory whose marker names a live process, or whose server
+/// still runs, is left alone, and so is anything else. Failures are ignored: another run may
+/// be removing the same directory; either way it is not this run's to worry about.
+pub(super) fn reap_stale_dirs(parent: &Path) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
+    let own_uid = own_uid();
+    let server_uid = server_uid();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(owner) = name
+        if !entry
+            .file_name()
             .to_str()
-            .and_then(|name| name.strip_prefix(DIR_PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if owner == std::process::id() || process_exists(owner) {
+            .is_some_and(|name| name.starts_with(DIR_PREFIX))
+        {
             continue;
         }
         let path = entry.path();
-        if server_still_running(&path.join("data")) {
+        let Some(marker) = marker_of(&path, own_uid, server_uid) else {
+            continue;
+        };
+        if marker.is_alive() || server_still_running(&path.join("data")) {
             continue;
         }
+        remove_orphaned_shared_memory(&path.join("data"), None);
         let _ = remove_tree(&path);
     }
 }
 
-/// Whether the `postmaster.pid` of a data directory names a live process.
+/// Whether the `postmaster.pid` of a data directory names a live process. The file may have
+/// been written by anyone who could write the directory, so it can only make the reaper leave
+/// a directory alone, never remove one.
 fn server_still_running(data_dir: &Path) -> bool {
-    fs::read_to_string(data_dir.join("postmaster.pid"))
-        .ok()
+    read_small_regular_file(&data_dir.join("postmaster.pid"), 4096)
         .and_then(|content| content.lines().next()?.trim().parse::<u32>().ok())
         .is_some_and(process_exists)
 }
@@ -407,5 +606,341 @@ impl Drop for ScratchDatabases {
         if let Err(error) = self.drop_all() {
             eprintln!("warning: {error:#}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+    use std::process::Stdio;
+
+    use super::*;
+
+    /// The pid of a process that has exited and been reaped.
+    fn dead_pid() -> Result<u32> {
+        let mut child = Command::new("true").stdin(Stdio::null()).spawn()?;
+        let pid = child.id();
+        child.wait()?;
+        Ok(pid)
+    }
+
+    /// A directory as `PrivateDir::create` makes it, with a marker naming `marker`.
+    fn plant(parent: &Path, name: &str, marker: &RunMarker) -> Result<PathBuf> {
+        let dir = parent.join(name);
+        fs::create_dir(&dir)?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+        let path = dir.join(MARKER);
+        fs::write(&path, marker.render())?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+        fs::create_dir(dir.join("data"))?;
+        fs::write(dir.join("data/PG_VERSION"), "15\n")?;
+        Ok(dir)
+    }
+
+    fn dead_marker() -> Result<RunMarker> {
+        Ok(RunMarker {
+            pid: dead_pid()?,
+            started: Some(1),
+        })
+    }
+
+    #[test]
+    fn a_marker_reads_back_and_garbage_is_no_marker() {
+        for marker in [
+            RunMarker {
+                pid: 42,
+                started: Some(123_456),
+            },
+            RunMarker {
+                pid: 7,
+                started: None,
+            },
+        ] {
+            assert_eq!(RunMarker::parse(&marker.render()), Some(marker));
+        }
+        for garbage in [
+            "",
+            "pid 42 started 1",
+            "pid x started 1\n",
+            "pid 42 started 1 extra\n",
+            "pid 42\n",
+            "started 1 pid 42\n",
+        ] {
+            assert_eq!(RunMarker::parse(garbage), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_is_not_its_owner() -> Result<()> {
+        let this = RunMarker::of_this_process();
+        assert!(this.started.is_some(), "no start time in /proc");
+        assert!(this.is_alive());
+        let reused = RunMarker {
+            started: this.started.map(|started| started + 1),
+            ..this
+        };
+        assert!(!reused.is_alive());
+        assert!(!dead_marker()?.is_alive());
+        Ok(())
+    }
+
+    #[test]
+    fn a_private_dir_is_marked_and_removed_on_release() -> Result<()> {
+        let parent = tempfile::tempdir()?;
+        let dir = PrivateDir::create(parent.path())?;
+        let path = dir.path().to_path_buf();
+        assert_eq!(
+            marker_of(&path, own_uid(), server_uid()),
+            Some(RunMarker::of_this_process())
+        );
+        let marker = fs::symlink_metadata(path.join(MARKER))?;
+        assert_eq!(marker.mode() & 0o7777, 0o600);
+        // A live run's directory is not reaped by another start.
+        reap_stale_dirs(parent.path());
+        assert!(path.is_dir());
+        dir.release()?;
+        assert!(!path.exists());
+        Ok(())
+    }
+
+    #[test]
+    fn only_a_marked_directory_of_a_dead_run_is_reaped() -> Result<()> {
+        let parent = tempfile::tempdir()?;
+        let outside = tempfile::tempdir()?;
+        let dead = dead_marker()?;
+
+        let genuine = plant(parent.path(), &format!("{DIR_PREFIX}1-genuine"), &dead)?;
+        // A link inside a reaped directory is removed, not followed.
+        fs::write(outside.path().join("precious"), "keep me")?;
+        symlink(outside.path(), genuine.join("link"))?;
+        let reused = plant(
+            parent.path(),
+            &format!("{DIR_PREFIX}2-reused"),
+            &RunMarker {
+                started: RunMarker::of_this_process().started.map(|t| t + 1),
+                ..RunMarker::of_this_process()
+            },
+        )?;
+
+        let mut kept = Vec::new();
+        let unmarked = parent.path().join(format!("{DIR_PREFIX}3-unmarked"));
+        fs::create_dir(&unmarked)?;
+        fs::set_permissions(&unmarked, fs::Permissions::from_mode(0o700))?;
+        kept.push(unmarked);
+        kept.push(plant(
+            parent.path(),
+            &format!("{DIR_PREFIX}4-live"),
+            &RunMarker::of_this_process(),
+        )?);
+        let open_dir = plant(parent.path(), &format!("{DIR_PREFIX}5-open"), &dead)?;
+        fs::set_permissions(&open_dir, fs::Permissions::from_mode(0o755))?;
+        kept.push(open_dir);
+        let readable_marker = plant(parent.path(), &format!("{DIR_PREFIX}6-marker"), &dead)?;
+        fs::set_permissions(
+            readable_marker.join(MARKER),
+            fs::Permissions::from_mode(0o644),
+        )?;
+        kept.push(readable_marker);
+        // A marker that is a link, even to a good marker, or a second link to one, is not one.
+        let source = plant(outside.path(), "source", &dead)?;
+        let linked_marker = parent.path().join(format!("{DIR_PREFIX}7-linked"));
+        fs::create_dir(&linked_marker)?;
+        fs::set_permissions(&linked_marker, fs::Permissions::from_mode(0o700))?;
+        symlink(source.join(MARKER), linked_marker.join(MARKER))?;
+        kept.push(linked_marker);
+        let hard_linked = parent.path().join(format!("{DIR_PREFIX}8-hard"));
+        fs::create_dir(&hard_linked)?;
+        fs::set_permissions(&hard_linked, fs::Permissions::from_mode(0o700))?;
+        fs::hard_link(source.join(MARKER), hard_linked.join(MARKER))?;
+        kept.push(hard_linked);
+        // A link to a good directory is neither removed nor followed.
+        let link = parent.path().join(format!("{DIR_PREFIX}9-link"));
+        symlink(&source, &link)?;
+        kept.push(link);
+        let garbage = plant(parent.path(), &format!("{DIR_PREFIX}10-garbage"), &dead)?;
+        fs::write(garbage.join(MARKER), "rm -rf /\n")?;
+        kept.push(garbage);
+        kept.push(plant(parent.path(), "another-tool-1", &dead)?);
+
+        reap_stale_dirs(parent.path());
+
+        assert!(!genuine.exists(), "the dead run's directory was not reaped");
+        assert!(!reused.exists(), "a reused pid kept a dead run's directory");
+        assert_eq!(
+            fs::read_to_string(outside.path().join("precious"))?,
+            "keep me"
+        );
+        assert!(source.join(MARKER).is_file());
+        for path in kept {
+            assert!(
+                fs::symlink_metadata(&path).is_ok(),
+                "{} was removed",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_directory_or_marker_of_another_user_is_left_alone() -> Result<()> {
+        if own_uid() != 0 {
+            println!("skipped: only root can give a file to another user");
+            return Ok(());
+        }
+        // A uid that is neither root nor the user servers run as.
+        let foreign = (60_000..65_000)
+            .find(|uid| *uid != server_uid())
+            .context("no foreign uid")?;
+        let parent = tempfile::tempdir()?;
+        let dead = dead_marker()?;
+        let foreign_dir = plant(parent.path(), &format!("{DIR_PREFIX}1-dir"), &dead)?;
+        std::os::unix::fs::lchown(&foreign_dir, Some(foreign), None)?;
+        let foreign_marker = plant(parent.path(), &format!("{DIR_PREFIX}2-marker"), &dead)?;
+        std::os::unix::fs::lchown(foreign_marker.join(MARKER), Some(foreign), None)?;
+
+        reap_stale_dirs(parent.path());
+
+        assert!(foreign_dir.join(MARKER).is_file());
+        assert!(foreign_marker.join(MARKER).is_file());
+
+        // The same directory handed to the user servers run as, as the tool does under root,
+        // is the tool's.
+        std::os::unix::fs::lchown(&foreign_dir, Some(server_uid()), None)?;
+        reap_stale_dirs(parent.path());
+        assert!(!foreign_dir.exists());
+        Ok(())
+    }
+
+    /// A System V segment of this test, with a key of its own, removed on drop.
+    struct Segment {
+        key: libc::key_t,
+        id: libc::c_int,
+    }
+
+    impl Segment {
+        fn create() -> Result<Segment> {
+            // The key is this process's own, so parallel tests and runs do not collide.
+            for low in 0..64 {
+                let key = 0x5600_0000 | ((std::process::id() as libc::key_t & 0xffff) << 6) | low;
+                // SAFETY: shmget creates a new segment of 64 bytes or fails.
+                let id = unsafe { libc::shmget(key, 64, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) };
+                if id != -1 {
+                    return Ok(Segment { key, id });
+                }
+            }
+            anyhow::bail!("shmget: {}", io::Error::last_os_error())
+        }
+
+        fn exists(&self) -> bool {
+            // SAFETY: shmid_ds is plain old data that IPC_STAT fills in.
+            let mut status: libc::shmid_ds = unsafe { std::mem::zeroed() };
+            // SAFETY: IPC_STAT only reads the segment's status.
+            unsafe { libc::shmctl(self.id, libc::IPC_STAT, &mut status) == 0 }
+        }
+
+        /// The lines of a `postmaster.pid` that names this segment.
+        fn postmaster_pid(&self, pid: u32) -> String {
+            format!(
+                "{pid}\n/data\n1700000000\n5432\n/socket\n\n{:>9} {:>9}\nready\n",
+                self.key, self.id
+            )
+        }
+    }
+
+    impl Drop for Segment {
+        fn drop(&mut self) {
+            // SAFETY: IPC_RMID only marks this test's own segment for removal.
+            unsafe { libc::shmctl(self.id, libc::IPC_RMID, std::ptr::null_mut()) };
+        }
+    }
+
+    #[test]
+    fn a_segment_named_by_a_planted_postmaster_pid_survives_the_reaping() -> Result<()> {
+        let segment = Segment::create()?;
+        let parent = tempfile::tempdir()?;
+        let dead = dead_marker()?;
+        // The strongest forgery: a directory the reaper accepts, whose postmaster.pid names a
+        // segment that is not a dead server's of the tool.
+        let forged = plant(parent.path(), &format!("{DIR_PREFIX}1-forged"), &dead)?;
+        fs::write(
+            forged.join("data/postmaster.pid"),
+            segment.postmaster_pid(dead.pid),
+        )?;
+        let unmarked = parent.path().join(format!("{DIR_PREFIX}{}-x", dead.pid));
+        fs::create_dir_all(unmarked.join("data"))?;
+        fs::set_permissions(&unmarked, fs::Permissions::from_mode(0o700))?;
+        fs::write(
+            unmarked.join("data/postmaster.pid"),
+            segment.postmaster_pid(dead.pid),
+        )?;
+
+        reap_stale_dirs(parent.path());
+
+        assert!(!forged.exists());
+        assert!(unmarked.join("data/postmaster.pid").is_file());
+        assert!(
+            segment.exists(),
+            "the planted postmaster.pid removed a segment"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn only_an_orphaned_segment_of_the_server_user_may_be_removed() -> Result<()> {
+        let server = 1_000;
+        let dead = dead_pid()?;
+        let alive = std::process::id();
+        let status = |uid: u32, cuid: u32, attached: u64, creator: u32| {
+            // SAFETY: shmid_ds is plain old data.
+            let mut status: libc::shmid_ds = unsafe { std::mem::zeroed() };
+            status.shm_perm.uid = uid;
+            status.shm_perm.cuid = cuid;
+            status.shm_nattch = attached as _;
+            status.shm_cpid = creator as libc::pid_t;
+            status
+        };
+        // A dead run's: no process attached and its creator gone.
+        assert!(may_remove_segment(
+            &status(server, server, 0, dead),
+            server,
+            None
+        ));
+        assert!(!may_remove_segment(
+            &status(0, server, 0, dead),
+            server,
+            None
+        ));
+        assert!(!may_remove_segment(
+            &status(server, 0, 0, dead),
+            server,
+            None
+        ));
+        assert!(!may_remove_segment(
+            &status(server, server, 1, dead),
+            server,
+            None
+        ));
+        assert!(!may_remove_segment(
+            &status(server, server, 0, alive),
+            server,
+            None
+        ));
+        // This run's server, killed, whose children may still be attached.
+        assert!(may_remove_segment(
+            &status(server, server, 3, alive),
+            server,
+            Some(alive)
+        ));
+        assert!(!may_remove_segment(
+            &status(server, server, 3, alive),
+            server,
+            Some(dead)
+        ));
+        assert!(!may_remove_segment(
+            &status(0, 0, 3, alive),
+            server,
+            Some(alive)
+        ));
+        Ok(())
     }
 }
