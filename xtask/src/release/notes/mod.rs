@@ -122,37 +122,7 @@ fn body(input: &Input<'_>) -> String {
             true
         }
     };
-    let empty = Schema::default();
-    let schemas = input.replay.map_or(&[][..], |r| r.schemas.as_slice());
-    let schema_of = |dialect: Dialect, release: Option<&str>| {
-        schemas
-            .iter()
-            .find(|s| s.dialect == dialect && s.release.as_deref() == release)
-            .map(|s| &s.schema)
-    };
-    let mut compared = Vec::new();
-    let mut unread = Vec::new();
-    for &dialect in input.dialects {
-        let Some(after) = schema_of(dialect, None) else {
-            unread.push(format!(
-                "{}: the working tree's fresh install could not be read (its LATEST.sql did \
-                 not apply; see the errors above), so its schema is not listed.",
-                dialect.engine()
-            ));
-            continue;
-        };
-        let before = match &input.baseline {
-            Baseline::Release(previous) => match schema_of(dialect, Some(&previous.tag)) {
-                Some(before) => before,
-                None => {
-                    unread.push(missing_release(input, previous, dialect));
-                    continue;
-                }
-            },
-            Baseline::FirstRelease | Baseline::NoEarlierRelease => &empty,
-        };
-        compared.push((dialect, changes(before, after)));
-    }
+    let (compared, unread) = compare_dialects(input);
     for sentence in &unread {
         let _ = writeln!(text, "{sentence}\n");
     }
@@ -187,6 +157,42 @@ fn body(input: &Input<'_>) -> String {
         let _ = writeln!(text, "- {head}{}", describe(details, &all));
     }
     text
+}
+
+/// Each dialect's changes, and a sentence for each dialect whose schemas are not both there.
+fn compare_dialects(input: &Input<'_>) -> (Vec<(Dialect, Vec<Change>)>, Vec<String>) {
+    let empty = Schema::default();
+    let schemas = input.replay.map_or(&[][..], |r| r.schemas.as_slice());
+    let schema_of = |dialect: Dialect, release: Option<&str>| {
+        schemas
+            .iter()
+            .find(|s| s.dialect == dialect && s.release.as_deref() == release)
+            .map(|s| &s.schema)
+    };
+    let mut compared = Vec::new();
+    let mut unread = Vec::new();
+    for &dialect in input.dialects {
+        let Some(after) = schema_of(dialect, None) else {
+            unread.push(format!(
+                "{}: the working tree's fresh install could not be read (its LATEST.sql did \
+                 not apply; see the errors above), so its schema is not listed.",
+                dialect.engine()
+            ));
+            continue;
+        };
+        let before = match &input.baseline {
+            Baseline::Release(previous) => match schema_of(dialect, Some(&previous.tag)) {
+                Some(before) => before,
+                None => {
+                    unread.push(missing_release(input, previous, dialect));
+                    continue;
+                }
+            },
+            Baseline::FirstRelease | Baseline::NoEarlierRelease => &empty,
+        };
+        compared.push((dialect, changes(before, after)));
+    }
+    (compared, unread)
 }
 
 /// Why the previous release's schema of a dialect is not there to compare with.

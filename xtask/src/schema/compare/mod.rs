@@ -392,7 +392,7 @@ impl Join<'_, '_> {
         let renamed = other
             .iter()
             .find(|(name, o)| !this.contains_key(*name) && index_definition(o) == definition)
-            .map(|(_, o)| Equivalent::Renamed(*o));
+            .map(|(_, o)| Equivalent::Renamed(o));
         let key = (self.fold(&index.table), self.fold_all(&index.columns));
         renamed.or_else(|| {
             self.equivalences
