@@ -18,7 +18,7 @@ pub enum Side<'a, T> {
     Removed(&'a T),
     /// Only on the right.
     Added(&'a T),
-    /// On both sides, and they differ.
+    /// On both sides, and they differ (a column: under the equivalence).
     Changed(&'a T, &'a T),
 }
 

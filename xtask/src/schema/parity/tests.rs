@@ -517,3 +517,15 @@ fn postgres_only_objects_and_triggers_are_not_compared() {
     check(&mut sqlite, "id > 0");
     assert_eq!(render(&compare(&postgres, &sqlite)), Vec::<String>::new());
 }
+
+#[test]
+fn an_index_on_one_side_is_shown_by_the_one_formatter_with_its_keys_without_casts() {
+    let mut postgres = schema(&[]);
+    let mut partial = index("idx_partial", false, &["lower((id)::text)"], Some("id > 0"));
+    partial.method = Some("hash".into());
+    postgres.indexes.insert(partial.name.clone(), partial);
+    assert_eq!(
+        render(&compare(&postgres, &schema(&[]))),
+        vec!["error index idx_partial []: Some(\"on memo (lower(id)) using hash where id > 0\") / None"]
+    );
+}
