@@ -3,11 +3,12 @@
 //! error; the same meaning under another name (an inline UNIQUE against a unique index, a
 //! constraint named differently) and a different column order are warnings.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::Serialize;
 
-use super::{Check, ForeignKey, Index, Key, Schema, Table};
+use super::compare::{
+    self, index_definition, Aspect, Change, Equivalence, Equivalent, Options, Side,
+};
+use super::{Check, Column, ForeignKey, Index, Key, Schema};
 use crate::diagnostic::Severity;
 
 /// One difference between the expected schema (`fresh`) and another (`actual`).
@@ -47,119 +48,353 @@ impl Difference {
     }
 }
 
+/// The chain diff's policy over the comparison core: `expected` is the left side.
 pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Difference> {
+    let options = Options {
+        fold: compare::exact,
+        equivalence: &UniqueIndexIsConstraint,
+    };
+    let changes = compare::compare(expected, actual, &options);
     let mut out = Vec::new();
-    let equivalences = unique_equivalences(expected, actual);
-    for_each_pair(
-        &expected.tables,
-        &actual.tables,
-        "table",
-        &mut out,
-        |e, a, out| tables(e, a, &equivalences, out),
-    );
-    indexes(expected, actual, &equivalences, &mut out);
-    for_each_pair(
-        &expected.triggers,
-        &actual.triggers,
-        "trigger",
-        &mut out,
-        |e, a, out| {
-            let object = format!("trigger {}", e.name);
-            changed(out, &object, "table", &e.table, &a.table);
-            changed(out, &object, "definition", &e.definition, &a.definition);
-        },
-    );
-    for_each_pair(
-        &expected.views,
-        &actual.views,
-        "view",
-        &mut out,
-        |e, a, out| {
-            changed(
-                out,
-                &format!("view {}", e.name),
-                "definition",
-                &e.definition,
-                &a.definition,
-            );
-        },
-    );
-    for_each_pair(
-        &expected.sequences,
-        &actual.sequences,
-        "sequence",
-        &mut out,
-        |e, a, out| {
-            let object = format!("sequence {}", e.name);
-            changed(out, &object, "type", &e.data_type, &a.data_type);
-            changed(out, &object, "owned by", &e.owned_by, &a.owned_by);
-        },
-    );
-    for_each_pair(
-        &expected.enums,
-        &actual.enums,
-        "type",
-        &mut out,
-        |e, a, out| {
-            if e != a {
-                let labels = |l: &Vec<String>| Some(l.join(", "));
-                out.push(Difference::new(
-                    Severity::Error,
-                    "enum type",
-                    "labels",
-                    labels(e),
-                    labels(a),
-                ));
-            }
-        },
-    );
-    for_each_pair(
-        &expected.functions,
-        &actual.functions,
-        "function",
-        &mut out,
-        |e, a, out| {
-            let object = format!("function {}", e.signature);
-            changed(out, &object, "returns", &e.returns, &a.returns);
-            changed(out, &object, "language", &e.language, &a.language);
-            changed(out, &object, "body", &e.body, &a.body);
-        },
-    );
+    let mut deferred = Vec::new();
+    for (i, change) in changes.iter().enumerate() {
+        // A constraint of another meaning on the actual side is listed after the constraints
+        // of its kind that the expected side lacks, as one list per kind.
+        table_part(change, &mut out, &mut deferred);
+        if !same_kind(change, changes.get(i + 1)) {
+            out.append(&mut deferred);
+        }
+    }
+    // Indexes changed in place come before those on one side only.
+    let indexes = changes.iter().filter_map(|c| match c {
+        Change::Index {
+            name,
+            index,
+            equivalent,
+        } => Some((*name, index, *equivalent)),
+        _ => None,
+    });
+    let (changed, lone): (Vec<_>, Vec<_>) =
+        indexes.partition(|(_, index, _)| matches!(index, Side::Changed(..)));
+    for (name, index, equivalent) in changed.into_iter().chain(lone) {
+        index_difference(name, index, equivalent, &mut out);
+    }
+    for change in &changes {
+        other_object(change, &mut out);
+    }
     out
 }
 
-/// Reports objects present on one side only, and calls `compare` for those on both.
-fn for_each_pair<T>(
-    expected: &BTreeMap<String, T>,
-    actual: &BTreeMap<String, T>,
-    kind: &str,
-    out: &mut Vec<Difference>,
-    mut compare: impl FnMut(&T, &T, &mut Vec<Difference>),
-) {
-    for (name, e) in expected {
-        match actual.get(name) {
-            Some(a) => compare(e, a, out),
-            None => out.push(Difference::new(
-                Severity::Error,
-                format!("{kind} {name}"),
-                "",
-                Some("present".into()),
-                None,
-            )),
-        }
+/// A unique index and an inline unique constraint on the same columns are one meaning.
+struct UniqueIndexIsConstraint;
+
+impl Equivalence for UniqueIndexIsConstraint {
+    fn unique_index_is_constraint(&self) -> bool {
+        true
     }
-    for name in actual.keys().filter(|n| !expected.contains_key(*n)) {
+}
+
+/// Whether two changes are constraints of one kind on one table.
+fn same_kind(change: &Change<'_>, next: Option<&Change<'_>>) -> bool {
+    constraint_kind(change).is_some()
+        && next.is_some_and(|next| constraint_kind(change) == constraint_kind(next))
+}
+
+/// The table and kind of a constraint's change.
+fn constraint_kind<'a>(change: &Change<'a>) -> Option<(&'a str, &'static str)> {
+    match change {
+        Change::PrimaryKey(t, _) => Some((t, "primary key")),
+        Change::Unique(t, _) => Some((t, "unique")),
+        Change::Check(t, _) => Some((t, "check")),
+        Change::ForeignKey(t, _) => Some((t, "foreign key")),
+        _ => None,
+    }
+}
+
+/// A difference of something present on one side only.
+fn presence<T>(object: String, side: &Side<'_, T>) -> Difference {
+    let present = |o: Option<&T>| o.map(|_| "present".to_string());
+    Difference::new(
+        Severity::Error,
+        object,
+        "",
+        present(side.left()),
+        present(side.right()),
+    )
+}
+
+/// Tables and their parts; a constraint's other meaning on the actual side goes to `deferred`.
+fn table_part(change: &Change<'_>, out: &mut Vec<Difference>, deferred: &mut Vec<Difference>) {
+    let object = |table: &str| format!("table {table}");
+    match change {
+        Change::Table(name, side) => out.push(presence(format!("table {name}"), side)),
+        Change::Column {
+            table,
+            column,
+            aspects,
+        } => column_difference(&object(table), column, aspects, out),
+        Change::ColumnOrder { table, left, right } => out.push(Difference::new(
+            Severity::Warning,
+            object(table),
+            "column order",
+            left.describe(),
+            right.describe(),
+        )),
+        Change::PrimaryKey(table, side) => constraint(
+            &object(table),
+            "primary key",
+            side,
+            |k| k.name.clone(),
+            describe_key,
+            out,
+            deferred,
+        ),
+        Change::Unique(table, side) => constraint(
+            &object(table),
+            "unique",
+            side,
+            |k| k.name.clone(),
+            describe_key,
+            out,
+            deferred,
+        ),
+        Change::Check(table, side) => constraint(
+            &object(table),
+            "check",
+            side,
+            |c| c.name.clone(),
+            |c: &Check| c.expression.clone(),
+            out,
+            deferred,
+        ),
+        Change::ForeignKey(table, side) => constraint(
+            &object(table),
+            "foreign key",
+            side,
+            |f| f.name.clone(),
+            describe_foreign_key,
+            out,
+            deferred,
+        ),
+        _ => {}
+    }
+}
+
+fn column_difference(
+    object: &str,
+    side: &Side<'_, Column>,
+    aspects: &[Aspect],
+    out: &mut Vec<Difference>,
+) {
+    let (e, a) = match *side {
+        Side::Changed(e, a) => (e, a),
+        Side::Removed(e) => {
+            let aspect = format!("column {}", e.name);
+            let expected = Some(e.data_type.clone());
+            out.push(Difference::new(
+                Severity::Error,
+                object,
+                aspect,
+                expected,
+                None,
+            ));
+            return;
+        }
+        Side::Added(a) => {
+            let aspect = format!("column {}", a.name);
+            let actual = Some(a.data_type.clone());
+            out.push(Difference::new(
+                Severity::Error,
+                object,
+                aspect,
+                None,
+                actual,
+            ));
+            return;
+        }
+    };
+    for aspect in aspects {
+        let (what, expected, actual) = match aspect {
+            Aspect::Type => ("type", e.data_type.describe(), a.data_type.describe()),
+            Aspect::NotNull => ("not null", e.not_null.describe(), a.not_null.describe()),
+            Aspect::Default => ("default", e.default.describe(), a.default.describe()),
+            Aspect::Generated => ("generated", e.generated.describe(), a.generated.describe()),
+            Aspect::Collation => ("collation", e.collation.describe(), a.collation.describe()),
+        };
+        let aspect = format!("column {}: {what}", e.name);
         out.push(Difference::new(
             Severity::Error,
-            format!("{kind} {name}"),
-            "",
-            None,
-            Some("present".into()),
+            object,
+            aspect,
+            expected,
+            actual,
         ));
     }
 }
 
-fn changed<T: PartialEq + std::fmt::Debug + Describe>(
+/// Constraints are compared by meaning (`describe`): one present on one side only is an error;
+/// the same meaning under another name is a warning. Names are compared only where both sides
+/// have one (SQLite keeps no names for unnamed constraints).
+fn constraint<T>(
+    object: &str,
+    what: &str,
+    side: &Side<'_, T>,
+    name: impl Fn(&T) -> Option<String>,
+    describe: impl Fn(&T) -> String,
+    out: &mut Vec<Difference>,
+    deferred: &mut Vec<Difference>,
+) {
+    let missing = |e: &T| {
+        let aspect = what_named(what, name(e));
+        Difference::new(Severity::Error, object, aspect, Some(describe(e)), None)
+    };
+    let extra = |a: &T| {
+        let aspect = what_named(what, name(a));
+        Difference::new(Severity::Error, object, aspect, None, Some(describe(a)))
+    };
+    match *side {
+        Side::Removed(e) => out.push(missing(e)),
+        Side::Added(a) => deferred.push(extra(a)),
+        Side::Changed(e, a) if describe(e) != describe(a) => {
+            out.push(missing(e));
+            deferred.push(extra(a));
+        }
+        Side::Changed(e, a) => {
+            if let (Some(expected_name), Some(actual_name)) = (name(e), name(a)) {
+                if expected_name != actual_name {
+                    out.push(Difference::new(
+                        Severity::Warning,
+                        object,
+                        format!("{what} {}: name", describe(e)),
+                        Some(expected_name),
+                        Some(actual_name),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn describe_key(key: &Key) -> String {
+    format!("({})", key.columns.join(", "))
+}
+
+fn describe_foreign_key(key: &ForeignKey) -> String {
+    format!(
+        "({}) references {} ({}) on delete {} on update {}",
+        key.columns.join(", "),
+        key.referenced_table,
+        key.referenced_columns.join(", "),
+        key.on_delete,
+        key.on_update
+    )
+}
+
+fn what_named(what: &str, name: Option<String>) -> String {
+    match name {
+        Some(name) => format!("{what} {name}"),
+        None => what.to_string(),
+    }
+}
+
+/// An index changed in place is an error per aspect. One missing by name is a warning where the
+/// other side has the same definition under another name, or as a unique constraint; otherwise
+/// an error.
+fn index_difference(
+    name: &str,
+    side: &Side<'_, Index>,
+    equivalent: Option<Equivalent<'_>>,
+    out: &mut Vec<Difference>,
+) {
+    let object = format!("index {name}");
+    let index = match *side {
+        Side::Changed(e, a) => {
+            changed(out, &object, "table", &e.table, &a.table);
+            changed(out, &object, "unique", &e.unique, &a.unique);
+            changed(out, &object, "columns", &e.columns, &a.columns);
+            changed(out, &object, "predicate", &e.predicate, &a.predicate);
+            changed(out, &object, "method", &e.method, &a.method);
+            return;
+        }
+        // Reported already, from the expected side, as one rename.
+        Side::Added(_) if matches!(equivalent, Some(Equivalent::Renamed(_))) => return,
+        Side::Removed(index) | Side::Added(index) => index,
+    };
+    let definition = index_definition(index);
+    let equivalent = equivalent.map(|equivalent| match equivalent {
+        Equivalent::Renamed(other) => format!("index {} {definition}", other.name),
+        Equivalent::Constraint => format!(
+            "unique constraint on {} ({})",
+            index.table,
+            index.columns.join(", ")
+        ),
+    });
+    let severity = if equivalent.is_some() {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let (expected, actual) = match side {
+        Side::Removed(_) => (Some(definition), equivalent),
+        _ => (equivalent, Some(definition)),
+    };
+    out.push(Difference::new(severity, object, "", expected, actual));
+}
+
+/// Triggers, views, sequences, enum types and functions.
+fn other_object(change: &Change<'_>, out: &mut Vec<Difference>) {
+    match change {
+        Change::Trigger(name, side) => match side {
+            Side::Changed(e, a) => {
+                let object = format!("trigger {}", e.name);
+                changed(out, &object, "table", &e.table, &a.table);
+                changed(out, &object, "definition", &e.definition, &a.definition);
+            }
+            side => out.push(presence(format!("trigger {name}"), side)),
+        },
+        Change::View(name, side) => match side {
+            Side::Changed(e, a) => {
+                let object = format!("view {}", e.name);
+                changed(out, &object, "definition", &e.definition, &a.definition);
+            }
+            side => out.push(presence(format!("view {name}"), side)),
+        },
+        Change::Sequence(name, side) => match side {
+            Side::Changed(e, a) => {
+                let object = format!("sequence {}", e.name);
+                changed(out, &object, "type", &e.data_type, &a.data_type);
+                changed(out, &object, "owned by", &e.owned_by, &a.owned_by);
+            }
+            side => out.push(presence(format!("sequence {name}"), side)),
+        },
+        Change::Enum(name, side) => match side {
+            Side::Changed(e, a) => {
+                let labels = |l: &Vec<String>| Some(l.join(", "));
+                let (e, a) = (labels(e), labels(a));
+                out.push(Difference::new(
+                    Severity::Error,
+                    "enum type",
+                    "labels",
+                    e,
+                    a,
+                ));
+            }
+            side => out.push(presence(format!("type {name}"), side)),
+        },
+        Change::Function(name, side) => match side {
+            Side::Changed(e, a) => {
+                let object = format!("function {}", e.signature);
+                changed(out, &object, "returns", &e.returns, &a.returns);
+                changed(out, &object, "language", &e.language, &a.language);
+                changed(out, &object, "body", &e.body, &a.body);
+            }
+            side => out.push(presence(format!("function {name}"), side)),
+        },
+        _ => {}
+    }
+}
+
+fn changed<T: PartialEq + Describe>(
     out: &mut Vec<Difference>,
     object: &str,
     aspect: &str,
@@ -206,345 +441,10 @@ impl Describe for Vec<String> {
     }
 }
 
-fn tables(
-    expected: &Table,
-    actual: &Table,
-    equivalences: &Equivalences,
-    out: &mut Vec<Difference>,
-) {
-    let object = format!("table {}", expected.name);
-    let actual_columns: BTreeMap<&str, _> = actual
-        .columns
-        .iter()
-        .map(|c| (c.name.as_str(), c))
-        .collect();
-    let expected_names: BTreeSet<&str> = expected.columns.iter().map(|c| c.name.as_str()).collect();
-    for column in &expected.columns {
-        let Some(other) = actual_columns.get(column.name.as_str()) else {
-            out.push(Difference::new(
-                Severity::Error,
-                &object,
-                format!("column {}", column.name),
-                Some(column.data_type.clone()),
-                None,
-            ));
-            continue;
-        };
-        let aspect = |what: &str| format!("column {}: {what}", column.name);
-        changed(
-            out,
-            &object,
-            &aspect("type"),
-            &column.data_type,
-            &other.data_type,
-        );
-        changed(
-            out,
-            &object,
-            &aspect("not null"),
-            &column.not_null,
-            &other.not_null,
-        );
-        changed(
-            out,
-            &object,
-            &aspect("default"),
-            &column.default,
-            &other.default,
-        );
-        changed(
-            out,
-            &object,
-            &aspect("generated"),
-            &column.generated,
-            &other.generated,
-        );
-        changed(
-            out,
-            &object,
-            &aspect("collation"),
-            &column.collation,
-            &other.collation,
-        );
-    }
-    for column in actual
-        .columns
-        .iter()
-        .filter(|c| !expected_names.contains(c.name.as_str()))
-    {
-        out.push(Difference::new(
-            Severity::Error,
-            &object,
-            format!("column {}", column.name),
-            None,
-            Some(column.data_type.clone()),
-        ));
-    }
-    // Column order matters to `SELECT *` and `INSERT` without a column list, but not to the
-    // meaning of the schema: a warning, judged on the columns both sides have.
-    let common = |table: &Table, other: &BTreeSet<&str>| -> Vec<String> {
-        table
-            .columns
-            .iter()
-            .filter(|c| other.contains(c.name.as_str()))
-            .map(|c| c.name.clone())
-            .collect()
-    };
-    let actual_names: BTreeSet<&str> = actual_columns.keys().copied().collect();
-    let (expected_order, actual_order) = (
-        common(expected, &actual_names),
-        common(actual, &expected_names),
-    );
-    if expected_order != actual_order {
-        out.push(Difference::new(
-            Severity::Warning,
-            &object,
-            "column order",
-            expected_order.describe(),
-            actual_order.describe(),
-        ));
-    }
-
-    keys(
-        &object,
-        "primary key",
-        expected.primary_key.iter().collect(),
-        actual.primary_key.iter().collect(),
-        out,
-    );
-    // A unique constraint that the other side has as a unique index is reported with the index.
-    keys(
-        &object,
-        "unique",
-        uniques_without_equivalents(expected, equivalences),
-        uniques_without_equivalents(actual, equivalences),
-        out,
-    );
-    named(
-        &object,
-        "check",
-        &expected.checks,
-        &actual.checks,
-        |c: &Check| c.name.clone(),
-        |c: &Check| c.expression.clone(),
-        out,
-    );
-    named(
-        &object,
-        "foreign key",
-        &expected.foreign_keys,
-        &actual.foreign_keys,
-        |f: &ForeignKey| f.name.clone(),
-        describe_foreign_key,
-        out,
-    );
-}
-
-fn uniques_without_equivalents<'a>(table: &'a Table, equivalences: &Equivalences) -> Vec<&'a Key> {
-    table
-        .uniques
-        .iter()
-        .filter(|k| !equivalences.contains(&(table.name.clone(), k.columns.clone())))
-        .collect()
-}
-
-fn describe_foreign_key(key: &ForeignKey) -> String {
-    format!(
-        "({}) references {} ({}) on delete {} on update {}",
-        key.columns.join(", "),
-        key.referenced_table,
-        key.referenced_columns.join(", "),
-        key.on_delete,
-        key.on_update
-    )
-}
-
-fn keys(
-    object: &str,
-    what: &str,
-    expected: Vec<&Key>,
-    actual: Vec<&Key>,
-    out: &mut Vec<Difference>,
-) {
-    named(
-        object,
-        what,
-        &expected,
-        &actual,
-        |k: &&Key| k.name.clone(),
-        |k: &&Key| format!("({})", k.columns.join(", ")),
-        out,
-    );
-}
-
-/// Compares constraints by meaning (`describe`): one present on one side only is an error; the
-/// same meaning under another name is a warning. Names are compared only where both sides have
-/// one (SQLite keeps no names for unnamed constraints).
-fn named<T>(
-    object: &str,
-    what: &str,
-    expected: &[T],
-    actual: &[T],
-    name: impl Fn(&T) -> Option<String>,
-    describe: impl Fn(&T) -> String,
-    out: &mut Vec<Difference>,
-) {
-    let mut unmatched: Vec<&T> = actual.iter().collect();
-    for e in expected {
-        let meaning = describe(e);
-        match unmatched.iter().position(|a| describe(a) == meaning) {
-            Some(index) => {
-                let a = unmatched.remove(index);
-                if let (Some(expected_name), Some(actual_name)) = (name(e), name(a)) {
-                    if expected_name != actual_name {
-                        out.push(Difference::new(
-                            Severity::Warning,
-                            object,
-                            format!("{what} {meaning}: name"),
-                            Some(expected_name),
-                            Some(actual_name),
-                        ));
-                    }
-                }
-            }
-            None => out.push(Difference::new(
-                Severity::Error,
-                object,
-                what_named(what, name(e)),
-                Some(meaning),
-                None,
-            )),
-        }
-    }
-    for a in unmatched {
-        out.push(Difference::new(
-            Severity::Error,
-            object,
-            what_named(what, name(a)),
-            None,
-            Some(describe(a)),
-        ));
-    }
-}
-
-fn what_named(what: &str, name: Option<String>) -> String {
-    match name {
-        Some(name) => format!("{what} {name}"),
-        None => what.to_string(),
-    }
-}
-
-/// A unique index on one side that the other side has as a unique constraint on the same
-/// columns: the same meaning under another name. Keyed by table and
-/// columns.
-type Equivalences = BTreeSet<(String, Vec<String>)>;
-
-fn unique_equivalences(expected: &Schema, actual: &Schema) -> Equivalences {
-    let mut found = Equivalences::new();
-    for (this, other) in [(expected, actual), (actual, expected)] {
-        for index in this.indexes.values() {
-            if !index.unique || index.predicate.is_some() || other.indexes.contains_key(&index.name)
-            {
-                continue;
-            }
-            let Some(table) = other.tables.get(&index.table) else {
-                continue;
-            };
-            if table.uniques.iter().any(|k| k.columns == index.columns) {
-                found.insert((index.table.clone(), index.columns.clone()));
-            }
-        }
-    }
-    found
-}
-
-fn index_definition(index: &Index) -> String {
-    format!(
-        "{}on {} ({}){}{}",
-        if index.unique { "unique " } else { "" },
-        index.table,
-        index.columns.join(", "),
-        index
-            .method
-            .as_ref()
-            .map(|m| format!(" using {m}"))
-            .unwrap_or_default(),
-        index
-            .predicate
-            .as_ref()
-            .map(|p| format!(" where {p}"))
-            .unwrap_or_default(),
-    )
-}
-
-/// Indexes are matched by name. An index missing by name is a warning where the other side has
-/// the same definition under another name, or as a unique constraint; otherwise an error.
-fn indexes(
-    expected: &Schema,
-    actual: &Schema,
-    equivalences: &Equivalences,
-    out: &mut Vec<Difference>,
-) {
-    for (name, e) in &expected.indexes {
-        if let Some(a) = actual.indexes.get(name) {
-            let object = format!("index {name}");
-            changed(out, &object, "table", &e.table, &a.table);
-            changed(out, &object, "unique", &e.unique, &a.unique);
-            changed(out, &object, "columns", &e.columns, &a.columns);
-            changed(out, &object, "predicate", &e.predicate, &a.predicate);
-            changed(out, &object, "method", &e.method, &a.method);
-        }
-    }
-    for (this, other, this_is_expected) in [(expected, actual, true), (actual, expected, false)] {
-        for index in this
-            .indexes
-            .values()
-            .filter(|i| !other.indexes.contains_key(&i.name))
-        {
-            let definition = index_definition(index);
-            let renamed = other
-                .indexes
-                .values()
-                .find(|o| !this.indexes.contains_key(&o.name) && index_definition(o) == definition)
-                .map(|o| format!("index {} {definition}", o.name));
-            if renamed.is_some() && !this_is_expected {
-                // Reported already, from the expected side, as one rename.
-                continue;
-            }
-            let as_constraint = equivalences
-                .contains(&(index.table.clone(), index.columns.clone()))
-                .then(|| {
-                    format!(
-                        "unique constraint on {} ({})",
-                        index.table,
-                        index.columns.join(", ")
-                    )
-                });
-            let (severity, equivalent) = match renamed.or(as_constraint) {
-                Some(equivalent) => (Severity::Warning, Some(equivalent)),
-                None => (Severity::Error, None),
-            };
-            let this_side = Some(definition);
-            let (expected_side, actual_side) = if this_is_expected {
-                (this_side, equivalent)
-            } else {
-                (equivalent, this_side)
-            };
-            out.push(Difference::new(
-                severity,
-                format!("index {}", index.name),
-                "",
-                expected_side,
-                actual_side,
-            ));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Column;
+    use crate::schema::Table;
 
     fn schema() -> Schema {
         let mut schema = Schema::default();

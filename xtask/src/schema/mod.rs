@@ -1,9 +1,11 @@
 //! One normalized schema model for both engines. Introspection (`postgres.rs`, `sqlite.rs`) fills
-//! it from the engine's catalog; `diff.rs` compares two of them. Everything is keyed by name and
-//! kept in maps, so that two schemas built in different orders compare equal, and SQL fragments
-//! (defaults, CHECKs, predicates, trigger and view bodies) are normalized before they are stored,
-//! so that equal meaning compares equal.
+//! it from the engine's catalog; `compare/` joins two of them into typed changes, which the
+//! chain diff (`diff.rs`), parity (`parity/`) and the release notes judge each in their own way.
+//! Everything is keyed by name and kept in maps, so that two schemas built in different orders
+//! compare equal, and SQL fragments (defaults, CHECKs, predicates, trigger and view bodies) are
+//! normalized before they are stored, so that equal meaning compares equal.
 
+pub mod compare;
 pub mod diff;
 pub mod normalize;
 pub mod parity;
