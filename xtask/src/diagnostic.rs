@@ -8,7 +8,43 @@ use serde::Serialize;
 use crate::codes::Code;
 pub use crate::codes::Severity;
 use crate::dialect::Dialect;
-use crate::schema::diff::Difference;
+
+/// One difference between the expected schema (`fresh`) and another (`actual`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    pub severity: Severity,
+    /// The object it concerns, e.g. `table memo`, `index idx_memo_tags`.
+    pub object: String,
+    /// What differs, e.g. `column visibility: default`; empty where the object itself is missing
+    /// or extra.
+    pub aspect: String,
+    /// The expected side; `None` where the object or part is absent there.
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+}
+
+impl Difference {
+    pub(crate) fn new(
+        severity: Severity,
+        object: impl Into<String>,
+        aspect: impl Into<String>,
+        expected: Option<String>,
+        actual: Option<String>,
+    ) -> Difference {
+        Difference {
+            severity,
+            object: object.into(),
+            aspect: aspect.into(),
+            expected,
+            actual,
+        }
+    }
+
+    /// The table the difference belongs to, if any: for locating it in LATEST.sql.
+    pub fn table(&self) -> Option<&str> {
+        self.object.strip_prefix("table ")
+    }
+}
 
 /// A position in a source file. Lines and columns start at 1; columns count characters, as
 /// editors and GitHub do.

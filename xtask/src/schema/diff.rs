@@ -3,50 +3,14 @@
 //! error; the same meaning under another name (an inline UNIQUE against a unique index, a
 //! constraint named differently) and a different column order are warnings.
 
-use serde::Serialize;
-
 use super::compare::{
     self, index_definition, Aspect, Change, Equivalence, Equivalent, Options, Side,
 };
 use super::{Check, Column, ForeignKey, Index, Key, Schema};
 use crate::diagnostic::Severity;
 
-/// One difference between the expected schema (`fresh`) and another (`actual`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Difference {
-    pub severity: Severity,
-    /// The object it concerns, e.g. `table memo`, `index idx_memo_tags`.
-    pub object: String,
-    /// What differs, e.g. `column visibility: default`; empty where the object itself is missing
-    /// or extra.
-    pub aspect: String,
-    /// The expected side; `None` where the object or part is absent there.
-    pub expected: Option<String>,
-    pub actual: Option<String>,
-}
-
-impl Difference {
-    pub(crate) fn new(
-        severity: Severity,
-        object: impl Into<String>,
-        aspect: impl Into<String>,
-        expected: Option<String>,
-        actual: Option<String>,
-    ) -> Difference {
-        Difference {
-            severity,
-            object: object.into(),
-            aspect: aspect.into(),
-            expected,
-            actual,
-        }
-    }
-
-    /// The table the difference belongs to, if any: for locating it in LATEST.sql.
-    pub fn table(&self) -> Option<&str> {
-        self.object.strip_prefix("table ")
-    }
-}
+// The difference is data of a diagnostic, so it is defined with them, below the schemas.
+pub use crate::diagnostic::Difference;
 
 /// The chain diff's policy over the comparison core: `expected` is the left side.
 pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Difference> {
