@@ -87,15 +87,20 @@ fn findings(output: &Output) -> Vec<(String, String)> {
         .collect()
 }
 
-fn assert_timeout_at(output: &Output, location: &str) {
+/// Asserts that the run ended with exit 1 and reported `code` at `location` (`file:line`).
+fn assert_finding_at(output: &Output, expected: &str, location: &str) {
     let found = findings(output);
     assert_eq!(output.status.code(), Some(1), "{found:#?}");
     assert!(
         found
             .iter()
-            .any(|(code, at)| code == "statement-timeout" && at == location),
-        "expected statement-timeout at {location}: {found:#?}"
+            .any(|(code, at)| code == expected && at == location),
+        "expected {expected} at {location}: {found:#?}"
     );
+}
+
+fn assert_timeout_at(output: &Output, location: &str) {
+    assert_finding_at(output, "statement-timeout", location);
     // The chain that does not run the migration goes on and passes.
     let chains = support::replay_chains(output);
     assert!(
@@ -337,14 +342,7 @@ fn open_folder() -> tempfile::TempDir {
 }
 
 fn assert_needs_privilege(output: &Output, location: &str) {
-    let found = findings(output);
-    assert_eq!(output.status.code(), Some(1), "{found:#?}");
-    assert!(
-        found
-            .iter()
-            .any(|(code, at)| code == "needs-privilege" && at == location),
-        "expected needs-privilege at {location}: {found:#?}"
-    );
+    assert_finding_at(output, "needs-privilege", location);
 }
 
 #[test]
@@ -380,14 +378,7 @@ fn statements_that_reach_the_host_are_refused_as_the_services_role_would_be() {
     // ALTER SYSTEM is refused before its privilege is checked: the service applies migrations
     // in a transaction, where it cannot run at all.
     let output = replay_postgres("ALTER SYSTEM SET work_mem = '1GB';", &[]);
-    let found = findings(&output);
-    assert_eq!(output.status.code(), Some(1), "{found:#?}");
-    assert!(
-        found
-            .iter()
-            .any(|(code, at)| code == "statement-failed" && at == &format!("{MIGRATION}:1")),
-        "{found:#?}"
-    );
+    assert_finding_at(&output, "statement-failed", &format!("{MIGRATION}:1"));
 }
 
 #[test]
