@@ -1,0 +1,241 @@
+//! The command line's flags: every subcommand's arguments, with the groups several of them share
+//! (the store, the engines, colour) defined once. `main.rs` turns them into the library's options.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use xtask::dialect::Dialect;
+use xtask::engine::postgres::ReplayAs;
+use xtask::replay;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  no errors (warnings and notes allowed; under --fail-on warning, no warnings either);
+     with --write-baseline, the baseline was written
+  1  problems found: at least one error (under --fail-on warning: an error or a warning)
+  2  could not run: bad arguments, an unreadable or missing store, an unknown code, a malformed
+     configuration or baseline, an unknown --changed-since reference, a run that did not end
+     within --timeout and 30 seconds more";
+
+pub const RELEASE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  ready: every gate and every check passed (warnings and notes allowed)
+  1  not ready: at least one problem (a gate or an error of the validation)
+  2  could not run: a version that is not X.Y.Z, a store outside git or in a shallow clone,
+     PostgreSQL could not be found or started";
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Project tasks",
+    version
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check the SQL migration trees of the store: layout, naming, versions, stamps, parsing and
+    /// dialect leaks, then replay every migration chain on PostgreSQL and SQLite and compare the
+    /// schemas with the fresh install's.
+    #[command(after_help = EXIT_CODES_HELP)]
+    ValidateMigrations(ValidateArgs),
+    /// Time the validation: store/ warm, and a generated large tree (300+ migrations per
+    /// dialect) against its floor, the same SQL run by psql and sqlite3 alone. Prints the
+    /// machine, the engines, the times and the ratios (see docs/benchmarks.md).
+    Bench(BenchArgs),
+    /// Check that the store can be released as VERSION: VERSION and every LATEST.sql stamp say
+    /// it, it is newer than every release tag, its tag vVERSION does not exist yet, nothing under
+    /// the store is uncommitted, and the whole validation (with the replay) passes. Then print
+    /// the schema changes since the previous release as release-note markdown.
+    #[command(after_help = RELEASE_EXIT_CODES_HELP)]
+    ReleaseCheck(ReleaseCheckArgs),
+}
+
+/// Which store to check, and how it is laid out.
+#[derive(clap::Args)]
+pub struct StoreArgs {
+    /// The store: the folder that holds migration/ (and seed/). Default: store/ of this
+    /// repository.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The configuration file that describes the tree's layout (docs/config.md). Default:
+    /// validate-migrations.toml in the store's folder if it exists, else the store convention.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Where and how the chains are replayed.
+#[derive(clap::Args)]
+pub struct EngineArgs {
+    /// How many chains to replay at once. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Take the PostgreSQL server binaries (initdb, postgres) from this folder.
+    #[arg(long, value_name = "DIR", env = "PG_BIN")]
+    pub pg_bin: Option<PathBuf>,
+    /// Replay on this existing PostgreSQL server instead of a throwaway cluster; scratch
+    /// databases are created and dropped on it.
+    #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
+    pub postgres_url: Option<String>,
+    /// Who PostgreSQL chains run as. `owner`: a fresh role per chain that owns its database and
+    /// has only the rights replay.role-attributes grants, as a service's user. `superuser`: for
+    /// a tree that truly needs it; unsafe on untrusted migrations (a pull request's), which can
+    /// then run programs and read and write files on this machine.
+    #[arg(long, value_name = "WHO", default_value = "owner")]
+    pub replay_as: ReplayAs,
+}
+
+#[derive(clap::Args)]
+pub struct ReleaseCheckArgs {
+    /// The version to release, X.Y.Z (vX.Y.Z is read as X.Y.Z); its tag will be vX.Y.Z.
+    pub version: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub engines: EngineArgs,
+    /// Output format: the report, the verdict and the notes as text, or as one JSON document.
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub format: ReleaseFormat,
+    /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Also write the release notes (markdown) to this file, only when the release is ready.
+    #[arg(long, value_name = "FILE")]
+    pub notes: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReleaseFormat {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Tables in the generated tree.
+    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.tables)]
+    pub tables: usize,
+    /// Migration files per dialect in the generated tree.
+    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.migrations)]
+    pub migrations: usize,
+    /// Timed runs of each measurement, after one warm-up run.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: usize,
+    /// How many chains to replay at once. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write the generated tree into this new folder and keep it, for inspection.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Take the PostgreSQL binaries (initdb, postgres, psql) from this folder.
+    #[arg(long, value_name = "DIR", env = "PG_BIN")]
+    pub pg_bin: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Check only this dialect (repeat for several). Default: every dialect folder of the store.
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Vec<Dialect>,
+    /// Run the static checks only, without replaying the chains on database engines.
+    #[arg(long)]
+    pub static_only: bool,
+    /// Stop a statement that runs longer than this many seconds (0.01 to 86400), whatever the
+    /// statement does to its own session's settings.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub statement_timeout: Duration,
+    /// End the whole run within this many seconds (0.01 to 86400): statements still running
+    /// then are stopped, chains not replayed by then fail with run-timeout.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub engines: EngineArgs,
+    /// Replay only this share of the chains, for a CI matrix: shard K of N (e.g. 2/4).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<replay::Shard>,
+    /// Output format. Default: github under GITHUB_ACTIONS=true, human otherwise. Under GitHub
+    /// Actions a Markdown summary is also appended to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Print the explanation of a diagnostic code and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+    /// Write migration/<dialect>/migrations.sum, the record of the migrations that is checked
+    /// where there are no release tags, and exit without checking.
+    #[arg(long)]
+    pub update_sum: bool,
+    /// Run the checks and record every error and warning in the baseline
+    /// (validate-migrations.baseline.toml beside the configuration, or --baseline FILE), then
+    /// exit 0. Later runs report a recorded finding as a note: the first step of adopting the
+    /// tool on a tree with history.
+    #[arg(long, conflicts_with_all = ["changed_since", "shard"])]
+    pub write_baseline: bool,
+    /// The baseline to read (or, with --write-baseline, to write). Default:
+    /// validate-migrations.baseline.toml beside the configuration file (or in the store's
+    /// folder), read when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Report static and lint findings only for files added or changed since REF (git diff
+    /// REF, plus uncommitted and untracked files under the store). The replay still runs every
+    /// chain and its findings are all reported.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+    /// The lowest severity that makes the run exit 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "error")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 when an error remains.
+    Error,
+    /// Exit 1 when an error or a warning remains (a DROP COLUMN blocks the merge).
+    Warning,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Junit,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The longest timeout the tool accepts: one day. Longer ones are a mistake (PostgreSQL
+/// refuses a `statement_timeout` of more than about 24 days, at the first statement).
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+/// The shortest: below it, a timeout rounds to no time at all (PostgreSQL reads 0 ms as no
+/// timeout).
+pub const MIN_SECONDS: f64 = 0.01;
+
+/// A number of seconds for `--statement-timeout` and `--timeout`, within the accepted range.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let range = format!("a number of seconds from {MIN_SECONDS} to {MAX_SECONDS} (one day)");
+    match text.trim().parse::<f64>() {
+        Ok(value) if (MIN_SECONDS..=MAX_SECONDS).contains(&value) => {
+            Ok(Duration::from_secs_f64(value))
+        }
+        Ok(_) => Err(format!("{text} is out of range: give {range}")),
+        Err(_) => Err(format!("{text} is not a number: give {range}")),
+    }
+}
