@@ -394,3 +394,100 @@ fn no_two_modules_import_each_other() {
         "modules that import each other: {cycles:?}"
     );
 }
+
+/// Codes no case file can show yet, with the test file that shows each: they need release tags,
+/// links, a FIFO, a run's time limit or a baseline, which the case format cannot describe (issue
+/// 10 gives it release tags).
+const CASED_ELSEWHERE: &[(&str, &str)] = &[
+    ("symlink-outside-store", "tests/input.rs"),
+    ("not-a-regular-file", "tests/input.rs"),
+    ("broken-symlink", "tests/input.rs"),
+    ("run-timeout", "tests/untrusted.rs"),
+    ("downgrade-refused", "tests/replay.rs"),
+    ("released-migration-changed", "tests/history.rs"),
+    ("released-migration-renamed", "tests/history.rs"),
+    ("released-migration-deleted", "tests/history.rs"),
+    ("migration-in-the-past", "tests/history.rs"),
+    ("sum-mismatch", "tests/history.rs"),
+    ("sum-outdated", "tests/history.rs"),
+    ("history-unchecked", "tests/history.rs"),
+    ("release-version-mismatch", "tests/release.rs"),
+    ("release-not-newer", "tests/release.rs"),
+    ("release-tag-exists", "tests/release.rs"),
+    ("release-uncommitted-changes", "tests/release.rs"),
+    ("unused-baseline", "tests/adopt.rs"),
+    ("released-name-fixed", "tests/history_moves.rs"),
+];
+
+/// The codes of the `codes!` table, as (variant, name).
+fn codes() -> Vec<(String, String)> {
+    let table = std::fs::read_to_string(source_dir().join("codes.rs")).expect("read codes.rs");
+    table
+        .lines()
+        .filter_map(|line| {
+            let (variant, rest) = line.trim().split_once(" = \"")?;
+            let (name, _) = rest.split_once('"')?;
+            let plain = variant.chars().all(|c| c.is_ascii_alphanumeric());
+            (plain && !variant.is_empty()).then(|| (variant.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+/// The text of every file under `dir` with the extension `extension`.
+fn texts_under(dir: &Path, extension: &str) -> String {
+    let mut text = String::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read a folder") {
+            let path = entry.expect("read a folder entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == extension) {
+                text.push_str(&std::fs::read_to_string(&path).expect("read a file"));
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn every_code_is_emitted_explained_and_shown_by_a_test() {
+    let codes = codes();
+    assert!(codes.len() > 50, "the codes table was not read: {codes:?}");
+    let root = support::project_root();
+    let code_base: String = sources()
+        .into_iter()
+        .filter(|(path, _)| path != "codes.rs")
+        .map(|(_, text)| text)
+        .collect();
+    let cases = texts_under(&root.join("tests/cases"), "txt");
+    let mut problems = Vec::new();
+    for (variant, name) in &codes {
+        if !code_base.contains(&format!("Code::{variant}")) {
+            problems.push(format!(
+                "{name}: never emitted (no Code::{variant} outside codes.rs)"
+            ));
+        }
+        if !source_dir().join(format!("explain/{name}.md")).is_file() {
+            problems.push(format!("{name}: no xtask/src/explain/{name}.md"));
+        }
+        let cased = cases.contains(&format!("-- expect: {name} "))
+            || cases.contains(&format!("-- expect: {name}\n"));
+        match CASED_ELSEWHERE.iter().find(|(code, _)| code == name) {
+            Some((_, test)) if cased => {
+                problems.push(format!("{name}: has a case now; remove it from CASED_ELSEWHERE ({test})"));
+            }
+            Some((_, test)) => {
+                let text = std::fs::read_to_string(root.join(test)).expect("read a test file");
+                if !text.contains(name.as_str()) {
+                    problems.push(format!("{name}: {test} does not mention it"));
+                }
+            }
+            None if !cased => problems.push(format!(
+                "{name}: no case in tests/cases (`-- expect: {name} ...`) and no test named in CASED_ELSEWHERE"
+            )),
+            None => {}
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
