@@ -137,6 +137,11 @@ const INSUFFICIENT_PRIVILEGE: &str = "42501";
 /// PostgreSQL's message to a session ended by `pg_terminate_backend` (SQLSTATE 57P01).
 const TERMINATED: &str = "terminating connection due to administrator command";
 
+/// What the driver says when the server closed the session before its message arrived: a
+/// session ended by `pg_terminate_backend` while its statement waits may end this way instead,
+/// depending on which the client reads first.
+const CLOSED: &str = "connection closed";
+
 /// Where a chain's session was ended from outside, not by the replay's own watchdog (which
 /// marks its work as a timeout), the migration statement that ends other sessions, if the
 /// dialect has one: it ended the replay's sessions beside its own.
@@ -149,13 +154,14 @@ fn terminated_by<'f>(
         | Failure::Seed { error, .. }
         | Failure::Commit { error, .. }
         | Failure::StampWrite(error) => error,
-        Failure::Engine(message) if message.contains(TERMINATED) => {
+        Failure::Engine(message) if message.contains(TERMINATED) || message.contains(CLOSED) => {
             return terminating_statement(plan)
         }
         _ => return None,
     };
-    let terminated =
-        error.sqlstate.as_deref() == Some("57P01") || error.message.contains(TERMINATED);
+    let terminated = error.sqlstate.as_deref() == Some("57P01")
+        || error.message.contains(TERMINATED)
+        || (error.sqlstate.is_none() && error.message == CLOSED);
     if terminated && !error.timed_out {
         terminating_statement(plan)
     } else {
