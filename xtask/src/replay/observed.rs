@@ -1,7 +1,7 @@
 //! What the replay saw of each statement: which chains executed it successfully and which failed
 //! on it. Static findings that only the engine can settle (a statement sqlparser cannot read, a
 //! constraint dropped by a name PostgreSQL generates) are judged from this once the replay ran
-//! (`crate::judge`).
+//! (the `judge` module).
 
 use std::collections::HashMap;
 

@@ -1,6 +1,6 @@
-//! The vocabulary of the engine's judgement of a static finding (`crate::judge`): what the chains
-//! did with a statement, and the engine that ran them. It lives with the rules, which word their
-//! own judgements, so that the rules need nothing of the replay that observes it.
+//! The vocabulary of the engine's judgement of a static finding (the `judge` module): what the
+//! chains did with a statement, and the engine that ran them. It lives with the rules, which word
+//! their own judgements, so that the rules need nothing of the replay that observes it.
 
 /// What the chains did with one statement.
 #[derive(Debug, Default, PartialEq, Eq)]

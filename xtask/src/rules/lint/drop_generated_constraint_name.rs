@@ -62,7 +62,7 @@ pub(super) fn check(cx: &Context, names: &mut ExplicitNames, out: &mut Vec<Findi
     remember(cx, names);
 }
 
-/// The replay's judgement of a finding (see `crate::judge`). Where a chain failed on the DROP,
+/// The replay's judgement of a finding (see the `judge` module). Where a chain failed on the DROP,
 /// the replay shows that the name differs there, and the finding stays an error. Where every chain
 /// that ran the DROP applied it without `IF EXISTS`, each of them had a constraint of exactly that
 /// name: the finding becomes a note. `IF EXISTS` applies either way, and a DROP no chain ran was
