@@ -4,12 +4,14 @@
 //! Every test starts its own clusters and checks that, whatever happens to the tool (a stop, a
 //! panic, SIGTERM, SIGKILL), no server process and no directory remains.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -324,21 +326,6 @@ fn start_child(existing_url: Option<&str>) -> Result<(Child, ChildReport)> {
     Ok((child, report))
 }
 
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("the child did not exit within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn signal(child: &Child, signal: libc::c_int) -> Result<()> {
     // SAFETY: the child has not been reaped, so its pid is still its own.
     let result = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
@@ -361,7 +348,7 @@ fn sigterm_stops_the_cluster_and_drops_the_scratch_databases() -> Result<()> {
     assert!(database_exists(&existing, &report.scratch)?);
 
     signal(&child, libc::SIGTERM)?;
-    let status = wait_with_deadline(&mut child, Duration::from_secs(20))?;
+    let status = support::wait_with_deadline(&mut child, Duration::from_secs(20))?;
     assert_eq!(status.code(), Some(143), "{status}");
     report.footprint.assert_gone(true)?;
     assert!(!database_exists(&existing, &report.scratch)?);
@@ -372,7 +359,7 @@ fn sigterm_stops_the_cluster_and_drops_the_scratch_databases() -> Result<()> {
 fn sigint_exits_with_130_and_leaves_nothing_behind() -> Result<()> {
     let (mut child, report) = start_child(None)?;
     signal(&child, libc::SIGINT)?;
-    let status = wait_with_deadline(&mut child, Duration::from_secs(20))?;
+    let status = support::wait_with_deadline(&mut child, Duration::from_secs(20))?;
     assert_eq!(status.code(), Some(130), "{status}");
     report.footprint.assert_gone(true)
 }
@@ -381,7 +368,7 @@ fn sigint_exits_with_130_and_leaves_nothing_behind() -> Result<()> {
 fn after_sigkill_the_server_dies_and_the_next_start_reaps_the_directory() -> Result<()> {
     let (mut child, report) = start_child(None)?;
     signal(&child, libc::SIGKILL)?;
-    wait_with_deadline(&mut child, Duration::from_secs(20))?;
+    support::wait_with_deadline(&mut child, Duration::from_secs(20))?;
     // The kernel sends the postmaster SIGQUIT (its parent-death signal): immediate shutdown.
     report.footprint.assert_gone(false)?;
     assert!(

@@ -3,11 +3,13 @@
 //! planted `postmaster.pid`; the cache of data directories holds only complete entries, even
 //! after an interrupted first run, and a broken entry is rebuilt rather than failing the run.
 
+mod support;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -235,21 +237,6 @@ fn signal(child: &Child, signal: libc::c_int) -> Result<()> {
     Ok(())
 }
 
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("the child did not exit within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn wait_for_file(path: &Path, child: &mut Child) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !path.exists() {
@@ -304,7 +291,7 @@ fn an_interrupted_first_run_leaves_nothing_in_the_cache_and_the_next_run_works()
         wait_for_file(&started, &mut child)?;
 
         signal(&child, stop)?;
-        let status = wait_with_deadline(&mut child, Duration::from_secs(20))?;
+        let status = support::wait_with_deadline(&mut child, Duration::from_secs(20))?;
         if let Some(code) = expected_code {
             assert_eq!(status.code(), Some(code), "{status}");
         }
@@ -346,7 +333,7 @@ fn a_killed_run_leaves_a_marked_folder_that_the_next_run_reaps() -> Result<()> {
             .with_context(|| format!("no dir in {report:?}"))?,
     );
     signal(&child, libc::SIGKILL)?;
-    wait_with_deadline(&mut child, Duration::from_secs(20))?;
+    support::wait_with_deadline(&mut child, Duration::from_secs(20))?;
     let marker = fs::symlink_metadata(dir.join(MARKER))?;
     assert!(marker.file_type().is_file());
     assert_eq!(marker.permissions().mode() & 0o7777, 0o600);

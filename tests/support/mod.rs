@@ -228,3 +228,23 @@ pub fn replay_chains(output: &Output) -> Vec<(String, bool)> {
         })
         .collect()
 }
+
+/// Waits for `child` to exit, killing it (and failing) once `limit` has passed: a test that
+/// waits on a process must end even when the process does not.
+pub fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> anyhow::Result<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("the child did not exit within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
