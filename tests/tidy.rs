@@ -79,19 +79,18 @@ fn source_dir() -> PathBuf {
     support::project_root().join("xtask/src")
 }
 
-/// Every `.rs` file under `xtask/src`, by its path relative to it.
-fn sources() -> Vec<(String, String)> {
-    let root = source_dir();
+/// Every file under `dir` with the extension `extension`, with its text, sorted by path.
+fn files_under(dir: &Path, extension: &str) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
-    let mut pending = vec![root.clone()];
+    let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read a source folder") {
-            let path = entry.expect("read a source folder entry").path();
+        for entry in std::fs::read_dir(&dir).expect("read a folder") {
+            let path = entry.expect("read a folder entry").path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("read a source file");
-                files.push((relative(&root, &path), text));
+            } else if path.extension().is_some_and(|e| e == extension) {
+                let text = std::fs::read_to_string(&path).expect("read a file");
+                files.push((path, text));
             }
         }
     }
@@ -99,15 +98,20 @@ fn sources() -> Vec<(String, String)> {
     files
 }
 
-fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .expect("under the source folder")
-        .to_string_lossy()
-        .into_owned()
+/// Every `.rs` file under `xtask/src`, by its path relative to it.
+fn sources() -> Vec<(String, String)> {
+    let root = source_dir();
+    files_under(&root, "rs")
+        .into_iter()
+        .map(|(path, text)| {
+            let relative = path.strip_prefix(&root).expect("under the source folder");
+            (relative.to_string_lossy().into_owned(), text)
+        })
+        .collect()
 }
 
-/// The top-level module a source file belongs to; `None` for `main.rs` and `lib.rs`, which sit
-/// above every layer.
+/// The top-level module a source file or module path belongs to; `None` for `main.rs` and
+/// `lib.rs`, the roots of the binary and the library.
 fn module_of(path: &str) -> Option<String> {
     let first = path.split('/').next()?;
     let name = first.strip_suffix(".rs").unwrap_or(first);
@@ -120,46 +124,16 @@ fn without_tests(text: &str) -> &str {
         .map_or(text, |at| &text[..at])
 }
 
-/// The top-level modules each module imports through `crate::`.
+/// The top-level modules each top-level module imports, from the imports between modules.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let modules: BTreeSet<&str> = LAYERS
-        .iter()
-        .flat_map(|layer| layer.iter().copied())
-        .collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (path, text) in sources() {
-        let Some(from) = module_of(&path) else {
+    for (from, targets) in module_imports() {
+        let Some(from) = module_of(&from) else {
             continue;
         };
-        // Comments may name any module; only code imports.
-        let code: String = without_tests(&text)
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("//"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        for (at, _) in code.match_indices("crate::") {
-            let rest = &code[at + "crate::".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if name != from && modules.contains(name.as_str()) {
-                graph.entry(from.clone()).or_default().insert(name);
-            }
-        }
-        // `use crate::{a, b::c}` names several modules after one `crate::`.
-        for (at, _) in code.match_indices("use crate::{") {
-            let rest = &code[at + "use crate::{".len()..];
-            let group = rest.split("};").next().unwrap_or_default();
-            for part in group.split(',') {
-                let name: String = part
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if name != from && modules.contains(name.as_str()) {
-                    graph.entry(from.clone()).or_default().insert(name);
-                }
+        for to in targets.iter().filter_map(|to| module_of(to)) {
+            if to != from {
+                graph.entry(from.clone()).or_default().insert(to);
             }
         }
     }
@@ -433,23 +407,6 @@ fn codes() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The text of every file under `dir` with the extension `extension`.
-fn texts_under(dir: &Path, extension: &str) -> String {
-    let mut text = String::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read a folder") {
-            let path = entry.expect("read a folder entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == extension) {
-                text.push_str(&std::fs::read_to_string(&path).expect("read a file"));
-            }
-        }
-    }
-    text
-}
-
 #[test]
 fn every_code_is_emitted_explained_and_shown_by_a_test() {
     let codes = codes();
@@ -460,7 +417,10 @@ fn every_code_is_emitted_explained_and_shown_by_a_test() {
         .filter(|(path, _)| path != "codes.rs")
         .map(|(_, text)| text)
         .collect();
-    let cases = texts_under(&root.join("tests/cases"), "txt");
+    let cases: String = files_under(&root.join("tests/cases"), "txt")
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
     let mut problems = Vec::new();
     for (variant, name) in &codes {
         if !code_base.contains(&format!("Code::{variant}")) {

@@ -435,7 +435,7 @@ pub enum RoleAttribute {
 }
 
 impl RoleAttribute {
-    const ALL: [RoleAttribute; 4] = [
+    pub const ALL: [RoleAttribute; 4] = [
         RoleAttribute::CreateRole,
         RoleAttribute::CreateDb,
         RoleAttribute::BypassRls,

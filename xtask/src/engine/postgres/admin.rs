@@ -131,7 +131,7 @@ pub fn server_version(client: &mut Client) -> Result<String> {
     row.try_get(0).context("reading server_version")
 }
 
-pub fn server_version_number(client: &mut Client) -> Result<u32> {
+fn server_version_number(client: &mut Client) -> Result<u32> {
     let row = client
         .query_one("SHOW server_version_num", &[])
         .context("running `SHOW server_version_num`")?;

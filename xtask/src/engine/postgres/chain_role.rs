@@ -61,6 +61,9 @@ pub struct ChainAccess {
     creates_roles: bool,
     /// Why privileges are not checked as the service's role would meet them, where they are not.
     unchecked: Option<String>,
+    /// Whether a new database's schema `public` belongs to the bootstrap superuser (before
+    /// PostgreSQL 15), so that it must be handed to the chain's role, as it is the service's.
+    public_owned_by_superuser: bool,
 }
 
 /// What the administrative user of the server may do.
@@ -68,6 +71,8 @@ struct AdminRights {
     name: String,
     superuser: bool,
     create_role: bool,
+    /// `server_version_num`, e.g. 150014.
+    version_number: i32,
 }
 
 impl ChainAccess {
@@ -81,6 +86,7 @@ impl ChainAccess {
     ) -> Result<ChainAccess> {
         let rights = admin_rights(server)?;
         let superuser_extensions = privileges.superuser_extensions.clone();
+        let public_owned_by_superuser = rights.version_number < 150_000;
         if replay_as == ReplayAs::Superuser {
             return Ok(ChainAccess {
                 own_role: None,
@@ -91,6 +97,7 @@ impl ChainAccess {
                      (--replay-as superuser): statements that need superuser were not refused",
                     rights.name
                 )),
+                public_owned_by_superuser,
             });
         }
         if !rights.superuser {
@@ -103,6 +110,7 @@ impl ChainAccess {
                      rather than as roles of their own with only the configured rights",
                     rights.name
                 )),
+                public_owned_by_superuser,
             });
         }
         let attributes = privileges.role_attributes.clone();
@@ -111,6 +119,7 @@ impl ChainAccess {
             own_role: Some(attributes),
             superuser_extensions,
             unchecked: None,
+            public_owned_by_superuser,
         })
     }
 
@@ -127,55 +136,55 @@ impl ChainAccess {
     /// Creates the chain's database (named `name` as the replay knows it), its role and the
     /// configured extensions, and connects to it as the chain will run.
     pub fn open(&self, server: &PgServer, name: &str) -> Result<(ChainScope, Client)> {
-        let roles_before = if self.creates_roles {
-            Some(role_names(&mut server.connect_admin()?)?)
-        } else {
-            None
-        };
+        let mut maintenance = server.connect_admin()?;
         let mut scope = ChainScope {
             database: name.to_string(),
             role: None,
-            roles_before,
+            roles_before: if self.creates_roles {
+                Some(role_names(&mut maintenance)?)
+            } else {
+                None
+            },
         };
-        let client = match &self.own_role {
-            None => {
-                server.create_database(name, None)?;
-                self.create_extensions(server, name)?;
-                server.connect(name)?
-            }
-            Some(attributes) => {
-                let role = server.database_name(name)?;
-                let password = random_password()?;
-                server.register_role(&role);
-                scope.role = Some(role.clone());
-                create_role(&mut server.connect_admin()?, &role, &password, attributes)?;
-                server.create_database_owned_by(name, &role)?;
-                let mut admin = server.connect(name)?;
-                // Before PostgreSQL 15 the schema `public` belongs to the bootstrap superuser;
-                // on the service's database the service's user can drop and change it.
-                if admin::server_version_number(&mut admin)? < 150_000 {
-                    let statement =
-                        format!("ALTER SCHEMA public OWNER TO {}", quote_identifier(&role));
-                    admin
-                        .batch_execute(&statement)
-                        .with_context(|| format!("running `{statement}`"))?;
-                }
-                drop(admin);
-                self.create_extensions(server, name)?;
-                server.connect_as(name, &role, &password)?
-            }
+        let Some(attributes) = &self.own_role else {
+            server.create_database(name, None)?;
+            self.prepare_database(server, name, None)?;
+            return Ok((scope, server.connect(name)?));
         };
+        let role = server.database_name(name)?;
+        let password = random_password()?;
+        server.register_role(&role);
+        scope.role = Some(role.clone());
+        create_role(&mut maintenance, &role, &password, attributes)?;
+        drop(maintenance);
+        server.create_database_owned_by(name, &role)?;
+        self.prepare_database(server, name, Some(&role))?;
+        let client = server.connect_as(name, &role, &password)?;
         Ok((scope, client))
     }
 
-    /// Creates the extensions an administrator creates before the service's migrations run.
-    /// One the server lacks is left to the chain, whose own `CREATE EXTENSION` then reports it
-    /// as not installed at its file and line.
-    fn create_extensions(&self, server: &PgServer, database: &str) -> Result<()> {
-        if self.superuser_extensions.is_empty() {
+    /// What an administrator does to a new database before the service's migrations run, over
+    /// one administrative connection: hands `public` to the owner where PostgreSQL gives it to
+    /// the bootstrap superuser (before 15), and creates the configured untrusted extensions. One
+    /// the server lacks is left to the chain, whose own `CREATE EXTENSION` then reports it as
+    /// not installed at its file and line.
+    fn prepare_database(
+        &self,
+        server: &PgServer,
+        database: &str,
+        owner: Option<&str>,
+    ) -> Result<()> {
+        let owner = owner.filter(|_| self.public_owned_by_superuser);
+        if owner.is_none() && self.superuser_extensions.is_empty() {
             return Ok(());
         }
         let mut client = server.connect(database)?;
+        if let Some(owner) = owner {
+            let statement = format!("ALTER SCHEMA public OWNER TO {}", quote_identifier(owner));
+            client
+                .batch_execute(&statement)
+                .with_context(|| format!("running `{statement}`"))?;
+        }
         for extension in &self.superuser_extensions {
             let statement = format!(
                 "CREATE EXTENSION IF NOT EXISTS {}",
@@ -240,7 +249,8 @@ fn admin_rights(server: &PgServer) -> Result<AdminRights> {
     let row = server
         .connect_admin()?
         .query_one(
-            "SELECT current_user::text, rolsuper, rolcreaterole FROM pg_roles \
+            "SELECT current_user::text, rolsuper, rolcreaterole, \
+             current_setting('server_version_num')::int FROM pg_roles \
              WHERE rolname = current_user",
             &[],
         )
@@ -249,6 +259,7 @@ fn admin_rights(server: &PgServer) -> Result<AdminRights> {
         name: row.try_get(0).context("reading current_user")?,
         superuser: row.try_get(1).context("reading rolsuper")?,
         create_role: row.try_get(2).context("reading rolcreaterole")?,
+        version_number: row.try_get(3).context("reading server_version_num")?,
     })
 }
 
@@ -270,12 +281,7 @@ fn create_role(
     attributes: &[RoleAttribute],
 ) -> Result<()> {
     let mut statement = format!("CREATE ROLE {} LOGIN NOSUPERUSER", quote_identifier(role));
-    for attribute in [
-        RoleAttribute::CreateRole,
-        RoleAttribute::CreateDb,
-        RoleAttribute::BypassRls,
-        RoleAttribute::Replication,
-    ] {
+    for attribute in RoleAttribute::ALL {
         let granted = attributes.contains(&attribute);
         statement.push_str(if granted { " " } else { " NO" });
         statement.push_str(attribute.keyword());
