@@ -158,6 +158,15 @@ impl fmt::Display for Report {
             g.dropped_columns,
             g.backfills
         )?;
+        self.large_tree_table(f)?;
+        self.memory_line(f)?;
+        self.where_the_time_goes(f)
+    }
+}
+
+impl Report {
+    /// The large tree's scopes against their floors, one row each, and the ratio targets.
+    fn large_tree_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(kept) = &self.kept {
             writeln!(f, "kept in {}", kept.display())?;
         }
@@ -199,6 +208,10 @@ impl fmt::Display for Report {
             met(cli),
             met(bundled)
         )?;
+        Ok(())
+    }
+
+    fn memory_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f)?;
 
         writeln!(
@@ -212,6 +225,12 @@ impl fmt::Display for Report {
         )?;
         writeln!(f)?;
 
+        Ok(())
+    }
+
+    /// The profile of the large tree: each step of a run, and each chain, timed alone.
+    fn where_the_time_goes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = &self.generated;
         let p = &self.profile;
         writeln!(
             f,

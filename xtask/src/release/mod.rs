@@ -117,26 +117,7 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
         path.display().to_string()
     })?;
     release.tag = config.releases.tag_pattern.tag_of(&release.version);
-    let history = crate::git::releases::read(&root, &config.releases);
-    // A tag of the release's name that is no release of this history still exists.
-    let tag_exists = history.skipped().iter().any(|s| s.tag == release.tag);
-    let (repository, releases) = match history {
-        History::Unavailable(why) => bail!(
-            "{why}: release-check reads the release tags and the uncommitted changes of the \
-             repository that holds the store ({})",
-            root.display()
-        ),
-        History::Tags { shallow: true, .. } => bail!(
-            "the repository is a shallow clone, whose release tags and history may be \
-             incomplete: run `git fetch --tags --unshallow` (in GitHub Actions, check out with \
-             `fetch-depth: 0`)"
-        ),
-        History::Tags {
-            repository,
-            releases,
-            ..
-        } => (repository, releases),
-    };
+    let (repository, releases, tag_exists) = released_history(&root, &config, &release)?;
     // Releases come oldest first.
     let previous = releases
         .iter()
@@ -190,6 +171,35 @@ pub fn check(options: &Options) -> anyhow::Result<ReleaseOutcome> {
         validation,
         notes,
     })
+}
+
+/// The repository, its releases (oldest first) and whether a tag of the release's name exists,
+/// from a history that release-check can trust: a repository, and no shallow clone.
+fn released_history(
+    root: &Path,
+    config: &crate::config::Config,
+    release: &Release,
+) -> anyhow::Result<(PathBuf, Vec<crate::git::releases::Release>, bool)> {
+    let history = crate::git::releases::read(root, &config.releases);
+    // A tag of the release's name that is no release of this history still exists.
+    let tag_exists = history.skipped().iter().any(|s| s.tag == release.tag);
+    match history {
+        History::Unavailable(why) => bail!(
+            "{why}: release-check reads the release tags and the uncommitted changes of the \
+             repository that holds the store ({})",
+            root.display()
+        ),
+        History::Tags { shallow: true, .. } => bail!(
+            "the repository is a shallow clone, whose release tags and history may be \
+             incomplete: run `git fetch --tags --unshallow` (in GitHub Actions, check out with \
+             `fetch-depth: 0`)"
+        ),
+        History::Tags {
+            repository,
+            releases,
+            ..
+        } => Ok((repository, releases, tag_exists)),
+    }
 }
 
 /// Every release gate that fails, as a diagnostic of its own code.
