@@ -16,7 +16,8 @@ use sqlparser::ast::{AlterIndexOperation, AlterTableOperation, ObjectType, State
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::{
-    ident_key, ident_span, name_key, object_key, object_span, renamed_to, Context, Finding,
+    ident_key, ident_span, name_key, object_key, object_span, renamed_to, ChainCheck, Check,
+    Context, Finding, Rule,
 };
 use crate::codes::Code;
 use crate::diagnostic::{Position, Severity};
@@ -25,7 +26,7 @@ use crate::sql::token::{is_keyword, position};
 
 /// The indexes of the chain so far, by name as the engine compares names.
 #[derive(Debug, Default)]
-pub(super) struct Indexes(BTreeMap<String, Index>);
+struct Indexes(BTreeMap<String, Index>);
 
 #[derive(Debug)]
 struct Index {
@@ -39,7 +40,18 @@ struct Index {
     origin: String,
 }
 
-pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropIndexedColumn,
+    check: Check::Chain(start),
+};
+
+/// A chain's check, which starts without indexes.
+fn start() -> ChainCheck {
+    let mut indexes = Indexes::default();
+    Box::new(move |cx, out| check(cx, &mut indexes, out))
+}
+
+fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>) {
     let dialect = cx.dialect();
     let Some(statement) = cx.ast() else {
         return;
@@ -229,4 +241,18 @@ fn used_names(dialect: Dialect, tokens: &[&TokenWithSpan], after: Position) -> B
         }
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::{POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN};
+
+    #[test]
+    fn indexed_columns_along_the_chain() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
+    }
 }

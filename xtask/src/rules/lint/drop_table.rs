@@ -4,10 +4,15 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropTable,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::Drop {
         object_type: ObjectType::Table,
         names,
@@ -34,5 +39,31 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 silence_hint(Code::DropTable)
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::{
+        DESTRUCTIVE, POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+    };
+
+    #[test]
+    fn destructive_statements() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
+    }
+
+    #[test]
+    fn indexed_columns_along_the_chain() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
+    }
+
+    #[test]
+    fn tables_created_in_the_same_file_hold_nothing_old() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
     }
 }

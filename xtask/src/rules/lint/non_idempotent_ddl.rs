@@ -12,12 +12,17 @@
 
 use sqlparser::ast::{AlterTableOperation, Statement};
 
-use super::{ident_span, object_span, Context, Finding};
+use super::{ident_span, object_span, Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
 use crate::dialect::Dialect;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::NonIdempotentDdl,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     match cx.ast() {
         Some(Statement::Drop {
             object_type,
@@ -71,4 +76,42 @@ fn push(cx: &Context, span: Span, instead: &str, out: &mut Vec<Finding>) {
         ),
         format!("write `{instead}`: the result is the same on the first run"),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::{
+        CONSTRAINT_CHAIN, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN, SQLITE_DROPS,
+        SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+    };
+
+    #[test]
+    fn destructive_statements() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
+    }
+
+    #[test]
+    fn idempotent_drops() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[POSTGRES_DROPS]));
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[SQLITE_DROPS]));
+    }
+
+    #[test]
+    fn indexed_columns_along_the_chain() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
+    }
+
+    #[test]
+    fn generated_constraint_names() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &CONSTRAINT_CHAIN));
+    }
+
+    #[test]
+    fn tables_created_in_the_same_file_hold_nothing_old() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
+    }
 }

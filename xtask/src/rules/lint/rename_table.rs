@@ -5,18 +5,17 @@
 
 use sqlparser::ast::AlterTableOperation;
 
-use super::{object_span, renamed_to, silence_hint, Context, Finding};
+use super::{object_span, renamed_to, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some((table, operations)) = cx.alter_table() else {
-        return;
-    };
+pub(super) const RULE: Rule = Rule {
+    code: Code::RenameTable,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     // The new half of a table rebuild, created in this file, is unknown to every older service.
-    if cx.created_here(table) {
-        return;
-    }
-    for operation in operations {
+    for (table, operation) in cx.alterations_of_older_table() {
         let AlterTableOperation::RenameTable { table_name } = operation else {
             continue;
         };
@@ -37,5 +36,24 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 silence_hint(Code::RenameTable)
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::{POSTGRES_INDEXED_CHAIN, RENAMES, SQLITE_INDEXED_CHAIN};
+
+    #[test]
+    fn renames_and_type_changes() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[RENAMES]));
+    }
+
+    #[test]
+    fn indexed_columns_along_the_chain() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
     }
 }

@@ -8,10 +8,15 @@
 
 use sqlparser::ast::Statement;
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::UniqueIndexOnExistingData,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::CreateIndex(index)) = cx.ast() else {
         return;
     };
@@ -39,4 +44,17 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             silence_hint(Code::UniqueIndexOnExistingData)
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::TABLE_REBUILD;
+
+    #[test]
+    fn tables_created_in_the_same_file_hold_nothing_old() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
+    }
 }

@@ -4,10 +4,15 @@
 
 use sqlparser::ast::{Statement, TableFactor};
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::UpdateWithoutWhere,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::Update(update)) = cx.ast() else {
         return;
     };
@@ -37,4 +42,17 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             silence_hint(Code::UpdateWithoutWhere)
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+    use crate::rules::lint::tests::DESTRUCTIVE;
+
+    #[test]
+    fn destructive_statements() {
+        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
+    }
 }
