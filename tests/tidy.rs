@@ -27,7 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["replay", "accept"],
     &["judge"],
     &["validate"],
-    &["render", "release", "bench"],
+    &["render", "release", "bench", "scaffold"],
     &["flags"],
 ];
 
