@@ -114,12 +114,10 @@ fn type_changes(tokens: &[&TokenWithSpan]) -> Vec<(Span, String)> {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
-    use crate::rules::lint::tests::RENAMES;
+    use crate::rules::lint::tests::{lint_samples, RENAMES};
 
     #[test]
-    fn renames_and_type_changes() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[RENAMES]));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[RENAMES]));
     }
 }

@@ -42,26 +42,22 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
     use crate::rules::lint::tests::{
-        DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN, SQLITE_DROPS, SQLITE_INDEXED_CHAIN,
+        lint_samples, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN, SQLITE_DROPS,
+        SQLITE_INDEXED_CHAIN,
     };
 
     #[test]
-    fn destructive_statements() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
-    }
-
-    #[test]
-    fn idempotent_drops() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[POSTGRES_DROPS]));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[SQLITE_DROPS]));
-    }
-
-    #[test]
-    fn indexed_columns_along_the_chain() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_DROPS,
+                SQLITE_DROPS,
+                SQLITE_INDEXED_CHAIN,
+                POSTGRES_INDEXED_CHAIN
+            ]
+        ));
     }
 }

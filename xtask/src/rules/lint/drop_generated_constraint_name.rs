@@ -191,12 +191,10 @@ fn remember(cx: &Context, names: &mut ExplicitNames) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
-    use crate::rules::lint::tests::CONSTRAINT_CHAIN;
+    use crate::rules::lint::tests::{lint_samples, CONSTRAINT_CHAIN};
 
     #[test]
-    fn generated_constraint_names() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &CONSTRAINT_CHAIN));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[CONSTRAINT_CHAIN]));
     }
 }

@@ -45,25 +45,20 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
     use crate::rules::lint::tests::{
-        DESTRUCTIVE, POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+        lint_samples, DESTRUCTIVE, POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
     };
 
     #[test]
-    fn destructive_statements() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
-    }
-
-    #[test]
-    fn indexed_columns_along_the_chain() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
-    }
-
-    #[test]
-    fn tables_created_in_the_same_file_hold_nothing_old() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_INDEXED_CHAIN,
+                SQLITE_INDEXED_CHAIN,
+                TABLE_REBUILD
+            ]
+        ));
     }
 }

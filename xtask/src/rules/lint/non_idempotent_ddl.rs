@@ -81,37 +81,24 @@ fn push(cx: &Context, span: Span, instead: &str, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
     use crate::rules::lint::tests::{
-        CONSTRAINT_CHAIN, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN, SQLITE_DROPS,
-        SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+        lint_samples, CONSTRAINT_CHAIN, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN,
+        SQLITE_DROPS, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
     };
 
     #[test]
-    fn destructive_statements() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
-    }
-
-    #[test]
-    fn idempotent_drops() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[POSTGRES_DROPS]));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[SQLITE_DROPS]));
-    }
-
-    #[test]
-    fn indexed_columns_along_the_chain() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
-    }
-
-    #[test]
-    fn generated_constraint_names() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &CONSTRAINT_CHAIN));
-    }
-
-    #[test]
-    fn tables_created_in_the_same_file_hold_nothing_old() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_DROPS,
+                SQLITE_DROPS,
+                SQLITE_INDEXED_CHAIN,
+                POSTGRES_INDEXED_CHAIN,
+                CONSTRAINT_CHAIN,
+                TABLE_REBUILD
+            ]
+        ));
     }
 }

@@ -44,18 +44,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
-    use crate::rules::lint::tests::{POSTGRES_INDEXED_CHAIN, RENAMES, SQLITE_INDEXED_CHAIN};
+    use crate::rules::lint::tests::{
+        lint_samples, POSTGRES_INDEXED_CHAIN, RENAMES, SQLITE_INDEXED_CHAIN,
+    };
 
     #[test]
-    fn renames_and_type_changes() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[RENAMES]));
-    }
-
-    #[test]
-    fn indexed_columns_along_the_chain() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &SQLITE_INDEXED_CHAIN));
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &POSTGRES_INDEXED_CHAIN));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[RENAMES, SQLITE_INDEXED_CHAIN, POSTGRES_INDEXED_CHAIN]
+        ));
     }
 }

@@ -9,49 +9,70 @@ use super::*;
 use crate::source::SourceFile;
 
 /// Statements that destroy data, with and without a condition.
-pub(super) const DESTRUCTIVE: &str = "DROP TABLE memo_organizer;\n\
+pub(super) const DESTRUCTIVE: Sample = Sample {
+    name: "destructive statements",
+    dialect: Dialect::Postgres,
+    files: &["DROP TABLE memo_organizer;\n\
      ALTER TABLE \"user\" DROP COLUMN open_id, DROP COLUMN IF EXISTS x;\n\
      TRUNCATE TABLE memo;\n\
      DELETE FROM webhook;\n\
      DELETE FROM webhook WHERE row_status = 'ARCHIVED';\n\
      UPDATE memo SET pinned = false;\n\
      UPDATE memo SET pinned = (SELECT true FROM x WHERE x.id = memo.id);\n\
-     UPDATE memo SET pinned = true WHERE id = 1;";
+     UPDATE memo SET pinned = true WHERE id = 1;"],
+};
 
 /// A SQLite table rebuild: only the drop of the old table is destructive.
-pub(super) const TABLE_REBUILD: &str =
-    "CREATE TABLE reaction_new (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL DEFAULT '');\n\
+pub(super) const TABLE_REBUILD: Sample = Sample {
+    name: "a table rebuild",
+    dialect: Dialect::Sqlite,
+    files: &["CREATE TABLE reaction_new (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL DEFAULT '');\n\
      INSERT INTO reaction_new (id) SELECT id FROM reaction;\n\
      UPDATE reaction_new SET content_id = 'x';\n\
      DROP TABLE reaction;\n\
      ALTER TABLE reaction_new RENAME TO reaction;\n\
      ALTER TABLE reaction ADD COLUMN extra TEXT NOT NULL;\n\
      CREATE UNIQUE INDEX idx_reaction_content_unique ON reaction (content_id);\n\
-     CREATE UNIQUE INDEX idx_memo_uid ON memo (uid);";
+     CREATE UNIQUE INDEX idx_memo_uid ON memo (uid);"],
+};
 
 /// Renames of tables and columns, and PostgreSQL's type changes (one a parser gap).
-pub(super) const RENAMES: &str = "ALTER TABLE resource RENAME TO attachment;\n\
+pub(super) const RENAMES: Sample = Sample {
+    name: "renames and type changes",
+    dialect: Dialect::Postgres,
+    files: &["ALTER TABLE resource RENAME TO attachment;\n\
      ALTER TABLE \"user\" RENAME COLUMN display_name TO nickname;\n\
      ALTER TABLE memo ALTER COLUMN created_ts TYPE BIGINT, ALTER COLUMN x SET DATA TYPE TEXT USING x::text;\n\
      ALTER TABLE memo ALTER COLUMN content TYPE TEXT COLLATE \"C\";\n\
-     ALTER TABLE memo ALTER COLUMN content SET DEFAULT '';";
+     ALTER TABLE memo ALTER COLUMN content SET DEFAULT '';"],
+};
 
 /// PostgreSQL's drops, with and without `IF EXISTS`.
-pub(super) const POSTGRES_DROPS: &str = "DROP INDEX idx_memo_tags;\n\
+pub(super) const POSTGRES_DROPS: Sample = Sample {
+    name: "drops",
+    dialect: Dialect::Postgres,
+    files: &["DROP INDEX idx_memo_tags;\n\
      DROP INDEX IF EXISTS idx_memo_tags;\n\
      DROP VIEW v;\n\
      DROP TRIGGER trg ON memo;\n\
      DROP TRIGGER IF EXISTS trg ON memo;\n\
      ALTER TABLE memo DROP CONSTRAINT memo_uid_unique, DROP CONSTRAINT IF EXISTS x;\n\
-     ALTER TABLE memo DROP COLUMN IF EXISTS tags;";
+     ALTER TABLE memo DROP COLUMN IF EXISTS tags;"],
+};
 
 /// SQLite has no `DROP COLUMN IF EXISTS`: only the drop of the index is not idempotent.
-pub(super) const SQLITE_DROPS: &str =
-    "DROP INDEX idx_memo_tags;\nALTER TABLE memo DROP COLUMN tags;";
+pub(super) const SQLITE_DROPS: Sample = Sample {
+    name: "drops",
+    dialect: Dialect::Sqlite,
+    files: &["DROP INDEX idx_memo_tags;\nALTER TABLE memo DROP COLUMN tags;"],
+};
 
 /// A SQLite chain whose indexes are dropped in time, carried along by renames, or dropped with
 /// their columns.
-pub(super) const SQLITE_INDEXED_CHAIN: [&str; 3] = [
+pub(super) const SQLITE_INDEXED_CHAIN: Sample = Sample {
+    name: "indexed columns along the chain",
+    dialect: Dialect::Sqlite,
+    files: &[
     "CREATE TABLE memo (id INTEGER PRIMARY KEY, tags TEXT, content TEXT, pinned INTEGER, x TEXT);\n\
      CREATE INDEX idx_memo_tags ON memo (tags);\n\
      CREATE INDEX idx_memo_pinned ON memo (id DESC) WHERE pinned = 1;\n\
@@ -66,23 +87,31 @@ pub(super) const SQLITE_INDEXED_CHAIN: [&str; 3] = [
      ALTER TABLE note DROP COLUMN pinned;\n\
      ALTER TABLE note DROP COLUMN content;\n\
      ALTER TABLE note DROP COLUMN content;",
-];
+],
+};
 
 /// PostgreSQL drops the index with the column. A dropped table takes its indexes.
-pub(super) const POSTGRES_INDEXED_CHAIN: [&str; 2] = [
-    "CREATE TABLE memo (id SERIAL PRIMARY KEY, tags TEXT);\n\
+pub(super) const POSTGRES_INDEXED_CHAIN: Sample = Sample {
+    name: "indexed columns along the chain",
+    dialect: Dialect::Postgres,
+    files: &[
+        "CREATE TABLE memo (id SERIAL PRIMARY KEY, tags TEXT);\n\
      CREATE INDEX idx_memo_tags ON memo USING btree (tags);\n\
      CREATE TABLE other (tags TEXT);\n\
      CREATE INDEX idx_other_tags ON other (tags);\n\
      ALTER INDEX idx_memo_tags RENAME TO idx_memo_labels;",
-    "DROP TABLE other;\n\
+        "DROP TABLE other;\n\
      CREATE TABLE other (tags TEXT);\n\
      ALTER TABLE other DROP COLUMN tags;\n\
      ALTER TABLE memo DROP COLUMN tags;",
-];
+    ],
+};
 
 /// Constraints named explicitly, renamed, and dropped by generated and explicit names.
-pub(super) const CONSTRAINT_CHAIN: [&str; 2] = [
+pub(super) const CONSTRAINT_CHAIN: Sample = Sample {
+    name: "generated constraint names",
+    dialect: Dialect::Postgres,
+    files: &[
     "CREATE TABLE reaction (\n\
        id SERIAL PRIMARY KEY,\n\
        memo_id INTEGER CONSTRAINT reaction_memo_id_fkey REFERENCES memo (id),\n\
@@ -100,7 +129,27 @@ pub(super) const CONSTRAINT_CHAIN: [&str; 2] = [
      ALTER TABLE reaction DROP CONSTRAINT reaction_creator_id_key1;\n\
      ALTER TABLE reaction DROP CONSTRAINT reaction_unique;\n\
      ALTER TABLE reaction DROP CONSTRAINT memo_id_fkey;",
-];
+],
+};
+
+/// Migrations several rules' tests share, applied as one chain: what fires and what does not.
+pub(super) struct Sample {
+    name: &'static str,
+    dialect: Dialect,
+    files: &'static [&'static str],
+}
+
+/// What one rule alone finds in each sample, under the sample's name and dialect.
+pub(super) fn lint_samples(rule: &Rule, samples: &[Sample]) -> String {
+    samples
+        .iter()
+        .map(|sample| {
+            let found = lint_rule(rule, sample.dialect, sample.files);
+            format!("-- {} ({})\n{found}", sample.name, sample.dialect)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// The per-file and chain lint of one file.
 fn lint(dialect: Dialect, text: &str) -> String {
@@ -137,7 +186,7 @@ fn only_migrations_are_linted() {
 
 #[test]
 fn tables_created_in_the_same_file_hold_nothing_old() {
-    insta::assert_snapshot!(lint(Dialect::Sqlite, TABLE_REBUILD));
+    insta::assert_snapshot!(lint_chain(Dialect::Sqlite, TABLE_REBUILD.files));
 }
 
 #[test]

@@ -49,12 +49,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
-    use crate::rules::lint::tests::TABLE_REBUILD;
+    use crate::rules::lint::tests::{lint_samples, TABLE_REBUILD};
 
     #[test]
-    fn tables_created_in_the_same_file_hold_nothing_old() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Sqlite, &[TABLE_REBUILD]));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[TABLE_REBUILD]));
     }
 }

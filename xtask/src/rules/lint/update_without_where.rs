@@ -47,12 +47,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::dialect::Dialect;
-    use crate::rules::lint::lint_rule;
-    use crate::rules::lint::tests::DESTRUCTIVE;
+    use crate::rules::lint::tests::{lint_samples, DESTRUCTIVE};
 
     #[test]
-    fn destructive_statements() {
-        insta::assert_snapshot!(lint_rule(&RULE, Dialect::Postgres, &[DESTRUCTIVE]));
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[DESTRUCTIVE]));
     }
 }
