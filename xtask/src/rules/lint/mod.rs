@@ -9,7 +9,9 @@
 //!
 //! Most rules look at one file ([`check`]). Two need every migration of a dialect in the order
 //! the service applies them ([`check_chain`]): which indexes exist when a column is dropped, and
-//! which constraint names an earlier migration gave explicitly.
+//! which constraint names an earlier migration gave explicitly. Each rule's file declares its
+//! [`Rule`] (its code and which of the two it is), and [`RULES`] lists them; `cargo xtask
+//! new-lint NAME` writes a new rule's file and its line there.
 //!
 //! A finding can be silenced where it occurs, with a reason, by a comment on the statement (see
 //! [`silence`]).
