@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use support::Tree;
+use support::{mkfifo, symlink, Tree};
 
 /// Where the run would hang before the fix (a FIFO read waits for a writer), the test must fail
 /// rather than hang with it: the run is killed past this limit, far above what a run takes.
@@ -59,27 +59,6 @@ fn diagnostics(output: &Output) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn mkfifo(path: &Path) {
-    if path.exists() {
-        std::fs::remove_file(path).expect("remove file");
-    }
-    let c_path = std::ffi::CString::new(path.to_str().expect("UTF-8 path")).expect("no NUL");
-    // SAFETY: `c_path` is a valid NUL-terminated path that outlives the call.
-    let made = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
-    assert_eq!(made, 0, "mkfifo {}", path.display());
-}
-
-fn symlink(target: &Path, link: &Path) {
-    if link.exists() {
-        if link.is_dir() {
-            std::fs::remove_dir_all(link).expect("remove folder");
-        } else {
-            std::fs::remove_file(link).expect("remove file");
-        }
-    }
-    std::os::unix::fs::symlink(target, link).expect("symlink");
 }
 
 fn exit_code(output: &Output) -> Option<i32> {

@@ -248,3 +248,26 @@ pub fn wait_with_deadline(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Makes a FIFO at `path`, in place of a file there.
+pub fn mkfifo(path: &Path) {
+    if path.exists() {
+        std::fs::remove_file(path).expect("remove file");
+    }
+    let c_path = std::ffi::CString::new(path.to_str().expect("UTF-8 path")).expect("no NUL");
+    // SAFETY: `c_path` is a valid NUL-terminated path that outlives the call.
+    let made = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo {}", path.display());
+}
+
+/// Links `link` to `target`, in place of a file or folder there.
+pub fn symlink(target: &Path, link: &Path) {
+    if link.exists() {
+        if link.is_dir() {
+            std::fs::remove_dir_all(link).expect("remove folder");
+        } else {
+            std::fs::remove_file(link).expect("remove file");
+        }
+    }
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}

@@ -55,6 +55,25 @@ pub enum Command {
     /// the schema changes since the previous release as release-note markdown.
     #[command(after_help = RELEASE_EXIT_CODES_HELP)]
     ReleaseCheck(ReleaseCheckArgs),
+    /// Scaffold a lint rule: its file in xtask/src/rules/lint/ (registered in RULES, with a test
+    /// that fails until the rule is written), its code in the codes table, the code list and the
+    /// README, its explanation and its case in tests/cases/lint/. Refuses a name that exists or is
+    /// not kebab-case, and writes nothing then.
+    NewLint(NewLintArgs),
+}
+
+/// The lint rule to scaffold.
+#[derive(clap::Args)]
+pub struct NewLintArgs {
+    /// The rule's code, in kebab-case (`drop-table`); its module is the same in snake_case.
+    pub name: String,
+    /// The code's one-line summary, for --explain and the README. Default: "a statement the NAME
+    /// rule reports".
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// The repository whose xtask/ receives the rule. Default: the repository the tool runs in.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 /// Which store to check, and how it is laid out.

@@ -20,6 +20,7 @@ pub mod release;
 pub mod render;
 pub mod replay;
 pub(crate) mod rules;
+pub mod scaffold;
 pub mod schema;
 pub mod source;
 pub mod sql;

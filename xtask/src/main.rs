@@ -10,12 +10,12 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use flags::{
-    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, ReleaseCheckArgs,
-    ReleaseFormat, ValidateArgs,
+    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, NewLintArgs,
+    ReleaseCheckArgs, ReleaseFormat, ValidateArgs,
 };
 use xtask::codes::Code;
 use xtask::engine::postgres::BinariesOptions;
-use xtask::{accept, release, render, replay, validate};
+use xtask::{accept, release, render, replay, scaffold, validate};
 
 mod flags;
 
@@ -40,6 +40,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::ValidateMigrations(args) => validate_migrations(args),
         Command::Bench(args) => bench(args),
         Command::ReleaseCheck(args) => release_check(args),
+        Command::NewLint(args) => new_lint(args),
     }
 }
 
@@ -256,4 +257,31 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stdout().is_terminal(),
     }
+}
+
+fn new_lint(args: NewLintArgs) -> anyhow::Result<u8> {
+    let root = match args.root {
+        Some(root) => root,
+        None => xtask::project_root()?,
+    };
+    let summary = args
+        .summary
+        .unwrap_or_else(|| format!("a statement the {} rule reports", args.name));
+    let written = scaffold::new_lint(&scaffold::Options {
+        root,
+        name: args.name.clone(),
+        summary,
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    for path in &written {
+        writeln!(stdout, "wrote {}", path.display())?;
+    }
+    writeln!(
+        stdout,
+        "next: write the check and its test in the rule's file, then its explanation and its \
+         case, until `cargo test -p xtask --lib rules::lint::{}` and `cargo test --test cases` \
+         pass",
+        args.name.replace('-', "_"),
+    )?;
+    Ok(EXIT_CLEAN)
 }

@@ -3,7 +3,7 @@
 //! changed migration again, and it skips a new one whose version is not above the installation's
 //! schema version. So:
 //!
-//! - `released.rs`: with release tags, every migration a tag shipped must be in the working tree
+//! - `released/`: with release tags, every migration a tag shipped must be in the working tree
 //!   under the same name with the same text (CRLF and LF count as equal), and a migration that
 //!   no tag shipped must be newer than the latest release's schema version;
 //! - `sum.rs`: without tags (a shallow clone, a copy outside git), `migrations.sum` in each

@@ -1,43 +1,17 @@
 //! Layout: every entry has its place, and nothing the service needs is missing.
 
+use std::path::Path;
+
 use crate::codes::Code;
 use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::store::{Store, StrayKind, VersionFile};
+use crate::store::{Driver, Store, StrayKind, VersionFile};
 
 pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
-    for stray in &store.strays {
-        let name = stray
-            .path
-            .file_name()
-            .map(|n| crate::input::escape_name(&n.to_string_lossy()))
-            .unwrap_or_default();
-        let what = if stray.is_dir { "folder" } else { "file" };
-        let (message, help) = describe_stray(store, &name, stray.is_dir, stray.kind);
-        out.push(
-            Diagnostic::new(Code::UnexpectedEntry, format!("{what} `{name}` {message}"))
-                .file(store.display(&stray.path))
-                .help(help),
-        );
-    }
-
+    strays(store, out);
+    version_file(store, out);
     let layout = &store.config.layout;
-    let version_name = store.target_source();
-    match &store.version_file {
-        Some(VersionFile::Missing { path }) => out.push(
-            Diagnostic::new(Code::MissingVersionFile, format!("there is no {version_name} file"))
-                .file(store.display(path))
-                .help("create it with the schema version as one line, e.g. `0.10.3`: the highest migration version"),
-        ),
-        Some(VersionFile::Invalid { path, reason }) => out.push(
-            Diagnostic::new(Code::InvalidVersionFile, format!("{version_name} is not a schema version: {reason}"))
-                .file(store.display(path))
-                .help("write the schema version as one line `X.Y.Z` (no `v`): the highest migration version"),
-        ),
-        Some(VersionFile::Valid { .. }) | None => {}
-    }
-
     // The folder that holds the dialect folders, for messages: `migration/` by convention.
     let dialects_parent = layout
         .dialects
@@ -67,101 +41,155 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
         return;
     }
     for &dialect in dialects {
-        let Some(driver) = store.driver(dialect) else {
-            if layout
-                .dialect_dir(dialect)
-                .is_some_and(|dir| store.is_refused(&store.root.join(dir)))
-            {
-                // The folder is there but not read; `rules::input` reports why.
-                continue;
+        match store.driver(dialect) {
+            Some(driver) => driver_files(store, driver, out),
+            None => missing_dialect(store, dialect, &dialects_parent, out),
+        }
+    }
+}
+
+/// Every entry that has no place in the layout.
+fn strays(store: &Store, out: &mut Vec<Diagnostic>) {
+    for stray in &store.strays {
+        let name = stray
+            .path
+            .file_name()
+            .map(|n| crate::input::escape_name(&n.to_string_lossy()))
+            .unwrap_or_default();
+        let what = if stray.is_dir { "folder" } else { "file" };
+        let (message, help) = describe_stray(store, &name, stray.is_dir, stray.kind);
+        out.push(
+            Diagnostic::new(Code::UnexpectedEntry, format!("{what} `{name}` {message}"))
+                .file(store.display(&stray.path))
+                .help(help),
+        );
+    }
+}
+
+/// A version file that is missing or not a version.
+fn version_file(store: &Store, out: &mut Vec<Diagnostic>) {
+    let version_name = store.target_source();
+    match &store.version_file {
+        Some(VersionFile::Missing { path }) => out.push(
+            Diagnostic::new(Code::MissingVersionFile, format!("there is no {version_name} file"))
+                .file(store.display(path))
+                .help("create it with the schema version as one line, e.g. `0.10.3`: the highest migration version"),
+        ),
+        Some(VersionFile::Invalid { path, reason }) => out.push(
+            Diagnostic::new(Code::InvalidVersionFile, format!("{version_name} is not a schema version: {reason}"))
+                .file(store.display(path))
+                .help("write the schema version as one line `X.Y.Z` (no `v`): the highest migration version"),
+        ),
+        Some(VersionFile::Valid { .. }) | None => {}
+    }
+}
+
+/// A selected dialect without its folder, unless the folder is there and refused (which
+/// `rules::input` reports).
+fn missing_dialect(
+    store: &Store,
+    dialect: Dialect,
+    dialects_parent: &Path,
+    out: &mut Vec<Diagnostic>,
+) {
+    let layout = &store.config.layout;
+    if layout
+        .dialect_dir(dialect)
+        .is_some_and(|dir| store.is_refused(&store.root.join(dir)))
+    {
+        return;
+    }
+    let (message, help) = match layout.dialect_dir(dialect) {
+        Some(dir) => (
+            format!(
+                "there is no `{}/` folder for {}",
+                dir.rsplit('/').next().unwrap_or(dir),
+                dialect.engine()
+            ),
+            format!("create {dir}/ or leave `--dialect {dialect}` out"),
+        ),
+        None => (
+            format!(
+                "{} has no folder in the configured layout",
+                dialect.engine()
+            ),
+            format!(
+                "add it to [layout] dialects in {} or leave `--dialect {dialect}` out",
+                crate::config::FILE_NAME
+            ),
+        ),
+    };
+    out.push(
+        Diagnostic::new(Code::MissingDialect, message)
+            .file(store.display(dialects_parent))
+            .help(help),
+    );
+}
+
+/// What a dialect folder lacks: its fresh-install script, its baseline script, the migrations
+/// of a version folder.
+fn driver_files(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
+    let layout = &store.config.layout;
+    let dialect = driver.dialect;
+    if driver.latest.is_none() && !store.is_refused(&driver.latest_expected) {
+        let expected = store.relative(&driver.latest_expected);
+        let stamp = match store.config.stamp.written_by {
+            StampWriter::Latest => {
+                format!(", ending with the {} stamp", store.config.stamp.name())
             }
-            let (message, help) = match layout.dialect_dir(dialect) {
-                Some(dir) => (
-                    format!(
-                        "there is no `{}/` folder for {}",
-                        dir.rsplit('/').next().unwrap_or(dir),
-                        dialect.engine()
-                    ),
-                    format!("create {dir}/ or leave `--dialect {dialect}` out"),
-                ),
-                None => (
-                    format!(
-                        "{} has no folder in the configured layout",
-                        dialect.engine()
-                    ),
-                    format!(
-                        "add it to [layout] dialects in {} or leave `--dialect {dialect}` out",
-                        crate::config::FILE_NAME
-                    ),
-                ),
-            };
-            out.push(
-                Diagnostic::new(Code::MissingDialect, message)
-                    .file(store.display(&dialects_parent))
-                    .help(help),
-            );
-            continue;
+            StampWriter::Service => String::new(),
         };
-        if driver.latest.is_none() && !store.is_refused(&driver.latest_expected) {
-            let expected = store.relative(&driver.latest_expected);
-            let stamp = match store.config.stamp.written_by {
-                StampWriter::Latest => {
-                    format!(", ending with the {} stamp", store.config.stamp.name())
-                }
-                StampWriter::Service => String::new(),
-            };
+        out.push(
+            Diagnostic::new(
+                Code::MissingLatest,
+                format!(
+                    "{} has no {}: fresh installs have nothing to run",
+                    dialect.engine(),
+                    expected.rsplit('/').next().unwrap_or(&expected)
+                ),
+            )
+            .file(store.display(&driver.dir))
+            .help(format!(
+                "add {expected} with the whole schema at the target version{stamp}"
+            )),
+        );
+    }
+    // A baseline that is there but not read is reported by `rules::input`, not as missing.
+    let baseline_refused = match &store.config.full_chain {
+        FullChain::Baseline { path, .. } => {
+            store.is_refused(&store.root.join(layout.expand(path, dialect)))
+        }
+        _ => false,
+    };
+    if let (FullChain::Baseline { path, .. }, None, false) =
+        (&store.config.full_chain, &driver.baseline, baseline_refused)
+    {
+        out.push(
+            Diagnostic::new(
+                Code::MissingBaseline,
+                format!(
+                    "{} has no baseline script {}: the full chain starts from it",
+                    dialect.engine(),
+                    layout.expand(path, dialect)
+                ),
+            )
+            .file(store.display(&driver.dir))
+            .help(format!(
+                "add it, or set replay.full-chain in {} to \"empty\" or \"none\"",
+                crate::config::FILE_NAME
+            )),
+        );
+    }
+    for folder in &driver.folders {
+        if folder.files.is_empty() {
             out.push(
                 Diagnostic::new(
-                    Code::MissingLatest,
-                    format!(
-                        "{} has no {}: fresh installs have nothing to run",
-                        dialect.engine(),
-                        expected.rsplit('/').next().unwrap_or(&expected)
-                    ),
+                    Code::EmptyVersionFolder,
+                    format!("version folder `{}` holds no migration", folder.name),
                 )
-                .file(store.display(&driver.dir))
-                .help(format!(
-                    "add {expected} with the whole schema at the target version{stamp}"
-                )),
+                .file(store.display(&folder.path))
+                .help("add its migrations (00__description.sql, ...) or remove the folder"),
             );
-        }
-        // A baseline that is there but not read is reported by `rules::input`, not as missing.
-        let baseline_refused = match &store.config.full_chain {
-            FullChain::Baseline { path, .. } => {
-                store.is_refused(&store.root.join(layout.expand(path, dialect)))
-            }
-            _ => false,
-        };
-        if let (FullChain::Baseline { path, .. }, None, false) =
-            (&store.config.full_chain, &driver.baseline, baseline_refused)
-        {
-            out.push(
-                Diagnostic::new(
-                    Code::MissingBaseline,
-                    format!(
-                        "{} has no baseline script {}: the full chain starts from it",
-                        dialect.engine(),
-                        layout.expand(path, dialect)
-                    ),
-                )
-                .file(store.display(&driver.dir))
-                .help(format!(
-                    "add it, or set replay.full-chain in {} to \"empty\" or \"none\"",
-                    crate::config::FILE_NAME
-                )),
-            );
-        }
-        for folder in &driver.folders {
-            if folder.files.is_empty() {
-                out.push(
-                    Diagnostic::new(
-                        Code::EmptyVersionFolder,
-                        format!("version folder `{}` holds no migration", folder.name),
-                    )
-                    .file(store.display(&folder.path))
-                    .help("add its migrations (00__description.sql, ...) or remove the folder"),
-                );
-            }
         }
     }
 }

@@ -39,59 +39,24 @@ pub fn check(
     if location.written_by == StampWriter::Service {
         return;
     }
-    let file = &latest.source.display;
-    // The script's own name: `LATEST.sql` by convention, whatever the configuration names.
-    let name = file.rsplit('/').next().unwrap_or(file);
-    let (table, key) = (&location.table, &location.key);
     let stamps = find(latest, location, rule, two_part);
     if stamps.is_empty() {
         // A file that did not parse may well hold the stamp; its parse error says enough.
-        if latest
+        let unparsed = latest
             .statements
             .iter()
             .any(|s| matches!(s.parsed, Parsed::Error { .. }))
-            || latest.tokenize_error.is_some()
-        {
-            return;
+            || latest.tokenize_error.is_some();
+        if !unparsed {
+            missing(latest, location, rule, expected.as_ref(), out);
         }
-        let version = expected
-            .as_ref()
-            .map_or_else(|| "X.Y.Z".to_string(), |e| rule.show(e.version));
-        let (what, write) = match (&location.history, &location.field) {
-            (Some(history), _) => (
-                format!("a row of `{}` with its `{}`", history.table, history.column),
-                format!(
-                    "INSERT INTO {} ({}) VALUES ('{version}');",
-                    history.table, history.column
-                ),
-            ),
-            (None, field) => (
-                match field {
-                    Some(field) => format!("the `{key}` row of `{table}` with `{field}`"),
-                    None => format!("the `{key}` row of `{table}`"),
-                },
-                format!(
-                    "INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
-                    location.name_column,
-                    location.value_column,
-                    location.value(&version).replace('\'', "''")
-                ),
-            ),
-        };
-        out.push(
-            Diagnostic::new(
-                Code::MissingStamp,
-                format!("{name} does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
-            )
-            .file(file.clone())
-            .help(format!("end {name} with: {write}")),
-        );
         return;
     }
     let label = match &location.history {
         Some(history) => format!("`{}` row", history.table),
-        None => format!("`{key}` stamp"),
+        None => format!("`{}` stamp", location.key),
     };
+    let file = &latest.source.display;
     for stamp in &stamps {
         if let Err(reason) = &stamp.version {
             out.push(
@@ -106,6 +71,69 @@ pub fn check(
             );
         }
     }
+    recorded(latest, location, rule, &stamps, expected.as_ref(), out);
+}
+
+/// The script's path as shown, and its own name: `LATEST.sql` by convention, whatever the
+/// configuration names.
+fn names(latest: &SqlFile) -> (&String, &str) {
+    let file = &latest.source.display;
+    (file, file.rsplit('/').next().unwrap_or(file))
+}
+
+/// A script that writes no stamp, with the statement that would.
+fn missing(
+    latest: &SqlFile,
+    location: &Location,
+    rule: VersionRule,
+    expected: Option<&Expected<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (file, name) = names(latest);
+    let (table, key) = (&location.table, &location.key);
+    let version = expected.map_or_else(|| "X.Y.Z".to_string(), |e| rule.show(e.version));
+    let (what, write) = match (&location.history, &location.field) {
+        (Some(history), _) => (
+            format!("a row of `{}` with its `{}`", history.table, history.column),
+            format!(
+                "INSERT INTO {} ({}) VALUES ('{version}');",
+                history.table, history.column
+            ),
+        ),
+        (None, field) => (
+            match field {
+                Some(field) => format!("the `{key}` row of `{table}` with `{field}`"),
+                None => format!("the `{key}` row of `{table}`"),
+            },
+            format!(
+                "INSERT INTO {table} ({}, {}) VALUES ('{key}', '{}');",
+                location.name_column,
+                location.value_column,
+                location.value(&version).replace('\'', "''")
+            ),
+        ),
+    };
+    out.push(
+        Diagnostic::new(
+            Code::MissingStamp,
+            format!("{name} does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
+        )
+        .file(file.clone())
+        .help(format!("end {name} with: {write}")),
+    );
+}
+
+/// The stamps the service records (every settings row; the highest row of a history table),
+/// each against the expected version and the end of the script.
+fn recorded(
+    latest: &SqlFile,
+    location: &Location,
+    rule: VersionRule,
+    stamps: &[Stamp],
+    expected: Option<&Expected<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (file, name) = names(latest);
     // Every settings row the script writes is a stamp; of a history table's rows, the service
     // reads back the highest version, so that row is the stamp and the others are history.
     let record: Vec<&Stamp> = match &location.history {

@@ -9,22 +9,24 @@
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use super::{ident_span, silence_hint, Context, Finding};
+use super::{ident_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
 use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 use crate::sql::Parsed;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::ChangeColumnType,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     if cx.dialect() != Dialect::Postgres {
         return;
     }
-    if let Some((table, operations)) = cx.alter_table() {
-        if cx.created_here(table) {
-            return;
-        }
-        for operation in operations {
+    if cx.alter_table().is_some() {
+        for (table, operation) in cx.alterations_of_older_table() {
             if let AlterTableOperation::AlterColumn {
                 column_name,
                 op: AlterColumnOperation::SetDataType { .. },
@@ -107,4 +109,15 @@ fn type_changes(tokens: &[&TokenWithSpan]) -> Vec<(Span, String)> {
         }
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, RENAMES};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[RENAMES]));
+    }
 }

@@ -4,17 +4,16 @@
 
 use sqlparser::ast::AlterTableOperation;
 
-use super::{ident_span, silence_hint, Context, Finding};
+use super::{ident_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some((table, operations)) = cx.alter_table() else {
-        return;
-    };
-    if cx.created_here(table) {
-        return;
-    }
-    for operation in operations {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropColumn,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (table, operation) in cx.alterations_of_older_table() {
         let AlterTableOperation::DropColumn { column_names, .. } = operation else {
             continue;
         };
@@ -37,5 +36,28 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{
+        lint_samples, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN, SQLITE_DROPS,
+        SQLITE_INDEXED_CHAIN,
+    };
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_DROPS,
+                SQLITE_DROPS,
+                SQLITE_INDEXED_CHAIN,
+                POSTGRES_INDEXED_CHAIN
+            ]
+        ));
     }
 }

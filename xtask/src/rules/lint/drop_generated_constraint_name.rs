@@ -15,7 +15,9 @@ use std::collections::HashSet;
 use sqlparser::ast::{AlterIndexOperation, AlterTableOperation, Statement};
 use sqlparser::tokenizer::Token;
 
-use super::{ident_key, ident_span, name_key, object_key, Context, Finding};
+use super::{
+    ident_key, ident_span, name_key, object_key, ChainCheck, Check, Context, Finding, Rule,
+};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::judgement::{chains_phrase, Judgement};
@@ -24,12 +26,23 @@ use crate::sql::Statement as SqlStatement;
 
 /// The constraint names the chain has given explicitly so far, as the engine compares names.
 #[derive(Debug, Default)]
-pub(super) struct ExplicitNames(HashSet<String>);
+struct ExplicitNames(HashSet<String>);
 
 /// The endings PostgreSQL gives the names it generates, after `<table>_<columns>`.
 const GENERATED_SUFFIXES: [&str; 5] = ["_key", "_fkey", "_check", "_excl", "_not_null"];
 
-pub(super) fn check(cx: &Context, names: &mut ExplicitNames, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropGeneratedConstraintName,
+    check: Check::Chain(start),
+};
+
+/// A chain's check, which starts without explicit names.
+fn start() -> ChainCheck {
+    let mut names = ExplicitNames::default();
+    Box::new(move |cx, out| check(cx, &mut names, out))
+}
+
+fn check(cx: &Context, names: &mut ExplicitNames, out: &mut Vec<Finding>) {
     if let Some((table, operations)) = cx.alter_table() {
         let table_key = object_key(cx.dialect(), table);
         for operation in operations {
@@ -172,5 +185,16 @@ fn remember(cx: &Context, names: &mut ExplicitNames) {
                 .0
                 .insert(name_key(dialect, &word.value, word.quote_style.is_some()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, CONSTRAINT_CHAIN};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[CONSTRAINT_CHAIN]));
     }
 }

@@ -12,11 +12,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlparser::ast::{AlterIndexOperation, AlterTableOperation, ObjectType, Statement};
+use sqlparser::ast::{
+    AlterIndexOperation, AlterTable, AlterTableOperation, CreateIndex, ObjectType, Statement,
+};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::{
-    ident_key, ident_span, name_key, object_key, object_span, renamed_to, Context, Finding,
+    ident_key, ident_span, name_key, object_key, object_span, renamed_to, ChainCheck, Check,
+    Context, Finding, Rule,
 };
 use crate::codes::Code;
 use crate::diagnostic::{Position, Severity};
@@ -25,7 +28,7 @@ use crate::sql::token::{is_keyword, position};
 
 /// The indexes of the chain so far, by name as the engine compares names.
 #[derive(Debug, Default)]
-pub(super) struct Indexes(BTreeMap<String, Index>);
+struct Indexes(BTreeMap<String, Index>);
 
 #[derive(Debug)]
 struct Index {
@@ -39,38 +42,24 @@ struct Index {
     origin: String,
 }
 
-pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropIndexedColumn,
+    check: Check::Chain(start),
+};
+
+/// A chain's check, which starts without indexes.
+fn start() -> ChainCheck {
+    let mut indexes = Indexes::default();
+    Box::new(move |cx, out| check(cx, &mut indexes, out))
+}
+
+fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>) {
     let dialect = cx.dialect();
     let Some(statement) = cx.ast() else {
         return;
     };
     match statement {
-        Statement::CreateIndex(create) => {
-            let table = object_key(dialect, &create.table_name);
-            // An unnamed index cannot be dropped by name, but still stands in the way.
-            let (key, name) = match &create.name {
-                Some(name) => (object_key(dialect, name), name.to_string()),
-                None => (
-                    format!("(unnamed on {table}) {}", cx.index),
-                    format!("(unnamed, on {})", create.table_name),
-                ),
-            };
-            let after = object_span(&create.table_name).map_or(cx.statement.span.start, |s| s.end);
-            let columns = used_names(dialect, &cx.significant(), after);
-            let origin = format!(
-                "{}:{}",
-                cx.file.source.display, cx.statement.span.start.line
-            );
-            indexes.0.insert(
-                key,
-                Index {
-                    name,
-                    table,
-                    columns,
-                    origin,
-                },
-            );
-        }
+        Statement::CreateIndex(create) => indexes.create(cx, create),
         Statement::Drop {
             object_type: ObjectType::Index,
             names,
@@ -99,53 +88,88 @@ pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>)
                 indexes.0.insert(object_key(dialect, index_name), index);
             }
         }
-        Statement::AlterTable(alter) => {
-            let mut table = object_key(dialect, &alter.name);
-            for operation in &alter.operations {
-                match operation {
-                    AlterTableOperation::RenameTable { table_name } => {
-                        let new = object_key(dialect, renamed_to(table_name));
-                        for index in indexes.0.values_mut().filter(|i| i.table == table) {
-                            index.table.clone_from(&new);
-                        }
-                        table = new;
+        Statement::AlterTable(alter) => indexes.alter_table(cx, alter, out),
+        _ => {}
+    }
+}
+
+impl Indexes {
+    /// Records the index a `CREATE INDEX` creates.
+    fn create(&mut self, cx: &Context, create: &CreateIndex) {
+        let dialect = cx.dialect();
+        let table = object_key(dialect, &create.table_name);
+        // An unnamed index cannot be dropped by name, but still stands in the way.
+        let (key, name) = match &create.name {
+            Some(name) => (object_key(dialect, name), name.to_string()),
+            None => (
+                format!("(unnamed on {table}) {}", cx.index),
+                format!("(unnamed, on {})", create.table_name),
+            ),
+        };
+        let after = object_span(&create.table_name).map_or(cx.statement.span.start, |s| s.end);
+        let columns = used_names(dialect, &cx.significant(), after);
+        let origin = format!(
+            "{}:{}",
+            cx.file.source.display, cx.statement.span.start.line
+        );
+        self.0.insert(
+            key,
+            Index {
+                name,
+                table,
+                columns,
+                origin,
+            },
+        );
+    }
+
+    /// Follows an `ALTER TABLE`'s renames, and reports the columns it drops while an index uses
+    /// them.
+    fn alter_table(&mut self, cx: &Context, alter: &AlterTable, out: &mut Vec<Finding>) {
+        let dialect = cx.dialect();
+        let mut table = object_key(dialect, &alter.name);
+        for operation in &alter.operations {
+            match operation {
+                AlterTableOperation::RenameTable { table_name } => {
+                    let new = object_key(dialect, renamed_to(table_name));
+                    for index in self.0.values_mut().filter(|i| i.table == table) {
+                        index.table.clone_from(&new);
                     }
-                    AlterTableOperation::RenameColumn {
-                        old_column_name,
-                        new_column_name,
-                    } => {
-                        let old = ident_key(dialect, old_column_name);
-                        let new = ident_key(dialect, new_column_name);
-                        for index in indexes.0.values_mut().filter(|i| i.table == table) {
-                            if index.columns.remove(&old) {
-                                index.columns.insert(new.clone());
-                            }
-                        }
-                    }
-                    AlterTableOperation::DropColumn { column_names, .. } => {
-                        for column in column_names {
-                            let key = ident_key(dialect, column);
-                            let users: Vec<String> = indexes
-                                .0
-                                .iter()
-                                .filter(|(_, i)| i.table == table && i.columns.contains(&key))
-                                .map(|(k, _)| k.clone())
-                                .collect();
-                            // Either way the indexes are gone after the statement (dropped by
-                            // PostgreSQL; on SQLite the statement fails), so each is reported
-                            // once.
-                            let users: Vec<Index> =
-                                users.iter().filter_map(|k| indexes.0.remove(k)).collect();
-                            if !users.is_empty() {
-                                out.push(finding(cx, &alter.name.to_string(), column, &users));
-                            }
-                        }
-                    }
-                    _ => {}
+                    table = new;
                 }
+                AlterTableOperation::RenameColumn {
+                    old_column_name,
+                    new_column_name,
+                } => {
+                    let old = ident_key(dialect, old_column_name);
+                    let new = ident_key(dialect, new_column_name);
+                    for index in self.0.values_mut().filter(|i| i.table == table) {
+                        if index.columns.remove(&old) {
+                            index.columns.insert(new.clone());
+                        }
+                    }
+                }
+                AlterTableOperation::DropColumn { column_names, .. } => {
+                    for column in column_names {
+                        let key = ident_key(dialect, column);
+                        let users: Vec<String> = self
+                            .0
+                            .iter()
+                            .filter(|(_, i)| i.table == table && i.columns.contains(&key))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        // Either way the indexes are gone after the statement (dropped by
+                        // PostgreSQL; on SQLite the statement fails), so each is reported once.
+                        let users: Vec<Index> =
+                            users.iter().filter_map(|k| self.0.remove(k)).collect();
+                        if !users.is_empty() {
+                            out.push(finding(cx, &alter.name.to_string(), column, &users));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
-        _ => {}
     }
 }
 
@@ -229,4 +253,18 @@ fn used_names(dialect: Dialect, tokens: &[&TokenWithSpan], after: Position) -> B
         }
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[SQLITE_INDEXED_CHAIN, POSTGRES_INDEXED_CHAIN]
+        ));
+    }
 }

@@ -4,10 +4,15 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::DropTable,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::Drop {
         object_type: ObjectType::Table,
         names,
@@ -33,6 +38,27 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                  before the drop), then silence this warning with the reason: {}",
                 silence_hint(Code::DropTable)
             ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{
+        lint_samples, DESTRUCTIVE, POSTGRES_INDEXED_CHAIN, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+    };
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_INDEXED_CHAIN,
+                SQLITE_INDEXED_CHAIN,
+                TABLE_REBUILD
+            ]
         ));
     }
 }

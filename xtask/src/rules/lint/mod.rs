@@ -9,7 +9,9 @@
 //!
 //! Most rules look at one file ([`check`]). Two need every migration of a dialect in the order
 //! the service applies them ([`check_chain`]): which indexes exist when a column is dropped, and
-//! which constraint names an earlier migration gave explicitly.
+//! which constraint names an earlier migration gave explicitly. Each rule's file declares its
+//! [`Rule`] (its code and which of the two it is), and [`RULES`] lists them; `cargo xtask
+//! new-lint NAME` writes a new rule's file and its line there.
 //!
 //! A finding can be silenced where it occurs, with a reason, by a comment on the statement (see
 //! [`silence`]).
@@ -45,12 +47,78 @@ use crate::config::Silence as ConfiguredSilence;
 pub use silence::is_silenceable;
 use silence::Scope;
 
+/// A lint rule: its code and how it runs. Each rule's file declares one as `RULE`, and [`RULES`]
+/// lists them, so that adding a rule is its file and one line there (`cargo xtask new-lint`
+/// writes both).
+struct Rule {
+    /// The code of the rule's findings.
+    code: Code,
+    check: Check,
+}
+
+/// How a rule looks at the migrations.
+enum Check {
+    /// One statement of a migration file at a time.
+    Statement(fn(&Context, &mut Vec<Finding>)),
+    /// Every migration of a dialect in the order the service applies them. The function starts
+    /// one chain's check, with the state it keeps from statement to statement (the indexes that
+    /// exist, say).
+    Chain(fn() -> ChainCheck),
+}
+
+/// One chain's check of a chain rule, called on every statement of the chain in order.
+type ChainCheck = Box<dyn FnMut(&Context, &mut Vec<Finding>)>;
+
+/// Every lint rule, in the order they run.
+const RULES: &[Rule] = &[
+    drop_table::RULE,
+    drop_column::RULE,
+    truncate::RULE,
+    delete_without_where::RULE,
+    update_without_where::RULE,
+    rename_table::RULE,
+    rename_column::RULE,
+    change_column_type::RULE,
+    add_not_null_without_default::RULE,
+    unique_index_on_existing_data::RULE,
+    pragma_in_transaction::RULE,
+    non_idempotent_ddl::RULE,
+    drop_indexed_column::RULE,
+    drop_generated_constraint_name::RULE,
+];
+
+/// Whether the code is a chain rule's, whose silences the chain check judges.
+fn is_chain_code(code: Code) -> bool {
+    RULES
+        .iter()
+        .any(|rule| rule.code == code && matches!(rule.check, Check::Chain(_)))
+}
+
 /// Lints one migration file with the rules that need only that file. Other files are left
 /// alone.
 pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Diagnostic>) {
     if !matches!(file.role, Role::Migration(_)) {
         return;
     }
+    let findings = statement_findings(file, RULES);
+    silence::apply(file, findings, Scope::File, configured, out);
+}
+
+/// Lints the migrations of one dialect as a chain, with the rules that need to know what earlier
+/// migrations did. `files` are that dialect's migrations in semver order, as the service applies
+/// them; files of other roles are skipped.
+pub fn check_chain(
+    files: &[&SqlFile],
+    configured: &[ConfiguredSilence],
+    out: &mut Vec<Diagnostic>,
+) {
+    chain_findings(files, RULES, |file, findings| {
+        silence::apply(file, findings, Scope::Chain, configured, out);
+    });
+}
+
+/// The findings of the statement rules among `rules` in one file.
+fn statement_findings(file: &SqlFile, rules: &[Rule]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut created_here = CreatedTables::default();
     for (index, statement) in file.statements.iter().enumerate() {
@@ -63,36 +131,34 @@ pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Dia
             tree: tree.as_deref(),
             created_here: &created_here,
         };
-        drop_table::check(&cx, &mut findings);
-        drop_column::check(&cx, &mut findings);
-        truncate::check(&cx, &mut findings);
-        delete_without_where::check(&cx, &mut findings);
-        update_without_where::check(&cx, &mut findings);
-        rename_table::check(&cx, &mut findings);
-        rename_column::check(&cx, &mut findings);
-        change_column_type::check(&cx, &mut findings);
-        add_not_null_without_default::check(&cx, &mut findings);
-        unique_index_on_existing_data::check(&cx, &mut findings);
-        pragma_in_transaction::check(&cx, &mut findings);
-        non_idempotent_ddl::check(&cx, &mut findings);
+        for rule in rules {
+            if let Check::Statement(check) = rule.check {
+                check(&cx, &mut findings);
+            }
+        }
         created_here.observe(file.dialect, tree.as_deref());
     }
-    silence::apply(file, findings, Scope::File, configured, out);
+    findings
 }
 
-/// Lints the migrations of one dialect as a chain, with the rules that need to know what earlier
-/// migrations did. `files` are that dialect's migrations in semver order, as the service applies
-/// them; files of other roles are skipped.
-pub fn check_chain(
-    files: &[&SqlFile],
-    configured: &[ConfiguredSilence],
-    out: &mut Vec<Diagnostic>,
+/// Runs the chain rules among `rules` over the migrations of `files` in order, and hands each
+/// file's findings to `found`.
+fn chain_findings<'f>(
+    files: &[&'f SqlFile],
+    rules: &[Rule],
+    mut found: impl FnMut(&'f SqlFile, Vec<Finding>),
 ) {
-    let mut indexes = drop_indexed_column::Indexes::default();
-    let mut constraint_names = drop_generated_constraint_name::ExplicitNames::default();
+    let mut checks: Vec<ChainCheck> = rules
+        .iter()
+        .filter_map(|rule| match rule.check {
+            Check::Chain(start) => Some(start()),
+            Check::Statement(_) => None,
+        })
+        .collect();
     let no_tables = CreatedTables::default();
     for file in files
         .iter()
+        .copied()
         .filter(|file| matches!(file.role, Role::Migration(_)))
     {
         let mut findings = Vec::new();
@@ -105,15 +171,13 @@ pub fn check_chain(
                 tree: tree.as_deref(),
                 created_here: &no_tables,
             };
-            drop_indexed_column::check(&cx, &mut indexes, &mut findings);
-            drop_generated_constraint_name::check(&cx, &mut constraint_names, &mut findings);
+            for check in &mut checks {
+                check(&cx, &mut findings);
+            }
         }
-        silence::apply(file, findings, Scope::Chain, configured, out);
+        found(file, findings);
     }
 }
-
-/// The codes of the rules [`check_chain`] runs; [`check`] runs the others.
-const CHAIN_CODES: [Code; 2] = [Code::DropIndexedColumn, Code::DropGeneratedConstraintName];
 
 /// A problem a rule found in one statement, before silences are applied.
 #[derive(Debug)]
@@ -161,6 +225,18 @@ impl Context<'_> {
             ast::Statement::AlterTable(alter) => Some((&alter.name, &alter.operations)),
             _ => None,
         }
+    }
+
+    /// The operations of an `ALTER TABLE` statement, each with the table's name, unless an
+    /// earlier statement of this file created the table: such a table holds only what this file
+    /// put in it and no older service knows it, so the rules on altering a table leave it alone.
+    fn alterations_of_older_table(
+        &self,
+    ) -> impl Iterator<Item = (&ObjectName, &AlterTableOperation)> {
+        self.alter_table()
+            .filter(|(table, _)| !self.created_here(table))
+            .into_iter()
+            .flat_map(|(table, operations)| operations.iter().map(move |op| (table, op)))
     }
 
     /// Whether an earlier statement of this file created the table, so that it holds only what
@@ -319,6 +395,68 @@ fn renamed_to(kind: &RenameTableNameKind) -> &ObjectName {
 /// The silence to suggest in a help text.
 fn silence_hint(code: Code) -> String {
     format!("`-- validate-migrations: allow({code}) because <reason>` on the line above")
+}
+
+/// A migration file of `dialect` with `text`, at version 0.2.1, for tests.
+#[cfg(test)]
+fn migration(dialect: Dialect, name: &str, text: &str) -> SqlFile {
+    let source = crate::source::SourceFile::new(name.into(), name.into(), text.into());
+    SqlFile::load(
+        source,
+        dialect,
+        Role::Migration(semver::Version::new(0, 2, 1)),
+    )
+}
+
+/// Diagnostics as a test shows them, one line each, sorted: `code severity line:col-line:col
+/// message`.
+#[cfg(test)]
+fn render(diagnostics: &[Diagnostic]) -> String {
+    let mut diagnostics = diagnostics.to_vec();
+    crate::diagnostic::sort(&mut diagnostics);
+    diagnostics
+        .iter()
+        .map(|d| {
+            let span = d.span.unwrap_or(Span::on_line(0, 0, 0));
+            format!(
+                "{} {} {}:{}-{}:{} {}\n",
+                d.code,
+                d.severity.as_str(),
+                span.start.line,
+                span.start.column,
+                span.end.line,
+                span.end.column,
+                d.message
+            )
+        })
+        .collect()
+}
+
+/// The findings of one rule alone in migration files of `dialect` with `texts`, applied as one
+/// chain in order, without silences: what a rule's own tests show (see [`render`]).
+#[cfg(test)]
+fn lint_rule(rule: &Rule, dialect: Dialect, texts: &[&str]) -> String {
+    let files: Vec<SqlFile> = texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| migration(dialect, &format!("{index}.sql"), text))
+        .collect();
+    let rules = std::slice::from_ref(rule);
+    let mut out = Vec::new();
+    let mut found = |file: &SqlFile, findings: Vec<Finding>| {
+        out.extend(findings.into_iter().map(|finding| {
+            Diagnostic::new(finding.code, finding.message)
+                .severity(finding.severity)
+                .file(&file.source.display)
+                .span(finding.span)
+                .help(finding.help)
+        }));
+    };
+    for file in &files {
+        found(file, statement_findings(file, rules));
+    }
+    chain_findings(&files.iter().collect::<Vec<_>>(), rules, found);
+    render(&out)
 }
 
 #[cfg(test)]

@@ -12,12 +12,17 @@
 
 use sqlparser::ast::{AlterTableOperation, Statement};
 
-use super::{ident_span, object_span, Context, Finding};
+use super::{ident_span, object_span, Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
 use crate::dialect::Dialect;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::NonIdempotentDdl,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     match cx.ast() {
         Some(Statement::Drop {
             object_type,
@@ -71,4 +76,29 @@ fn push(cx: &Context, span: Span, instead: &str, out: &mut Vec<Finding>) {
         ),
         format!("write `{instead}`: the result is the same on the first run"),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{
+        lint_samples, CONSTRAINT_CHAIN, DESTRUCTIVE, POSTGRES_DROPS, POSTGRES_INDEXED_CHAIN,
+        SQLITE_DROPS, SQLITE_INDEXED_CHAIN, TABLE_REBUILD,
+    };
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[
+                DESTRUCTIVE,
+                POSTGRES_DROPS,
+                SQLITE_DROPS,
+                SQLITE_INDEXED_CHAIN,
+                POSTGRES_INDEXED_CHAIN,
+                CONSTRAINT_CHAIN,
+                TABLE_REBUILD
+            ]
+        ));
+    }
 }

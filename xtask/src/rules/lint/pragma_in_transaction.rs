@@ -8,13 +8,18 @@
 //! sqlparser reads `PRAGMA foreign_keys = 1` but not `= off` (a parser gap), so the rule reads
 //! tokens.
 
-use super::{Context, Finding};
+use super::{Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
 use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::PragmaInTransaction,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     if cx.dialect() != Dialect::Sqlite {
         return;
     }
@@ -46,4 +51,26 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
          actions run); `PRAGMA defer_foreign_keys = ON` works inside the transaction and delays \
          the checks to the commit",
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::dialect::Dialect;
+    use crate::rules::lint::lint_rule;
+
+    #[test]
+    fn pragma_foreign_keys_in_sqlite() {
+        insta::assert_snapshot!(lint_rule(
+            &RULE,
+            Dialect::Sqlite,
+            &["PRAGMA foreign_keys = off;\n\
+               PRAGMA main.foreign_keys = 1;\n\
+               PRAGMA foreign_keys=ON;\n\
+               PRAGMA defer_foreign_keys = ON;\n\
+               PRAGMA legacy_alter_table = on;\n\
+               -- PRAGMA foreign_keys = off;\n\
+               SELECT 'PRAGMA foreign_keys = off';"]
+        ));
+    }
 }

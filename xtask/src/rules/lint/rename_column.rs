@@ -4,17 +4,16 @@
 
 use sqlparser::ast::AlterTableOperation;
 
-use super::{ident_span, silence_hint, Context, Finding};
+use super::{ident_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some((table, operations)) = cx.alter_table() else {
-        return;
-    };
-    if cx.created_here(table) {
-        return;
-    }
-    for operation in operations {
+pub(super) const RULE: Rule = Rule {
+    code: Code::RenameColumn,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (table, operation) in cx.alterations_of_older_table() {
         let AlterTableOperation::RenameColumn {
             old_column_name,
             new_column_name,
@@ -38,6 +37,22 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                  silence this warning with the reason: {}",
                 silence_hint(Code::RenameColumn)
             ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{
+        lint_samples, POSTGRES_INDEXED_CHAIN, RENAMES, SQLITE_INDEXED_CHAIN,
+    };
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[RENAMES, SQLITE_INDEXED_CHAIN, POSTGRES_INDEXED_CHAIN]
         ));
     }
 }

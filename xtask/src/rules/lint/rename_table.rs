@@ -5,18 +5,17 @@
 
 use sqlparser::ast::AlterTableOperation;
 
-use super::{object_span, renamed_to, silence_hint, Context, Finding};
+use super::{object_span, renamed_to, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some((table, operations)) = cx.alter_table() else {
-        return;
-    };
+pub(super) const RULE: Rule = Rule {
+    code: Code::RenameTable,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     // The new half of a table rebuild, created in this file, is unknown to every older service.
-    if cx.created_here(table) {
-        return;
-    }
-    for operation in operations {
+    for (table, operation) in cx.alterations_of_older_table() {
         let AlterTableOperation::RenameTable { table_name } = operation else {
             continue;
         };
@@ -36,6 +35,22 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                  upgrades, silence this warning with the reason: {}",
                 silence_hint(Code::RenameTable)
             ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{
+        lint_samples, POSTGRES_INDEXED_CHAIN, RENAMES, SQLITE_INDEXED_CHAIN,
+    };
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(
+            &RULE,
+            &[RENAMES, SQLITE_INDEXED_CHAIN, POSTGRES_INDEXED_CHAIN]
         ));
     }
 }

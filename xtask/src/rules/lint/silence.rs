@@ -22,7 +22,7 @@
 
 use std::collections::HashSet;
 
-use super::{Finding, CHAIN_CODES};
+use super::{is_chain_code, Finding};
 use crate::codes::Code;
 use crate::config::Silence as ConfiguredSilence;
 use crate::diagnostic::Diagnostic;
@@ -42,7 +42,7 @@ pub(super) enum Scope {
 
 impl Scope {
     fn owns(self, code: Code) -> bool {
-        CHAIN_CODES.contains(&code) == (self == Scope::Chain)
+        is_chain_code(code) == (self == Scope::Chain)
     }
 }
 

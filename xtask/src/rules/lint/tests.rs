@@ -1,49 +1,159 @@
-//! The rules on small files. Each test shows what fires (and what does not) as one line per
-//! diagnostic: `code line:col-line:col message`.
+//! The whole lint on small files: what the rules do together (tables created in the same file,
+//! silences), and the samples several rules' own tests share. Each test shows what fires (and
+//! what does not) as one line per diagnostic: `code line:col-line:col message`; each rule's file
+//! tests that rule alone on its samples.
 
 use std::path::PathBuf;
 
 use super::*;
 use crate::source::SourceFile;
 
-/// A migration file of `dialect` with `text`, at version 0.2.1.
-fn migration(dialect: Dialect, name: &str, text: &str) -> SqlFile {
-    let source = SourceFile::new(PathBuf::from(name), name.into(), text.into());
-    SqlFile::load(
-        source,
-        dialect,
-        Role::Migration(semver::Version::new(0, 2, 1)),
-    )
+/// Statements that destroy data, with and without a condition.
+pub(super) const DESTRUCTIVE: Sample = Sample {
+    name: "destructive statements",
+    dialect: Dialect::Postgres,
+    files: &["DROP TABLE memo_organizer;\n\
+     ALTER TABLE \"user\" DROP COLUMN open_id, DROP COLUMN IF EXISTS x;\n\
+     TRUNCATE TABLE memo;\n\
+     DELETE FROM webhook;\n\
+     DELETE FROM webhook WHERE row_status = 'ARCHIVED';\n\
+     UPDATE memo SET pinned = false;\n\
+     UPDATE memo SET pinned = (SELECT true FROM x WHERE x.id = memo.id);\n\
+     UPDATE memo SET pinned = true WHERE id = 1;"],
+};
+
+/// A SQLite table rebuild: only the drop of the old table is destructive.
+pub(super) const TABLE_REBUILD: Sample = Sample {
+    name: "a table rebuild",
+    dialect: Dialect::Sqlite,
+    files: &["CREATE TABLE reaction_new (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL DEFAULT '');\n\
+     INSERT INTO reaction_new (id) SELECT id FROM reaction;\n\
+     UPDATE reaction_new SET content_id = 'x';\n\
+     DROP TABLE reaction;\n\
+     ALTER TABLE reaction_new RENAME TO reaction;\n\
+     ALTER TABLE reaction ADD COLUMN extra TEXT NOT NULL;\n\
+     CREATE UNIQUE INDEX idx_reaction_content_unique ON reaction (content_id);\n\
+     CREATE UNIQUE INDEX idx_memo_uid ON memo (uid);"],
+};
+
+/// Renames of tables and columns, and PostgreSQL's type changes (one a parser gap).
+pub(super) const RENAMES: Sample = Sample {
+    name: "renames and type changes",
+    dialect: Dialect::Postgres,
+    files: &["ALTER TABLE resource RENAME TO attachment;\n\
+     ALTER TABLE \"user\" RENAME COLUMN display_name TO nickname;\n\
+     ALTER TABLE memo ALTER COLUMN created_ts TYPE BIGINT, ALTER COLUMN x SET DATA TYPE TEXT USING x::text;\n\
+     ALTER TABLE memo ALTER COLUMN content TYPE TEXT COLLATE \"C\";\n\
+     ALTER TABLE memo ALTER COLUMN content SET DEFAULT '';"],
+};
+
+/// PostgreSQL's drops, with and without `IF EXISTS`.
+pub(super) const POSTGRES_DROPS: Sample = Sample {
+    name: "drops",
+    dialect: Dialect::Postgres,
+    files: &["DROP INDEX idx_memo_tags;\n\
+     DROP INDEX IF EXISTS idx_memo_tags;\n\
+     DROP VIEW v;\n\
+     DROP TRIGGER trg ON memo;\n\
+     DROP TRIGGER IF EXISTS trg ON memo;\n\
+     ALTER TABLE memo DROP CONSTRAINT memo_uid_unique, DROP CONSTRAINT IF EXISTS x;\n\
+     ALTER TABLE memo DROP COLUMN IF EXISTS tags;"],
+};
+
+/// SQLite has no `DROP COLUMN IF EXISTS`: only the drop of the index is not idempotent.
+pub(super) const SQLITE_DROPS: Sample = Sample {
+    name: "drops",
+    dialect: Dialect::Sqlite,
+    files: &["DROP INDEX idx_memo_tags;\nALTER TABLE memo DROP COLUMN tags;"],
+};
+
+/// A SQLite chain whose indexes are dropped in time, carried along by renames, or dropped with
+/// their columns.
+pub(super) const SQLITE_INDEXED_CHAIN: Sample = Sample {
+    name: "indexed columns along the chain",
+    dialect: Dialect::Sqlite,
+    files: &[
+    "CREATE TABLE memo (id INTEGER PRIMARY KEY, tags TEXT, content TEXT, pinned INTEGER, x TEXT);\n\
+     CREATE INDEX idx_memo_tags ON memo (tags);\n\
+     CREATE INDEX idx_memo_pinned ON memo (id DESC) WHERE pinned = 1;\n\
+     CREATE UNIQUE INDEX idx_memo_lower ON memo (lower(\"Content\") COLLATE NOCASE);\n\
+     CREATE INDEX idx_memo_x ON memo (x);",
+    // Dropped in time, or carried along by renames.
+    "DROP INDEX idx_memo_x;\n\
+     ALTER TABLE memo DROP COLUMN x;\n\
+     ALTER TABLE memo RENAME TO note;\n\
+     ALTER TABLE note RENAME COLUMN tags TO labels;",
+    "ALTER TABLE note DROP COLUMN labels;\n\
+     ALTER TABLE note DROP COLUMN pinned;\n\
+     ALTER TABLE note DROP COLUMN content;\n\
+     ALTER TABLE note DROP COLUMN content;",
+],
+};
+
+/// PostgreSQL drops the index with the column. A dropped table takes its indexes.
+pub(super) const POSTGRES_INDEXED_CHAIN: Sample = Sample {
+    name: "indexed columns along the chain",
+    dialect: Dialect::Postgres,
+    files: &[
+        "CREATE TABLE memo (id SERIAL PRIMARY KEY, tags TEXT);\n\
+     CREATE INDEX idx_memo_tags ON memo USING btree (tags);\n\
+     CREATE TABLE other (tags TEXT);\n\
+     CREATE INDEX idx_other_tags ON other (tags);\n\
+     ALTER INDEX idx_memo_tags RENAME TO idx_memo_labels;",
+        "DROP TABLE other;\n\
+     CREATE TABLE other (tags TEXT);\n\
+     ALTER TABLE other DROP COLUMN tags;\n\
+     ALTER TABLE memo DROP COLUMN tags;",
+    ],
+};
+
+/// Constraints named explicitly, renamed, and dropped by generated and explicit names.
+pub(super) const CONSTRAINT_CHAIN: Sample = Sample {
+    name: "generated constraint names",
+    dialect: Dialect::Postgres,
+    files: &[
+    "CREATE TABLE reaction (\n\
+       id SERIAL PRIMARY KEY,\n\
+       memo_id INTEGER CONSTRAINT reaction_memo_id_fkey REFERENCES memo (id),\n\
+       creator_id INTEGER,\n\
+       content_id TEXT,\n\
+       reaction_type TEXT,\n\
+       UNIQUE (creator_id, content_id, reaction_type)\n\
+     );\n\
+     ALTER TABLE reaction ADD CONSTRAINT reaction_type_check CHECK (reaction_type <> '');\n\
+     ALTER TABLE reaction RENAME CONSTRAINT reaction_type_check TO reaction_kind_check;",
+    "ALTER TABLE reaction DROP CONSTRAINT reaction_memo_id_fkey;\n\
+     ALTER TABLE reaction DROP CONSTRAINT reaction_kind_check;\n\
+     ALTER TABLE reaction DROP CONSTRAINT IF EXISTS reaction_creator_id_content_id_reaction_type_key;\n\
+     ALTER TABLE reaction DROP CONSTRAINT reaction_pkey;\n\
+     ALTER TABLE reaction DROP CONSTRAINT reaction_creator_id_key1;\n\
+     ALTER TABLE reaction DROP CONSTRAINT reaction_unique;\n\
+     ALTER TABLE reaction DROP CONSTRAINT memo_id_fkey;",
+],
+};
+
+/// Migrations several rules' tests share, applied as one chain: what fires and what does not.
+pub(super) struct Sample {
+    name: &'static str,
+    dialect: Dialect,
+    files: &'static [&'static str],
 }
 
-fn render(diagnostics: &[Diagnostic]) -> String {
-    let mut diagnostics = diagnostics.to_vec();
-    crate::diagnostic::sort(&mut diagnostics);
-    diagnostics
+/// What one rule alone finds in each sample, under the sample's name and dialect.
+pub(super) fn lint_samples(rule: &Rule, samples: &[Sample]) -> String {
+    samples
         .iter()
-        .map(|d| {
-            let span = d.span.unwrap_or(Span::on_line(0, 0, 0));
-            format!(
-                "{} {} {}:{}-{}:{} {}\n",
-                d.code,
-                d.severity.as_str(),
-                span.start.line,
-                span.start.column,
-                span.end.line,
-                span.end.column,
-                d.message
-            )
+        .map(|sample| {
+            let found = lint_rule(rule, sample.dialect, sample.files);
+            format!("-- {} ({})\n{found}", sample.name, sample.dialect)
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The per-file and chain lint of one file.
 fn lint(dialect: Dialect, text: &str) -> String {
-    let file = migration(dialect, "m.sql", text);
-    let mut out = Vec::new();
-    check(&file, &[], &mut out);
-    check_chain(&[&file], &[], &mut out);
-    render(&out)
+    lint_chain(dialect, &[text])
 }
 
 /// The lint of several files, as one chain.
@@ -75,166 +185,8 @@ fn only_migrations_are_linted() {
 }
 
 #[test]
-fn destructive_statements() {
-    insta::assert_snapshot!(lint(
-        Dialect::Postgres,
-        "DROP TABLE memo_organizer;\n\
-         ALTER TABLE \"user\" DROP COLUMN open_id, DROP COLUMN IF EXISTS x;\n\
-         TRUNCATE TABLE memo;\n\
-         DELETE FROM webhook;\n\
-         DELETE FROM webhook WHERE row_status = 'ARCHIVED';\n\
-         UPDATE memo SET pinned = false;\n\
-         UPDATE memo SET pinned = (SELECT true FROM x WHERE x.id = memo.id);\n\
-         UPDATE memo SET pinned = true WHERE id = 1;"
-    ));
-}
-
-#[test]
 fn tables_created_in_the_same_file_hold_nothing_old() {
-    // A SQLite table rebuild: only the drop of the old table is destructive.
-    insta::assert_snapshot!(lint(
-        Dialect::Sqlite,
-        "CREATE TABLE reaction_new (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL DEFAULT '');\n\
-         INSERT INTO reaction_new (id) SELECT id FROM reaction;\n\
-         UPDATE reaction_new SET content_id = 'x';\n\
-         DROP TABLE reaction;\n\
-         ALTER TABLE reaction_new RENAME TO reaction;\n\
-         ALTER TABLE reaction ADD COLUMN extra TEXT NOT NULL;\n\
-         CREATE UNIQUE INDEX idx_reaction_content_unique ON reaction (content_id);\n\
-         CREATE UNIQUE INDEX idx_memo_uid ON memo (uid);"
-    ));
-}
-
-#[test]
-fn renames_and_type_changes() {
-    insta::assert_snapshot!(lint(
-        Dialect::Postgres,
-        "ALTER TABLE resource RENAME TO attachment;\n\
-         ALTER TABLE \"user\" RENAME COLUMN display_name TO nickname;\n\
-         ALTER TABLE memo ALTER COLUMN created_ts TYPE BIGINT, ALTER COLUMN x SET DATA TYPE TEXT USING x::text;\n\
-         ALTER TABLE memo ALTER COLUMN content TYPE TEXT COLLATE \"C\";\n\
-         ALTER TABLE memo ALTER COLUMN content SET DEFAULT '';"
-    ));
-}
-
-#[test]
-fn not_null_columns_without_default() {
-    insta::assert_snapshot!(lint(
-        Dialect::Postgres,
-        "ALTER TABLE memo ADD COLUMN uid TEXT NOT NULL;\n\
-         ALTER TABLE memo ADD uid2 TEXT NOT NULL DEFAULT NULL;\n\
-         ALTER TABLE memo ADD COLUMN a TEXT NOT NULL DEFAULT '';\n\
-         ALTER TABLE memo ADD COLUMN b TEXT;\n\
-         ALTER TABLE memo ADD COLUMN c BIGSERIAL NOT NULL;\n\
-         ALTER TABLE memo ADD COLUMN d INT NOT NULL GENERATED ALWAYS AS (id * 2) STORED;\n\
-         ALTER TABLE memo ADD COLUMN e INT NOT NULL GENERATED BY DEFAULT AS IDENTITY;"
-    ));
-    assert_eq!(
-        lint(
-            Dialect::Sqlite,
-            "ALTER TABLE memo ADD COLUMN uid TEXT NOT NULL;"
-        ),
-        "add-not-null-without-default error 1:18-1:32 `ADD COLUMN uid` adds a NOT NULL column \
-         without a DEFAULT: SQLite refuses it on any table (Cannot add a NOT NULL column with \
-         default value NULL)\n"
-    );
-}
-
-#[test]
-fn pragma_foreign_keys_in_sqlite() {
-    insta::assert_snapshot!(lint(
-        Dialect::Sqlite,
-        "PRAGMA foreign_keys = off;\n\
-         PRAGMA main.foreign_keys = 1;\n\
-         PRAGMA foreign_keys=ON;\n\
-         PRAGMA defer_foreign_keys = ON;\n\
-         PRAGMA legacy_alter_table = on;\n\
-         -- PRAGMA foreign_keys = off;\n\
-         SELECT 'PRAGMA foreign_keys = off';"
-    ));
-}
-
-#[test]
-fn idempotent_drops() {
-    insta::assert_snapshot!(lint(
-        Dialect::Postgres,
-        "DROP INDEX idx_memo_tags;\n\
-         DROP INDEX IF EXISTS idx_memo_tags;\n\
-         DROP VIEW v;\n\
-         DROP TRIGGER trg ON memo;\n\
-         DROP TRIGGER IF EXISTS trg ON memo;\n\
-         ALTER TABLE memo DROP CONSTRAINT memo_uid_unique, DROP CONSTRAINT IF EXISTS x;\n\
-         ALTER TABLE memo DROP COLUMN IF EXISTS tags;"
-    ));
-    // SQLite has no `DROP COLUMN IF EXISTS`: only the drop of the index is noted.
-    insta::assert_snapshot!(lint(
-        Dialect::Sqlite,
-        "DROP INDEX idx_memo_tags;\nALTER TABLE memo DROP COLUMN tags;"
-    ));
-}
-
-#[test]
-fn indexed_columns_along_the_chain() {
-    insta::assert_snapshot!(lint_chain(
-        Dialect::Sqlite,
-        &[
-            "CREATE TABLE memo (id INTEGER PRIMARY KEY, tags TEXT, content TEXT, pinned INTEGER, x TEXT);\n\
-             CREATE INDEX idx_memo_tags ON memo (tags);\n\
-             CREATE INDEX idx_memo_pinned ON memo (id DESC) WHERE pinned = 1;\n\
-             CREATE UNIQUE INDEX idx_memo_lower ON memo (lower(\"Content\") COLLATE NOCASE);\n\
-             CREATE INDEX idx_memo_x ON memo (x);",
-            // Dropped in time, or carried along by renames.
-            "DROP INDEX idx_memo_x;\n\
-             ALTER TABLE memo DROP COLUMN x;\n\
-             ALTER TABLE memo RENAME TO note;\n\
-             ALTER TABLE note RENAME COLUMN tags TO labels;",
-            "ALTER TABLE note DROP COLUMN labels;\n\
-             ALTER TABLE note DROP COLUMN pinned;\n\
-             ALTER TABLE note DROP COLUMN content;\n\
-             ALTER TABLE note DROP COLUMN content;",
-        ]
-    ));
-    // PostgreSQL drops the index with the column: a warning. A dropped table takes its indexes.
-    insta::assert_snapshot!(lint_chain(
-        Dialect::Postgres,
-        &[
-            "CREATE TABLE memo (id SERIAL PRIMARY KEY, tags TEXT);\n\
-             CREATE INDEX idx_memo_tags ON memo USING btree (tags);\n\
-             CREATE TABLE other (tags TEXT);\n\
-             CREATE INDEX idx_other_tags ON other (tags);\n\
-             ALTER INDEX idx_memo_tags RENAME TO idx_memo_labels;",
-            "DROP TABLE other;\n\
-             CREATE TABLE other (tags TEXT);\n\
-             ALTER TABLE other DROP COLUMN tags;\n\
-             ALTER TABLE memo DROP COLUMN tags;",
-        ]
-    ));
-}
-
-#[test]
-fn generated_constraint_names() {
-    insta::assert_snapshot!(lint_chain(
-        Dialect::Postgres,
-        &[
-            "CREATE TABLE reaction (\n\
-               id SERIAL PRIMARY KEY,\n\
-               memo_id INTEGER CONSTRAINT reaction_memo_id_fkey REFERENCES memo (id),\n\
-               creator_id INTEGER,\n\
-               content_id TEXT,\n\
-               reaction_type TEXT,\n\
-               UNIQUE (creator_id, content_id, reaction_type)\n\
-             );\n\
-             ALTER TABLE reaction ADD CONSTRAINT reaction_type_check CHECK (reaction_type <> '');\n\
-             ALTER TABLE reaction RENAME CONSTRAINT reaction_type_check TO reaction_kind_check;",
-            "ALTER TABLE reaction DROP CONSTRAINT reaction_memo_id_fkey;\n\
-             ALTER TABLE reaction DROP CONSTRAINT reaction_kind_check;\n\
-             ALTER TABLE reaction DROP CONSTRAINT IF EXISTS reaction_creator_id_content_id_reaction_type_key;\n\
-             ALTER TABLE reaction DROP CONSTRAINT reaction_pkey;\n\
-             ALTER TABLE reaction DROP CONSTRAINT reaction_creator_id_key1;\n\
-             ALTER TABLE reaction DROP CONSTRAINT reaction_unique;\n\
-             ALTER TABLE reaction DROP CONSTRAINT memo_id_fkey;",
-        ]
-    ));
+    insta::assert_snapshot!(lint_chain(Dialect::Sqlite, TABLE_REBUILD.files));
 }
 
 #[test]

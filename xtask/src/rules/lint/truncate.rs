@@ -3,10 +3,15 @@
 
 use sqlparser::ast::Statement;
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::Truncate,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::Truncate(truncate)) = cx.ast() else {
         return;
     };
@@ -30,5 +35,16 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 silence_hint(Code::Truncate)
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, DESTRUCTIVE};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[DESTRUCTIVE]));
     }
 }

@@ -8,10 +8,15 @@
 
 use sqlparser::ast::Statement;
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::UniqueIndexOnExistingData,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::CreateIndex(index)) = cx.ast() else {
         return;
     };
@@ -39,4 +44,15 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             silence_hint(Code::UniqueIndexOnExistingData)
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, TABLE_REBUILD};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[TABLE_REBUILD]));
+    }
 }

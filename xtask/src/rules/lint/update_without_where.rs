@@ -4,10 +4,15 @@
 
 use sqlparser::ast::{Statement, TableFactor};
 
-use super::{object_span, silence_hint, Context, Finding};
+use super::{object_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
+pub(super) const RULE: Rule = Rule {
+    code: Code::UpdateWithoutWhere,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(Statement::Update(update)) = cx.ast() else {
         return;
     };
@@ -37,4 +42,15 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             silence_hint(Code::UpdateWithoutWhere)
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::lint::tests::{lint_samples, DESTRUCTIVE};
+
+    #[test]
+    fn on_the_samples() {
+        insta::assert_snapshot!(lint_samples(&RULE, &[DESTRUCTIVE]));
+    }
 }
