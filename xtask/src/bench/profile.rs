@@ -98,7 +98,6 @@ pub fn measure(
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
-            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
             skip_extensions: store.config.skip_extensions.clone(),
         };
         let mut schemas = Vec::new();

@@ -60,8 +60,6 @@ pub struct Plan<'a> {
     pub rule: VersionRule,
     /// Whether `MAJOR.MINOR` reads as `MAJOR.MINOR.0` (`version.two-part`).
     pub two_part: bool,
-    /// Whether SQLite enforces foreign keys, as the service sets it.
-    pub sqlite_foreign_keys: bool,
     /// Extensions whose `CREATE EXTENSION` stops a chain unchecked (`replay.skip-extensions`),
     /// lower-cased.
     pub skip_extensions: Vec<String>,

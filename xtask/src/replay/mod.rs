@@ -4,6 +4,7 @@
 //! per run.
 
 pub mod chain;
+mod engines;
 mod extension;
 pub mod observed;
 mod report;
@@ -11,7 +12,7 @@ mod stamp_write;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -21,18 +22,15 @@ use crate::codes::Code;
 use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::engine::postgres::{
-    BinariesOptions, ChainAccess, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
-    PostgresDatabase, ReplayAs,
-};
-use crate::engine::sqlite::SqliteDatabase;
-use crate::engine::Database;
+pub use crate::engine::postgres::PostgresSource;
+use crate::engine::postgres::{BinariesOptions, ReplayAs};
 use crate::git::releases::{self as history, History};
 use crate::git::Object;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
 use crate::store::{Driver, Store};
 use chain::{Chain, Plan, Start};
+use engines::Engines;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -118,14 +116,6 @@ impl Shard {
     pub fn is_first(&self) -> bool {
         self.index == 1
     }
-}
-
-#[derive(Clone, Debug)]
-pub enum PostgresSource {
-    /// A throwaway cluster of this run, from these binaries.
-    Throwaway(BinariesOptions),
-    /// An existing server, by URL: scratch databases are created and dropped on it.
-    Existing(String),
 }
 
 /// Names the chains a problem occurred in. A tree with dozens of release tags has dozens of
@@ -330,53 +320,11 @@ pub fn run(
         return Ok(summary);
     }
 
-    let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
-        let server = start_postgres(&options.postgres, &options.cache_dir)?;
-        let (origin, location) = match &server {
-            PgServer::Throwaway(cluster) => {
-                let bin_dir = cluster.binaries().bin_dir().display().to_string();
-                let origin = format!(
-                    "throwaway cluster, binaries in {bin_dir} ({})",
-                    cluster.binaries().origin()
-                );
-                (origin, bin_dir)
-            }
-            PgServer::Existing(existing) => (existing.to_string(), existing.to_string()),
-        };
-        summary.engines.push(Engine {
-            dialect: Dialect::Postgres,
-            version: server.server_version()?,
-            origin,
-            location,
-        });
-        let access = ChainAccess::decide(
-            &server,
-            options.replay_as,
-            &store.config.privileges,
-            creates_roles(files, &chains),
-        )?;
-        summary.privileges_unchecked = access.unchecked().map(str::to_string);
-        Some(Postgres {
-            server,
-            access,
-            one_at_a_time: Mutex::new(()),
-        })
-    } else {
-        None
-    };
-    if chains.iter().any(|c| c.dialect == Dialect::Sqlite) {
-        summary.engines.push(Engine {
-            dialect: Dialect::Sqlite,
-            version: crate::engine::sqlite::version(),
-            origin: "bundled, in process".into(),
-            location: "bundled, in process".into(),
-        });
-    }
-
-    let outcomes = run_chains(&chains, &plans, postgres.as_ref(), options);
-    if let Some(postgres) = postgres {
-        postgres.server.close().context("stopping PostgreSQL")?;
-    }
+    let engines = Engines::start(store, files, &chains, options)?;
+    summary.engines = engines.describe();
+    summary.privileges_unchecked = engines.unchecked();
+    let outcomes = run_chains(&chains, &plans, &engines, options);
+    engines.close()?;
     let outcomes = outcomes?;
 
     // On shards after the first, `fresh` ran only to be compared with: its own findings are
@@ -504,7 +452,6 @@ fn plan<'a>(
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
-            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
             skip_extensions: store.config.skip_extensions.clone(),
         },
         latest,
@@ -664,65 +611,11 @@ fn skipped(dialect: Dialect, why: &str) -> Diagnostic {
     )
 }
 
-fn start_postgres(
-    source: &PostgresSource,
-    cache_dir: &std::path::Path,
-) -> anyhow::Result<PgServer> {
-    match source {
-        PostgresSource::Existing(url) => Ok(PgServer::Existing(ExistingServer::open(url)?)),
-        PostgresSource::Throwaway(binaries) => {
-            let mut binaries = binaries.clone();
-            binaries
-                .cache_dir
-                .get_or_insert_with(|| cache_dir.to_path_buf());
-            let binaries = PgBinaries::find(&binaries)?;
-            let cluster = Cluster::start(
-                &binaries,
-                &ClusterOptions {
-                    cache_dir: Some(cache_dir.to_path_buf()),
-                    ..ClusterOptions::default()
-                },
-            )?;
-            Ok(PgServer::Throwaway(cluster))
-        }
-    }
-}
-
-/// Whether the PostgreSQL SQL the chains run may create roles: a `CREATE ROLE`, `CREATE USER` or
-/// `CREATE GROUP` anywhere in its text, a string that a `DO` block executes included. Where the
-/// chains' role may create roles and this says so, PostgreSQL chains run one at a time and the
-/// roles each one created are dropped after it; a tree that builds the words at run time escapes
-/// it and runs its chains side by side, as every tree did before roles were isolated.
-fn creates_roles(files: &[SqlFile], chains: &[Chain<'_>]) -> bool {
-    static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let pattern = CREATE_ROLE.get_or_init(|| {
-        regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
-    });
-    let released = chains.iter().filter_map(|chain| match &chain.start {
-        Start::Release { latest, .. } => Some(&**latest),
-        _ => None,
-    });
-    files
-        .iter()
-        .chain(released)
-        .filter(|file| file.dialect == Dialect::Postgres)
-        .any(|file| pattern.is_match(&file.source.text))
-}
-
-/// The PostgreSQL server of a run, and how its chains get their databases.
-struct Postgres {
-    server: PgServer,
-    access: ChainAccess,
-    /// Held by each PostgreSQL chain where chains may create roles, which are cluster-wide: the
-    /// roles one chain created are dropped before the next begins.
-    one_at_a_time: Mutex<()>,
-}
-
 /// Runs every chain, `options.jobs` at a time, and returns their outcomes in chain order.
 fn run_chains<'c>(
     chains: &'c [Chain<'c>],
     plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&Postgres>,
+    engines: &Engines,
     options: &Options,
 ) -> anyhow::Result<Vec<chain::Outcome<'c>>> {
     let next = AtomicUsize::new(0);
@@ -736,7 +629,7 @@ fn run_chains<'c>(
                 let Some(chain) = chains.get(index) else {
                     break;
                 };
-                let result = run_one(chain, plans, postgres);
+                let result = run_one(chain, plans, engines);
                 if let Ok(mut results) = results.lock() {
                     results[index] = Some(result);
                 }
@@ -759,50 +652,24 @@ fn run_chains<'c>(
         .collect()
 }
 
+/// Runs one chain in a database of its own on its dialect's server.
 fn run_one<'c>(
     chain: &'c Chain<'c>,
     plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&Postgres>,
+    engines: &Engines,
 ) -> anyhow::Result<chain::Outcome<'c>> {
     let plan = plans
         .iter()
         .find(|(d, _)| *d == chain.dialect)
         .map(|(_, p)| p)
         .context("a chain without a plan")?;
-    match chain.dialect {
-        Dialect::Sqlite => {
-            let mut db = SqliteDatabase::open_in_memory(plan.sqlite_foreign_keys)?;
-            Ok(chain::run(chain, plan, &mut db))
-        }
-        Dialect::Postgres => {
-            let Postgres {
-                server,
-                access,
-                one_at_a_time,
-            } = postgres.context("PostgreSQL was not started")?;
-            let _turn = access
-                .creates_roles()
-                .then(|| one_at_a_time.lock().unwrap_or_else(PoisonError::into_inner));
-            let name = database_name(&chain.name);
-            let (scope, client) = access.open(server, &name)?;
-            let outcome = PostgresDatabase::watched(client, server.admin_config())
-                .map(|mut db| chain::run(chain, plan, &mut db as &mut dyn Database));
-            // The connection is closed by now; the database and the roles go so that an
-            // existing server is left as it was found, and the next chain finds no role of
-            // this one.
-            access.close(server, scope)?;
-            outcome
-        }
-    }
-}
-
-/// A database name for a chain: `chain_full`, `chain_upgrade_from_v0_9_0`.
-fn database_name(chain: &str) -> String {
-    let name: String = chain
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("chain_{name}")
+    let mut outcome = None;
+    engines
+        .server(chain.dialect)?
+        .with_database(&chain.name, &mut |db| {
+            outcome = Some(chain::run(chain, plan, db));
+        })?;
+    outcome.context("the chain's database was opened, yet the chain did not run")
 }
 
 /// The progress line: per dialect, chains done of total, redrawn on standard error.

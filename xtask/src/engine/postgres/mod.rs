@@ -18,6 +18,7 @@ mod existing;
 mod fetch;
 mod process;
 mod registry;
+mod server;
 mod watchdog;
 
 use std::fmt;
@@ -36,6 +37,7 @@ pub use fetch::FetchSource;
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
 pub use registry::abandon_run;
+pub use server::{PostgresServer, PostgresSettings, PostgresSource};
 
 /// The server the replay runs on. Database names are the replay's own: on an existing server
 /// they are mapped to this run's scratch databases.
