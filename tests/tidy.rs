@@ -38,7 +38,6 @@ const LONG_FILES: &[&str] = &[
     "engine/postgres/registry.rs",
     "history/released.rs",
     "replay/mod.rs",
-    "replay/report.rs",
     "schema/sqlite.rs",
     "store.rs",
 ];

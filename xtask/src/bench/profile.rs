@@ -102,11 +102,7 @@ pub fn measure(
         };
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {
-            let chain = Chain {
-                dialect,
-                name: name.into(),
-                start,
-            };
+            let chain = Chain::new(dialect, start);
             let mut schema = None;
             let mut introspections = Vec::new();
             let replay = sample(runs, || {

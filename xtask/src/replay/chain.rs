@@ -37,9 +37,42 @@ pub enum Start<'a> {
 
 pub struct Chain<'a> {
     pub dialect: Dialect,
-    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`.
+    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`, as its start says (`Chain::new`).
     pub name: String,
     pub start: Start<'a>,
+}
+
+/// The kinds of chain, by how they start: the fresh install that every other chain is compared
+/// with, the full chain of every migration, and an upgrade from a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainKind {
+    Fresh,
+    Full,
+    Upgrade,
+}
+
+impl<'a> Chain<'a> {
+    /// A chain of `dialect`, named by its start.
+    pub fn new(dialect: Dialect, start: Start<'a>) -> Chain<'a> {
+        let name = match &start {
+            Start::Fresh(_) => "fresh".to_string(),
+            Start::Empty | Start::Baseline { .. } => "full".to_string(),
+            Start::Release { tag, .. } => format!("upgrade-from-{tag}"),
+        };
+        Chain {
+            dialect,
+            name,
+            start,
+        }
+    }
+
+    pub fn kind(&self) -> ChainKind {
+        match self.start {
+            Start::Fresh(_) => ChainKind::Fresh,
+            Start::Empty | Start::Baseline { .. } => ChainKind::Full,
+            Start::Release { .. } => ChainKind::Upgrade,
+        }
+    }
 }
 
 /// What the replay needs to know to run any chain of a dialect.

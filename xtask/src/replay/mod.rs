@@ -7,6 +7,7 @@ pub mod chain;
 mod engines;
 mod extension;
 pub mod observed;
+mod parity;
 mod report;
 mod stamp_write;
 
@@ -29,7 +30,7 @@ use crate::git::Object;
 use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
 use crate::store::{Driver, Store};
-use chain::{Chain, Plan, Start};
+use chain::{Chain, ChainKind, Plan, Start};
 use engines::Engines;
 
 #[derive(Clone, Debug)]
@@ -257,11 +258,7 @@ pub fn run(
             continue;
         };
         if let Some(latest) = latest {
-            chains.push(Chain {
-                dialect,
-                name: "fresh".into(),
-                start: Start::Fresh(latest),
-            });
+            chains.push(Chain::new(dialect, Start::Fresh(latest)));
         }
         let full = match &store.config.full_chain {
             FullChain::Empty => Some(Start::Empty),
@@ -275,11 +272,7 @@ pub fn run(
             FullChain::None => None,
         };
         if let Some(start) = full {
-            chains.push(Chain {
-                dialect,
-                name: "full".into(),
-                start,
-            });
+            chains.push(Chain::new(dialect, start));
         }
         if driver.latest.is_some() {
             chains.extend(release_chains(
@@ -298,13 +291,13 @@ pub fn run(
     if let Some(shard) = options.shard {
         let mut position = 0;
         chains.retain(|chain| {
-            if chain.name == "fresh" {
+            if chain.kind() == ChainKind::Fresh {
                 return true;
             }
             // The first shard reports the static findings, and a parse error or a dropped
             // generated constraint name is judged by the chains that executed the statement:
             // `full` runs nearly every migration, so the first shard owns it.
-            if chain.name == "full" {
+            if chain.kind() == ChainKind::Full {
                 return shard.is_first();
             }
             position += 1;
@@ -329,8 +322,9 @@ pub fn run(
 
     // On shards after the first, `fresh` ran only to be compared with: its own findings are
     // the first shard's to report.
-    let reports =
-        |chain: &Chain<'_>| chain.name != "fresh" || options.shard.is_none_or(|s| s.is_first());
+    let reports = |chain: &Chain<'_>| {
+        chain.kind() != ChainKind::Fresh || options.shard.is_none_or(|s| s.is_first())
+    };
     let mut outcomes = outcomes;
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
@@ -338,7 +332,7 @@ pub fn run(
         }
     }
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
-        if chain.name == "fresh" {
+        if chain.kind() == ChainKind::Fresh {
             if let Some(schema) = outcome.schema.clone() {
                 summary.schemas.push(CapturedSchema {
                     dialect: chain.dialect,
@@ -401,8 +395,11 @@ pub fn run(
         report::unread(&chains, &outcomes, *dialect, latest, reports, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
-    if chains.iter().any(|c| c.name == "fresh" && reports(c)) {
-        report::parity(&chains, &outcomes, files, allowlist, out);
+    if chains
+        .iter()
+        .any(|c| c.kind() == ChainKind::Fresh && reports(c))
+    {
+        parity::report(&chains, &outcomes, files, allowlist, out);
     }
     let ran: Vec<(Dialect, &str)> = chains
         .iter()
@@ -587,16 +584,15 @@ fn release_chains<'a>(
         let text =
             String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8 text"))?;
         let source = SourceFile::new(repository.join(&path), display, text);
-        chains.push(Chain {
+        chains.push(Chain::new(
             dialect,
-            name: format!("upgrade-from-{}", release.tag),
-            start: Start::Release {
+            Start::Release {
                 tag: release.tag.clone(),
                 latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
                 capture: capture == Some(release.tag.as_str()),
                 stamp,
             },
-        });
+        ));
     }
     Ok(chains)
 }

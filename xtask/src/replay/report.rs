@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::chain::{Chain, Failure, Outcome, Plan, Refusal};
+use super::chain::{Chain, ChainKind, Failure, Outcome, Plan, Refusal};
 pub use super::stamp_write::StampFiles;
 use super::Engine;
 use crate::allowlist::Allowlist;
@@ -14,12 +14,11 @@ use crate::diagnostic::{Diagnostic, Position, Severity, Span};
 use crate::dialect::Dialect;
 use crate::engine::StatementError;
 use crate::schema::diff::{self, Difference};
-use crate::schema::parity;
 use sqlparser::tokenizer::Token;
 
 use super::name_chains;
 use crate::sql::token::is_trivia;
-use crate::sql::{Role, SqlFile, Statement};
+use crate::sql::{SqlFile, Statement};
 
 /// Collects one dialect's diagnostics by everything but the chain, so that each is reported
 /// once.
@@ -450,13 +449,16 @@ pub fn differences(
         .collect();
     let Some(fresh) = of_dialect
         .iter()
-        .find(|(c, _)| c.name == "fresh")
+        .find(|(c, _)| c.kind() == ChainKind::Fresh)
         .and_then(|(_, o)| o.schema.as_ref())
     else {
         return;
     };
     let mut grouped = Grouped::new(dialect, chains);
-    for (chain, outcome) in of_dialect.iter().filter(|(c, _)| c.name != "fresh") {
+    for (chain, outcome) in of_dialect
+        .iter()
+        .filter(|(c, _)| c.kind() != ChainKind::Fresh)
+    {
         let Some(schema) = &outcome.schema else {
             continue;
         };
@@ -556,85 +558,9 @@ fn difference_diagnostic(d: &Difference, dialect: Dialect, latest: Option<&SqlFi
     diagnostic
 }
 
-/// Dialect parity: compares the fresh PostgreSQL install with the fresh SQLite install, where
-/// both were built, and reports every difference once (no chain is involved) with the
-/// `dialect-parity` code, unless a parity entry of the allowlist accepts it. Parity entries are
-/// judged here too, since only a run that compared both dialects can tell that one is unused.
-///
-/// A difference is located in PostgreSQL's `LATEST.sql`, at the statement that creates the
-/// object: the PostgreSQL schema is the explicit one (a real `boolean`, `jsonb`, named
-/// constraints) that the SQLite schema is written to match, and one file keeps a run's parity
-/// diagnostics together. Where PostgreSQL has no such statement (the object exists in SQLite
-/// only), SQLite's `LATEST.sql` is used, so that the location points at the object.
-pub fn parity(
-    chains: &[Chain<'_>],
-    outcomes: &[Outcome<'_>],
-    files: &[SqlFile],
-    allowlist: &Allowlist,
-    out: &mut Vec<Diagnostic>,
-) {
-    let fresh = |dialect: Dialect| {
-        chains
-            .iter()
-            .zip(outcomes)
-            .find(|(c, _)| c.dialect == dialect && c.name == "fresh")
-            .and_then(|(_, o)| o.schema.as_ref())
-    };
-    let (Some(postgres), Some(sqlite)) = (fresh(Dialect::Postgres), fresh(Dialect::Sqlite)) else {
-        return;
-    };
-    let latest = |dialect: Dialect| {
-        files
-            .iter()
-            .find(|f| f.dialect == dialect && f.role == Role::Latest)
-    };
-    let (postgres_latest, sqlite_latest) = (latest(Dialect::Postgres), latest(Dialect::Sqlite));
-    for d in parity::compare(postgres, sqlite) {
-        if allowlist.allows_parity(&d.object, &d.aspect) {
-            continue;
-        }
-        let headline = match (&d.expected, &d.actual) {
-            (Some(_), None) => "is in PostgreSQL but not in SQLite",
-            (None, Some(_)) => "is in SQLite but not in PostgreSQL",
-            _ => "differs between PostgreSQL and SQLite",
-        };
-        let what = if d.aspect.is_empty() {
-            d.object.clone()
-        } else {
-            format!("{}, {}", d.object, d.aspect)
-        };
-        let side = |value: &Option<String>| value.clone().unwrap_or_else(|| "absent".into());
-        let message = format!(
-            "{what} {headline}\n    PostgreSQL: {}\n    SQLite:     {}",
-            side(&d.expected),
-            side(&d.actual)
-        );
-        let mut diagnostic = Diagnostic::new(Code::DialectParity, message)
-            .help(
-                "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
-                 accept the difference in validate-migrations.toml with `check = \"parity\"` \
-                 and a reason",
-            )
-            .difference(d.clone());
-        let located = [postgres_latest, sqlite_latest]
-            .into_iter()
-            .flatten()
-            .find_map(|latest| locate(latest, &d.object).map(|span| (latest, span)));
-        match (located, postgres_latest.or(sqlite_latest)) {
-            (Some((latest, span)), _) => {
-                diagnostic = diagnostic.file(latest.source.display.clone()).span(span);
-            }
-            (None, Some(latest)) => diagnostic = diagnostic.file(latest.source.display.clone()),
-            (None, None) => {}
-        }
-        out.push(diagnostic);
-    }
-    allowlist.unused_parity(out);
-}
-
 /// The statement of `LATEST.sql` that creates `object` (`table memo`, `index idx_x`), found on
 /// the tokens: `CREATE [UNIQUE|OR REPLACE|...] <kind> [IF NOT EXISTS] <name>`.
-fn locate(latest: &SqlFile, object: &str) -> Option<Span> {
+pub(super) fn locate(latest: &SqlFile, object: &str) -> Option<Span> {
     let (kind, name) = object.split_once(' ')?;
     let name = name
         .split('(')

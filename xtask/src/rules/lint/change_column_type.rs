@@ -12,12 +12,11 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 use super::{ident_span, silence_hint, Context, Finding};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 use crate::sql::Parsed;
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    if cx.dialect() != Dialect::Postgres {
+    if !cx.dialect().spec().lint().alters_column_types {
         return;
     }
     if let Some((table, operations)) = cx.alter_table() {

@@ -15,7 +15,6 @@ use sqlparser::ast::{AlterTableOperation, Statement};
 use super::{ident_span, object_span, Context, Finding};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
     match cx.ast() {
@@ -32,7 +31,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             let span = cx.clause_span("DROP", object_span(&drop.trigger_name));
             push(cx, span, "DROP TRIGGER IF EXISTS", out);
         }
-        Some(Statement::AlterTable(alter)) if cx.dialect() == Dialect::Postgres => {
+        Some(Statement::AlterTable(alter)) if cx.dialect().spec().lint().alter_table_if_exists => {
             for operation in &alter.operations {
                 match operation {
                     AlterTableOperation::DropColumn {

@@ -11,11 +11,10 @@
 use super::{Context, Finding};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    if cx.dialect() != Dialect::Sqlite {
+    if !cx.dialect().spec().lint().pragma_foreign_keys {
         return;
     }
     let tokens = cx.significant();
