@@ -37,7 +37,6 @@ const LONG_FILES: &[&str] = &[
     "config/mod.rs",
     "engine/postgres/registry.rs",
     "history/released.rs",
-    "replay/mod.rs",
     "schema/sqlite.rs",
     "store.rs",
 ];
@@ -58,8 +57,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "render/markdown.rs::render",
     "render/mod.rs::summary",
     "replay/chain.rs::migrate",
-    "replay/mod.rs::release_chains",
-    "replay/mod.rs::run",
     "replay/report.rs::describe",
     "rules/layout.rs::check",
     "rules/lint/drop_indexed_column.rs::check",

@@ -185,10 +185,26 @@ fn engine_options(engines: &EngineArgs) -> replay::Options {
     replay::Options {
         jobs: engines.jobs.unwrap_or(defaults.jobs).max(1),
         postgres,
-        progress: std::io::stderr().is_terminal() && !in_github_actions(),
+        progress: (std::io::stderr().is_terminal() && !in_github_actions())
+            .then(|| replay::ProgressSink::new(draw_progress)),
         replay_as: engines.replay_as,
         ..defaults
     }
+}
+
+/// Draws the replay's progress as one line on standard error, redrawn after each chain, and
+/// clears it when the chains are done so that the report starts on a clean line.
+fn draw_progress(progress: &replay::Progress) {
+    if progress.finished {
+        eprint!("\r\x1b[2K");
+        return;
+    }
+    let parts: Vec<String> = progress
+        .dialects
+        .iter()
+        .map(|(dialect, done, total)| format!("{dialect} {done}/{total}"))
+        .collect();
+    eprint!("\r\x1b[2Kreplaying chains: {}", parts.join(", "));
 }
 
 fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
