@@ -6,6 +6,7 @@
 pub mod chain;
 mod engines;
 mod extension;
+mod failure;
 mod names;
 pub mod observed;
 mod parity;

@@ -16,6 +16,7 @@ mod datadir;
 mod existing;
 #[cfg(feature = "fetch-postgres")]
 mod fetch;
+mod marker;
 mod process;
 mod registry;
 mod server;
