@@ -11,6 +11,7 @@ use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 use super::sqlite_box::{self, Denials};
 use super::{Database, Server, StatementError};
 use crate::config::Stamp;
+use crate::dialect::Dialect;
 use crate::schema::sqlite::optional_text;
 use crate::schema::Schema;
 
@@ -37,8 +38,8 @@ impl SqliteServer {
 }
 
 impl Server for SqliteServer {
-    fn dialect(&self) -> crate::dialect::Dialect {
-        crate::dialect::Dialect::Sqlite
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
     }
 
     fn version(&self) -> &str {

@@ -54,3 +54,24 @@ impl std::fmt::Debug for ProgressSink {
         f.write_str("ProgressSink")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::chain::Start;
+
+    #[test]
+    fn counts_the_chains_done_per_dialect() {
+        let chains = [
+            Chain::new(Dialect::Postgres, Start::Empty),
+            Chain::new(Dialect::Sqlite, Start::Empty),
+        ];
+        let mut progress = Progress::new(&chains);
+        progress.done(Dialect::Sqlite);
+        assert_eq!(
+            progress.dialects,
+            [(Dialect::Postgres, 0, 1), (Dialect::Sqlite, 1, 1)]
+        );
+        assert!(!progress.finished);
+    }
+}

@@ -66,7 +66,7 @@ fn named_family(families: &[Family]) -> Option<Family> {
 /// Whether a column is a boolean by its dialect's rules: always where the dialect has a boolean
 /// type, only with its 0/1 CHECK where it has not. The CHECKs are read only for a boolean.
 fn checked(dialect: Dialect, (table, column): (&Table, &Column)) -> bool {
-    !dialect.spec().boolean_needs_check() || restricted_to_0_1(table, &column.name)
+    !dialect.spec().boolean_needs_check() || restricted_to_0_1(dialect, table, &column.name)
 }
 
 /// One side's column type for a message, with its family; `other` is the other side's column,
@@ -114,10 +114,10 @@ pub(super) fn base(data_type: &str) -> String {
 
 /// Whether a CHECK of the table allows the column exactly the values 0 and 1 (and NULL, which
 /// the column's NOT NULL decides): SQLite's way of writing a boolean.
-pub(super) fn restricted_to_0_1(table: &Table, column: &str) -> bool {
+fn restricted_to_0_1(dialect: Dialect, table: &Table, column: &str) -> bool {
     let wanted = BTreeSet::from([0, 1]);
     table.checks.iter().any(|check| {
-        Parser::new(Dialect::Sqlite.parser_dialect())
+        Parser::new(dialect.parser_dialect())
             .try_with_sql(&check.expression)
             .and_then(|mut parser| parser.parse_expr())
             .is_ok_and(|expr| allowed_values(&expr, column).as_ref() == Some(&wanted))
