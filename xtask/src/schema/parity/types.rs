@@ -25,8 +25,11 @@ impl Equivalence for Families<'_> {
             families(self.left, &left.1.data_type),
             families(self.right, &right.1.data_type),
         );
-        if left_types.is_empty() || right_types.is_empty() {
-            return left.1.data_type.eq_ignore_ascii_case(&right.1.data_type);
+        // A type outside the table matches only itself, and no type of a family.
+        match (left_types.is_empty(), right_types.is_empty()) {
+            (true, true) => return left.1.data_type.eq_ignore_ascii_case(&right.1.data_type),
+            (true, false) | (false, true) => return false,
+            (false, false) => {}
         }
         left_types.iter().any(|family| {
             right_types.contains(family)
