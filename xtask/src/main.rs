@@ -26,6 +26,10 @@ const EXIT_COULD_NOT_RUN: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A throwaway cluster that cannot be cleaned up on a drop or a signal is worth a line.
+    xtask::engine::postgres::report_cleanup_problems_to(|problem| {
+        eprintln!("warning: {problem}");
+    });
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

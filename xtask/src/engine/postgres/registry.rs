@@ -109,6 +109,25 @@ pub fn install_signal_handler() -> Result<()> {
         .map_err(|message| anyhow!(message))
 }
 
+/// Where the problems of a cleanup that has no caller to return them to (a drop, the signal
+/// handler) go: the command line installs a function that prints them; without one they are
+/// not shown, since the library prints nothing.
+static CLEANUP_PROBLEMS: OnceLock<fn(&str)> = OnceLock::new();
+
+/// Sets where the problems of cleanups without a caller are reported; the first call of a
+/// process wins.
+pub fn report_cleanup_problems_to(report: fn(&str)) {
+    // A second call changes nothing: the first reporter stays, as documented.
+    let _ = CLEANUP_PROBLEMS.set(report);
+}
+
+/// Reports a cleanup problem where `report_cleanup_problems_to` said.
+fn warn(error: &anyhow::Error) {
+    if let Some(report) = CLEANUP_PROBLEMS.get() {
+        report(&format!("{error:#}"));
+    }
+}
+
 /// Cleans up everything registered, for a process about to exit from elsewhere than the
 /// signal handler: nothing registered can start again, since the lock is never released.
 pub fn abandon_run() {
@@ -121,12 +140,12 @@ fn clean_up_everything() -> MutexGuard<'static, Registry> {
     let mut registry = lock();
     for entry in std::mem::take(&mut registry.dirs).into_values() {
         if let Err(error) = retire_dir(entry) {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
     for entry in std::mem::take(&mut registry.scratch).into_values() {
         if let Err(error) = entry.drop_everything() {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
     registry
@@ -350,7 +369,7 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         if let Err(error) = release_entry(self.id) {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
 }
@@ -469,7 +488,7 @@ impl ScratchDatabases {
 impl Drop for ScratchDatabases {
     fn drop(&mut self) {
         if let Err(error) = self.drop_all() {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
 }
