@@ -26,6 +26,10 @@ const EXIT_COULD_NOT_RUN: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A throwaway cluster that cannot be cleaned up on a drop or a signal is worth a line.
+    xtask::engine::postgres::report_cleanup_problems_to(|problem| {
+        eprintln!("warning: {problem}");
+    });
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -186,10 +190,26 @@ fn engine_options(engines: &EngineArgs) -> replay::Options {
     replay::Options {
         jobs: engines.jobs.unwrap_or(defaults.jobs).max(1),
         postgres,
-        progress: std::io::stderr().is_terminal() && !in_github_actions(),
+        progress: (std::io::stderr().is_terminal() && !in_github_actions())
+            .then(|| replay::ProgressSink::new(draw_progress)),
         replay_as: engines.replay_as,
         ..defaults
     }
+}
+
+/// Draws the replay's progress as one line on standard error, redrawn after each chain, and
+/// clears it when the chains are done so that the report starts on a clean line.
+fn draw_progress(progress: &replay::Progress) {
+    if progress.finished {
+        eprint!("\r\x1b[2K");
+        return;
+    }
+    let parts: Vec<String> = progress
+        .dialects
+        .iter()
+        .map(|(dialect, done, total)| format!("{dialect} {done}/{total}"))
+        .collect();
+    eprint!("\r\x1b[2Kreplaying chains: {}", parts.join(", "));
 }
 
 fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {

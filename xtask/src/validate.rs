@@ -181,15 +181,17 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         diagnostics.clear();
     }
     let replay = match &options.replay {
-        Some(replay_options) => Some(replay::run(
-            &store,
-            &history,
-            &files,
-            &dialects,
-            replay_options,
-            &allowlist,
-            &mut diagnostics,
-        )?),
+        Some(replay_options) => {
+            let input = replay::Input {
+                store: &store,
+                history: &history,
+                files: &files,
+                dialects: &dialects,
+                options: replay_options,
+                allowlist: &allowlist,
+            };
+            Some(replay::run(&input, &mut diagnostics)?)
+        }
         None => None,
     };
     // The engine is the judge of what the static checks could only guess.

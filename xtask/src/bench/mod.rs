@@ -87,7 +87,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         jobs: options.jobs.max(1),
         postgres: replay::PostgresSource::Throwaway(binaries_options(options)),
         cache_dir: options.cache_dir.clone(),
-        progress: false,
+        progress: None,
         ..replay::Options::default()
     };
 

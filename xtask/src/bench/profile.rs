@@ -98,16 +98,11 @@ pub fn measure(
             transaction: store.config.transaction,
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
-            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
             skip_extensions: store.config.skip_extensions.clone(),
         };
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {
-            let chain = Chain {
-                dialect,
-                name: name.into(),
-                start,
-            };
+            let chain = Chain::new(dialect, start);
             let mut schema = None;
             let mut introspections = Vec::new();
             let replay = sample(runs, || {

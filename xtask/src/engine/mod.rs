@@ -1,5 +1,6 @@
-//! The database engines that chains are replayed on. Each engine gives out `Database`s: fresh,
-//! empty databases that the replay applies SQL to and then introspects.
+//! The database engines that chains are replayed on. Each engine is a `Server` of one dialect
+//! that gives out `Database`s: fresh, empty databases that the replay applies SQL to and then
+//! introspects.
 
 pub mod postgres;
 pub mod sqlite;
@@ -8,7 +9,10 @@ mod sqlite_box;
 use std::fmt;
 use std::time::Duration;
 
+use anyhow::Result;
+
 use crate::config::Stamp;
+use crate::dialect::Dialect;
 use crate::schema::Schema;
 
 /// An error an engine gave for one statement, in its own words.
@@ -57,4 +61,39 @@ pub trait Database {
 
     /// Reads the whole schema from the engine's catalog.
     fn introspect(&mut self) -> anyhow::Result<Schema>;
+}
+
+/// An engine the chains of one dialect run on: a throwaway PostgreSQL cluster, an existing
+/// PostgreSQL server, the bundled SQLite library. Chains of a run share it from several
+/// threads, so it hands out databases through `&self`.
+pub trait Server: Send + Sync {
+    /// The dialect whose chains this server runs.
+    fn dialect(&self) -> Dialect;
+
+    /// The version, as the engine reports it, e.g. `15.18 (Debian 15.18-0+deb12u1)` or
+    /// `3.54.1`: read once, when the server was started.
+    fn version(&self) -> &str;
+
+    /// Where it runs, for the summary: the throwaway cluster and its binaries, the server's
+    /// redacted URL, or the bundled library.
+    fn origin(&self) -> String;
+
+    /// Where a missing extension would have to be installed, for messages: the binaries'
+    /// folder, or the server's redacted URL.
+    fn location(&self) -> String;
+
+    /// Why the chains did not run with only the rights of the service's own role, where they did
+    /// not (an engine without roles has nothing to say).
+    fn unchecked(&self) -> Option<&str> {
+        None
+    }
+
+    /// Gives the chain named `chain` a new, empty database, runs `work` on it, and then removes
+    /// the database and what the chain left on the server, so that the next chain finds the
+    /// server as this one found it. An error is the engine's own: the chain could not be run.
+    fn with_database(&self, chain: &str, work: &mut dyn FnMut(&mut dyn Database)) -> Result<()>;
+
+    /// Stops the server, or removes what this run left on it; errors are reported rather than
+    /// only warned about, as dropping would.
+    fn close(self: Box<Self>) -> Result<()>;
 }

@@ -9,14 +9,65 @@ use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 
 use super::sqlite_box::{self, Denials};
-use super::{Database, StatementError};
+use super::{Database, Server, StatementError};
 use crate::config::Stamp;
+use crate::dialect::Dialect;
 use crate::schema::sqlite::optional_text;
 use crate::schema::Schema;
 
 /// The version of the bundled SQLite library, as `sqlite_version()` reports it.
 pub fn version() -> String {
     rusqlite::version().to_string()
+}
+
+/// The bundled SQLite library as a server of the replay: each chain gets a new in-memory
+/// database, gone when the chain is done.
+pub struct SqliteServer {
+    /// Whether SQLite enforces foreign keys, as the service sets it (`sqlite-foreign-keys`).
+    foreign_keys: bool,
+    version: String,
+}
+
+impl SqliteServer {
+    pub fn new(foreign_keys: bool) -> SqliteServer {
+        SqliteServer {
+            foreign_keys,
+            version: version(),
+        }
+    }
+}
+
+impl Server for SqliteServer {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn origin(&self) -> String {
+        "bundled, in process".into()
+    }
+
+    fn location(&self) -> String {
+        self.origin()
+    }
+
+    fn with_database(
+        &self,
+        _chain: &str,
+        work: &mut dyn FnMut(&mut dyn Database),
+    ) -> anyhow::Result<()> {
+        let mut db = SqliteDatabase::open_in_memory(self.foreign_keys)?;
+        work(&mut db);
+        Ok(())
+    }
+
+    fn close(self: Box<Self>) -> anyhow::Result<()> {
+        // An in-memory database goes with its connection: there is nothing left to remove.
+        Ok(())
+    }
 }
 
 /// One in-memory SQLite database.

@@ -37,9 +37,42 @@ pub enum Start<'a> {
 
 pub struct Chain<'a> {
     pub dialect: Dialect,
-    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`.
+    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`, as its start says (`Chain::new`).
     pub name: String,
     pub start: Start<'a>,
+}
+
+/// The kinds of chain, by how they start: the fresh install that every other chain is compared
+/// with, the full chain of every migration, and an upgrade from a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainKind {
+    Fresh,
+    Full,
+    Upgrade,
+}
+
+impl<'a> Chain<'a> {
+    /// A chain of `dialect`, named by its start.
+    pub fn new(dialect: Dialect, start: Start<'a>) -> Chain<'a> {
+        let name = match &start {
+            Start::Fresh(_) => "fresh".to_string(),
+            Start::Empty | Start::Baseline { .. } => "full".to_string(),
+            Start::Release { tag, .. } => format!("upgrade-from-{tag}"),
+        };
+        Chain {
+            dialect,
+            name,
+            start,
+        }
+    }
+
+    pub fn kind(&self) -> ChainKind {
+        match self.start {
+            Start::Fresh(_) => ChainKind::Fresh,
+            Start::Empty | Start::Baseline { .. } => ChainKind::Full,
+            Start::Release { .. } => ChainKind::Upgrade,
+        }
+    }
 }
 
 /// What the replay needs to know to run any chain of a dialect.
@@ -60,8 +93,6 @@ pub struct Plan<'a> {
     pub rule: VersionRule,
     /// Whether `MAJOR.MINOR` reads as `MAJOR.MINOR.0` (`version.two-part`).
     pub two_part: bool,
-    /// Whether SQLite enforces foreign keys, as the service sets it.
-    pub sqlite_foreign_keys: bool,
     /// Extensions whose `CREATE EXTENSION` stops a chain unchecked (`replay.skip-extensions`),
     /// lower-cased.
     pub skip_extensions: Vec<String>,
@@ -235,11 +266,7 @@ fn migrate<'f>(
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
             apply(db, &[*script], plan, outcome)?;
-            plan.migrations
-                .iter()
-                .filter(|(v, _)| *v > version)
-                .map(|(_, f)| *f)
-                .collect()
+            above(plan, version)
         }
         Start::Release {
             latest,
@@ -257,50 +284,11 @@ fn migrate<'f>(
             if let Some(stamp) = stamp {
                 write_version(db, chain.dialect, plan, stamp)?;
             }
-            let record = db
-                .stamp_record(&plan.stamp)
-                .map_err(|e| Failure::Engine(format!("{e:#}")))?;
-            let current = plan.stamp.stored_version(&record, plan.rule, plan.two_part);
-            let refuse = |current: String, reason| Failure::Refused {
-                file: latest,
-                current,
-                reason,
-            };
-            let Some(current) = current else {
-                return Err(refuse(String::new(), Refusal::Unversioned));
-            };
-            let Ok(version) = plan.rule.parse_with(&current, plan.two_part) else {
-                return Err(refuse(current, Refusal::Unversioned));
-            };
-            if version > plan.target {
-                return Err(refuse(current, Refusal::Downgrade));
-            }
-            if version < plan.minimum_upgrade {
-                return Err(refuse(current, Refusal::BelowMinimum));
-            }
-            plan.migrations
-                .iter()
-                .filter(|(v, _)| **v > version)
-                .map(|(_, f)| *f)
-                .collect()
+            let version = installed_version(db, latest, plan)?;
+            above(plan, &version)
         }
     };
-    match plan.transaction {
-        Transaction::All if !pending.is_empty() => {
-            apply(db, &pending, plan, outcome)?;
-        }
-        Transaction::All => {}
-        Transaction::PerFile => {
-            for file in &pending {
-                apply(db, &[file], plan, outcome)?;
-            }
-        }
-        Transaction::PerVersion => {
-            for group in pending.chunk_by(|a, b| a.role == b.role) {
-                apply(db, group, plan, outcome)?;
-            }
-        }
-    }
+    apply_pending(db, &pending, plan, outcome)?;
     write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
         match (failure, role_changed_by(&pending)) {
             (Failure::StampWrite(error), Some((file, statement))) => {
@@ -313,6 +301,67 @@ fn migrate<'f>(
             (failure, _) => failure,
         }
     })
+}
+
+/// The migrations above `version`, which the service runs on a database at that version.
+fn above<'f>(plan: &Plan<'f>, version: &semver::Version) -> Vec<&'f SqlFile> {
+    plan.migrations
+        .iter()
+        .filter(|(v, _)| *v > version)
+        .map(|(_, f)| *f)
+        .collect()
+}
+
+/// The schema version the release's script (`latest`) left in the stamp, where the service
+/// would upgrade from it; the service's refusal otherwise (no version, a downgrade, a version
+/// below the minimum upgrade).
+fn installed_version<'f>(
+    db: &mut dyn Database,
+    latest: &'f SqlFile,
+    plan: &Plan<'_>,
+) -> Result<semver::Version, Failure<'f>> {
+    let record = db
+        .stamp_record(&plan.stamp)
+        .map_err(|e| Failure::Engine(format!("{e:#}")))?;
+    let current = plan.stamp.stored_version(&record, plan.rule, plan.two_part);
+    let refuse = |current: String, reason| Failure::Refused {
+        file: latest,
+        current,
+        reason,
+    };
+    let Some(current) = current else {
+        return Err(refuse(String::new(), Refusal::Unversioned));
+    };
+    let Ok(version) = plan.rule.parse_with(&current, plan.two_part) else {
+        return Err(refuse(current, Refusal::Unversioned));
+    };
+    if version > plan.target {
+        return Err(refuse(current, Refusal::Downgrade));
+    }
+    if version < plan.minimum_upgrade {
+        return Err(refuse(current, Refusal::BelowMinimum));
+    }
+    Ok(version)
+}
+
+/// Applies the pending migrations in the transactions the configuration names: all in one, one
+/// per file, or one per version.
+fn apply_pending<'f>(
+    db: &mut dyn Database,
+    pending: &[&'f SqlFile],
+    plan: &Plan<'_>,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    match plan.transaction {
+        Transaction::All if !pending.is_empty() => apply(db, pending, plan, outcome),
+        Transaction::All => Ok(()),
+        Transaction::PerFile => pending
+            .iter()
+            .try_for_each(|file| apply(db, &[file], plan, outcome)),
+        Transaction::PerVersion => pending
+            .chunk_by(|a, b| a.role == b.role)
+            .try_for_each(|group| apply(db, group, plan, outcome)),
+    }
 }
 
 /// The last statement of `files` that changes the session's role for good (`SET ROLE`,

@@ -5,7 +5,6 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::dialect::Dialect;
 use crate::engine::StatementError;
 use crate::sql::token::is_keyword;
 use crate::sql::{SqlFile, Statement};
@@ -13,7 +12,7 @@ use crate::sql::{SqlFile, Statement};
 /// The extension a `CREATE EXTENSION [IF NOT EXISTS] name` statement creates, lower-cased as
 /// PostgreSQL folds an unquoted name; `None` for any other statement.
 pub fn created(file: &SqlFile, statement: &Statement) -> Option<String> {
-    if file.dialect != Dialect::Postgres {
+    if !file.dialect.spec().has_extensions() {
         return None;
     }
     let mut tokens = statement.significant().map(|token| &token.token);
@@ -50,6 +49,7 @@ pub fn missing(file: &SqlFile, statement: &Statement, error: &StatementError) ->
 
 #[cfg(test)]
 mod tests {
+    use crate::dialect::Dialect;
     use std::path::PathBuf;
 
     use super::*;

@@ -4,35 +4,34 @@
 //! per run.
 
 pub mod chain;
+mod engines;
 mod extension;
+mod failure;
+mod names;
 pub mod observed;
+mod parity;
+mod plan;
+mod progress;
+mod releases;
 mod report;
+mod running;
 mod stamp_write;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-
 use crate::allowlist::Allowlist;
-use crate::codes::Code;
-use crate::config::{FullChain, StampWriter};
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
-use crate::engine::postgres::{
-    BinariesOptions, ChainAccess, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
-    PostgresDatabase, ReplayAs,
-};
-use crate::engine::sqlite::SqliteDatabase;
-use crate::engine::Database;
+pub use crate::engine::postgres::PostgresSource;
+use crate::engine::postgres::{BinariesOptions, ReplayAs};
 use crate::git::releases::{self as history, History};
-use crate::git::Object;
-use crate::source::SourceFile;
 use crate::sql::{Role, SqlFile};
-use crate::store::{Driver, Store};
-use chain::{Chain, Plan, Start};
+use crate::store::Store;
+use chain::{Chain, ChainKind, Plan, Start};
+use engines::Engines;
+pub use names::name_chains;
+pub use progress::{Progress, ProgressSink};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -47,8 +46,9 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// This run's share of the chains, for a CI matrix: shard `index` (from 1) of `count`.
     pub shard: Option<Shard>,
-    /// Whether to draw a progress line on standard error (a terminal, for long runs).
-    pub progress: bool,
+    /// Where to report the chains' progress (the command line draws a line on a terminal, for
+    /// long runs); nothing where `None`.
+    pub progress: Option<ProgressSink>,
     /// A release tag whose fresh-install schema is kept in the summary, read in its upgrade
     /// chain right after its `LATEST.sql` ran (`release-check` compares it with today's).
     pub capture_release: Option<String>,
@@ -66,7 +66,7 @@ impl Default for Options {
             postgres: PostgresSource::Throwaway(BinariesOptions::default()),
             cache_dir: default_cache_dir(),
             shard: None,
-            progress: false,
+            progress: None,
             capture_release: None,
             replay_as: ReplayAs::Owner,
         }
@@ -117,51 +117,6 @@ impl Shard {
 
     pub fn is_first(&self) -> bool {
         self.index == 1
-    }
-}
-
-#[derive(Clone, Debug)]
-pub enum PostgresSource {
-    /// A throwaway cluster of this run, from these binaries.
-    Throwaway(BinariesOptions),
-    /// An existing server, by URL: scratch databases are created and dropped on it.
-    Existing(String),
-}
-
-/// Names the chains a problem occurred in. A tree with dozens of release tags has dozens of
-/// upgrade chains; three or more of them in a row (in the planned order, so with no chain left
-/// out in between) are named as a range with their count, `upgrade-from-v0.22.0 … v0.25.3`.
-pub fn name_chains(chains: &[String], order: &[String]) -> String {
-    const UPGRADE: &str = "upgrade-from-";
-    let mut parts: Vec<String> = Vec::new();
-    let mut run: Vec<&str> = Vec::new();
-    let flush = |run: &mut Vec<&str>, parts: &mut Vec<String>| {
-        if run.len() >= 3 {
-            let last = run[run.len() - 1].trim_start_matches(UPGRADE);
-            parts.push(format!("{} … {last}", run[0]));
-        } else {
-            parts.extend(run.iter().map(|name| name.to_string()));
-        }
-        run.clear();
-    };
-    for name in order {
-        let selected = chains.contains(name);
-        if selected && name.starts_with(UPGRADE) {
-            run.push(name);
-            continue;
-        }
-        flush(&mut run, &mut parts);
-        if selected {
-            parts.push(name.clone());
-        }
-    }
-    flush(&mut run, &mut parts);
-    // Chains outside the plan's order cannot be placed in a range; they are named as they are.
-    parts.extend(chains.iter().filter(|c| !order.contains(c)).cloned());
-    match chains.len() {
-        1 => format!("chain {}", parts.join(", ")),
-        n if parts.len() == n => format!("chains {}", parts.join(", ")),
-        n => format!("{n} chains: {}", parts.join(", ")),
     }
 }
 
@@ -247,79 +202,31 @@ pub struct ChainSummary {
     pub not_checked: Option<String>,
 }
 
-pub fn run(
-    store: &Store,
-    history: &History,
-    files: &[SqlFile],
-    dialects: &[Dialect],
-    options: &Options,
-    allowlist: &Allowlist,
-    out: &mut Vec<Diagnostic>,
-) -> anyhow::Result<Summary> {
-    let mut chains = Vec::new();
-    let mut plans = Vec::new();
-    let mut skipped_tags = Vec::new();
-    for &dialect in dialects {
-        let Some(driver) = store.driver(dialect) else {
-            continue;
-        };
-        let Some((plan, latest)) = plan(files, dialect, store, options) else {
-            continue;
-        };
-        if let Some(latest) = latest {
-            chains.push(Chain {
-                dialect,
-                name: "fresh".into(),
-                start: Start::Fresh(latest),
-            });
-        }
-        let full = match &store.config.full_chain {
-            FullChain::Empty => Some(Start::Empty),
-            FullChain::Baseline { version, .. } => files
-                .iter()
-                .find(|f| f.dialect == dialect && f.role == Role::Baseline)
-                .map(|script| Start::Baseline {
-                    script,
-                    version: version.clone(),
-                }),
-            FullChain::None => None,
-        };
-        if let Some(start) = full {
-            chains.push(Chain {
-                dialect,
-                name: "full".into(),
-                start,
-            });
-        }
-        if driver.latest.is_some() {
-            chains.extend(release_chains(
-                store,
-                history,
-                driver,
-                &plan,
-                options.capture_release.as_deref(),
-                out,
-                &mut skipped_tags,
-            )?);
-        }
-        plans.push((dialect, plan));
-    }
+/// What the replay reads: the tree, its history, what to replay and how.
+pub struct Input<'a> {
+    pub store: &'a Store,
+    pub history: &'a History,
+    /// The tree's SQL files, loaded once by the static checks.
+    pub files: &'a [SqlFile],
+    /// The dialects selected for this run.
+    pub dialects: &'a [Dialect],
+    pub options: &'a Options,
+    /// The reviewed differences, which the reports consult and whose unused entries they find.
+    pub allowlist: &'a Allowlist,
+}
+
+/// Plans the chains, runs this shard's share of them on the engines, and reports what they
+/// found into `out`.
+pub fn run(input: &Input<'_>, out: &mut Vec<Diagnostic>) -> anyhow::Result<Summary> {
+    let options = input.options;
+    let plan::Planned {
+        mut chains,
+        plans,
+        skipped_tags,
+    } = plan::chains(input, out)?;
     let planned = chains.len();
     if let Some(shard) = options.shard {
-        let mut position = 0;
-        chains.retain(|chain| {
-            if chain.name == "fresh" {
-                return true;
-            }
-            // The first shard reports the static findings, and a parse error or a dropped
-            // generated constraint name is judged by the chains that executed the statement:
-            // `full` runs nearly every migration, so the first shard owns it.
-            if chain.name == "full" {
-                return shard.is_first();
-            }
-            position += 1;
-            shard.owns(position - 1)
-        });
+        plan::deal(&mut chains, shard);
     }
     let mut summary = Summary {
         other_shards: planned - chains.len(),
@@ -330,67 +237,40 @@ pub fn run(
         return Ok(summary);
     }
 
-    let postgres = if chains.iter().any(|c| c.dialect == Dialect::Postgres) {
-        let server = start_postgres(&options.postgres, &options.cache_dir)?;
-        let (origin, location) = match &server {
-            PgServer::Throwaway(cluster) => {
-                let bin_dir = cluster.binaries().bin_dir().display().to_string();
-                let origin = format!(
-                    "throwaway cluster, binaries in {bin_dir} ({})",
-                    cluster.binaries().origin()
-                );
-                (origin, bin_dir)
-            }
-            PgServer::Existing(existing) => (existing.to_string(), existing.to_string()),
-        };
-        summary.engines.push(Engine {
-            dialect: Dialect::Postgres,
-            version: server.server_version()?,
-            origin,
-            location,
-        });
-        let access = ChainAccess::decide(
-            &server,
-            options.replay_as,
-            &store.config.privileges,
-            creates_roles(files, &chains),
-        )?;
-        summary.privileges_unchecked = access.unchecked().map(str::to_string);
-        Some(Postgres {
-            server,
-            access,
-            one_at_a_time: Mutex::new(()),
-        })
-    } else {
-        None
-    };
-    if chains.iter().any(|c| c.dialect == Dialect::Sqlite) {
-        summary.engines.push(Engine {
-            dialect: Dialect::Sqlite,
-            version: crate::engine::sqlite::version(),
-            origin: "bundled, in process".into(),
-            location: "bundled, in process".into(),
-        });
-    }
+    let engines = Engines::start(input.store, input.files, &chains, options)?;
+    summary.engines = engines.describe();
+    summary.privileges_unchecked = engines.unchecked();
+    let outcomes = running::run_chains(&chains, &plans, &engines, options);
+    engines.close()?;
+    let mut outcomes = outcomes?;
 
-    let outcomes = run_chains(&chains, &plans, postgres.as_ref(), options);
-    if let Some(postgres) = postgres {
-        postgres.server.close().context("stopping PostgreSQL")?;
-    }
-    let outcomes = outcomes?;
-
-    // On shards after the first, `fresh` ran only to be compared with: its own findings are
-    // the first shard's to report.
-    let reports =
-        |chain: &Chain<'_>| chain.name != "fresh" || options.shard.is_none_or(|s| s.is_first());
-    let mut outcomes = outcomes;
+    let reports = |chain: &Chain<'_>| reported(chain, options.shard);
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
             outcome.failures.clear();
         }
     }
+    summarize(&chains, &mut outcomes, options.shard, &mut summary);
+    report_findings(input, &chains, &outcomes, &plans, &summary.engines, out);
+    Ok(summary)
+}
+
+/// Whether this shard reports what `chain` found. On shards after the first, `fresh` ran only
+/// to be compared with: its own findings are the first shard's to report.
+fn reported(chain: &Chain<'_>, shard: Option<Shard>) -> bool {
+    chain.kind() != ChainKind::Fresh || shard.is_none_or(|s| s.is_first())
+}
+
+/// Fills the summary from the outcomes: the captured schemas (each `fresh`, and the release
+/// `capture_release` names), what the engines observed, and the chains this shard reports.
+fn summarize(
+    chains: &[Chain<'_>],
+    outcomes: &mut [chain::Outcome<'_>],
+    shard: Option<Shard>,
+    summary: &mut Summary,
+) {
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
-        if chain.name == "fresh" {
+        if chain.kind() == ChainKind::Fresh {
             if let Some(schema) = outcome.schema.clone() {
                 summary.schemas.push(CapturedSchema {
                     dialect: chain.dialect,
@@ -409,8 +289,11 @@ pub fn run(
             });
         }
     }
-    summary.observed = observed::Observed::new(&chains, &outcomes, &summary.engines);
-    for (chain, outcome) in chains.iter().zip(&outcomes).filter(|(c, _)| reports(c)) {
+    summary.observed = observed::Observed::new(chains, outcomes, &summary.engines);
+    for (chain, outcome) in chains.iter().zip(outcomes.iter()) {
+        if !reported(chain, shard) {
+            continue;
+        }
         summary.statements += outcome.statements;
         summary.chains.push(ChainSummary {
             dialect: chain.dialect,
@@ -424,11 +307,26 @@ pub fn run(
             }),
         });
     }
+}
+
+/// Turns the outcomes into diagnostics: per dialect the chains' failures, their differences
+/// from `fresh` and what introspection could not read; then parity between the dialects, and
+/// the allowlist's entries that no chain used.
+fn report_findings(
+    input: &Input<'_>,
+    chains: &[Chain<'_>],
+    outcomes: &[chain::Outcome<'_>],
+    plans: &[(Dialect, Plan<'_>)],
+    engines: &[Engine],
+    out: &mut Vec<Diagnostic>,
+) {
+    let (store, files, allowlist) = (input.store, input.files, input.allowlist);
+    let reports = |chain: &Chain<'_>| reported(chain, input.options.shard);
     let version_file = store
         .version_file
         .as_ref()
         .map(|file| store.display(file.path()));
-    for (dialect, plan) in &plans {
+    for (dialect, plan) in plans {
         let latest = files
             .iter()
             .find(|f| f.dialect == *dialect && f.role == Role::Latest);
@@ -440,441 +338,20 @@ pub fn run(
             latest,
             target: version_file.as_deref().or(highest).unwrap_or_default(),
         };
-        report::failures(
-            &chains,
-            &outcomes,
-            *dialect,
-            plan,
-            &summary.engines,
-            stamp_files,
-            out,
-        );
-        report::differences(&chains, &outcomes, *dialect, latest, allowlist, out);
-        report::unread(&chains, &outcomes, *dialect, latest, reports, out);
+        report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
+        report::differences(chains, outcomes, *dialect, latest, allowlist, out);
+        report::unread(chains, outcomes, *dialect, latest, reports, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
-    if chains.iter().any(|c| c.name == "fresh" && reports(c)) {
-        report::parity(&chains, &outcomes, files, allowlist, out);
+    if chains
+        .iter()
+        .any(|c| c.kind() == ChainKind::Fresh && reports(c))
+    {
+        parity::report(chains, outcomes, files, allowlist, out);
     }
     let ran: Vec<(Dialect, &str)> = chains
         .iter()
         .map(|c| (c.dialect, c.name.as_str()))
         .collect();
     allowlist.unused(&ran, out);
-    Ok(summary)
-}
-
-/// What every chain of a dialect shares, and the fresh-install script where there is one.
-fn plan<'a>(
-    files: &'a [SqlFile],
-    dialect: Dialect,
-    store: &Store,
-    options: &Options,
-) -> Option<(Plan<'a>, Option<&'a SqlFile>)> {
-    let mut migrations: Vec<(&semver::Version, &SqlFile)> = files
-        .iter()
-        .filter(|f| f.dialect == dialect)
-        .filter_map(|f| match &f.role {
-            Role::Migration(version) => Some((version, f)),
-            _ => None,
-        })
-        .collect();
-    migrations.sort_by(|a, b| a.0.cmp(b.0));
-    let target = store
-        .target(&[dialect])
-        .or_else(|| migrations.last().map(|(v, _)| (*v).clone()))?;
-    let target_source = store.target_source();
-    let seeds = files
-        .iter()
-        .filter(|f| f.dialect == dialect && f.role == Role::Seed)
-        .collect();
-    let latest = files
-        .iter()
-        .find(|f| f.dialect == dialect && f.role == Role::Latest);
-    Some((
-        Plan {
-            migrations,
-            target,
-            target_source,
-            minimum_upgrade: store.config.minimum_upgrade.clone(),
-            seeds,
-            timeout: options.statement_timeout,
-            deadline: options.deadline,
-            stamp: store.config.stamp.clone(),
-            transaction: store.config.transaction,
-            rule: store.config.layout.versions,
-            two_part: store.config.layout.two_part,
-            sqlite_foreign_keys: store.config.sqlite_foreign_keys,
-            skip_extensions: store.config.skip_extensions.clone(),
-        },
-        latest,
-    ))
-}
-
-/// A chain per release tag at or above the minimum upgrade version, starting from the
-/// fresh-install script the tag shipped: the first of the configured candidate paths
-/// (`layout.latest-at-tags`, `{dir}` being the dialect's folder at the tag) that the tag has.
-/// The tags without a chain go to `skipped_tags` with the reason.
-fn release_chains<'a>(
-    store: &Store,
-    history: &History,
-    driver: &Driver,
-    plan: &Plan<'_>,
-    capture: Option<&str>,
-    out: &mut Vec<Diagnostic>,
-    skipped_tags: &mut Vec<history::SkippedTag>,
-) -> anyhow::Result<Vec<Chain<'a>>> {
-    let dialect = driver.dialect;
-    let (repository, releases, shallow) = match history {
-        History::Tags {
-            repository,
-            releases,
-            shallow,
-            ..
-        } => (repository, releases, *shallow),
-        History::Unavailable(why) => {
-            out.push(skipped(
-                dialect,
-                &format!("{why}, so there are no release tags"),
-            ));
-            return Ok(Vec::new());
-        }
-    };
-    if releases.is_empty() {
-        let why = if shallow {
-            "this is a shallow clone without tags: in GitHub Actions, check out with `fetch-depth: 0`; elsewhere run `git fetch --tags --unshallow`".to_string()
-        } else {
-            format!(
-                "the repository has no release tags {} yet",
-                store.config.releases.tag_pattern.describe()
-            )
-        };
-        out.push(skipped(dialect, &why));
-        return Ok(Vec::new());
-    }
-    let minimum = plan.rule.show(&plan.minimum_upgrade);
-    let releases: Vec<&history::Release> = releases
-        .iter()
-        .filter(|r| {
-            let below = r.version < plan.minimum_upgrade;
-            if below {
-                skipped_tags.push(history::SkippedTag {
-                    tag: r.tag.clone(),
-                    dialect: Some(dialect),
-                    reason: history::SkipReason::BelowMinimum {
-                        minimum: minimum.clone(),
-                    },
-                });
-            }
-            !below
-        })
-        .collect();
-    let layout = &store.config.layout;
-    let prefix = crate::history::store_prefix(&store.root, repository)?;
-    // Per release, the candidate paths in the repository.
-    let candidates: Vec<Vec<String>> = releases
-        .iter()
-        .map(|r| {
-            layout
-                .latest_at(dialect, &r.version)
-                .into_iter()
-                .map(|path| format!("{prefix}{path}"))
-                .collect()
-        })
-        .collect();
-    // One `git cat-file --batch` for every release and candidate, not a process per tag.
-    let requests: Vec<String> = releases
-        .iter()
-        .zip(&candidates)
-        .flat_map(|(r, paths)| paths.iter().map(move |c| format!("{}:{c}", r.tag)))
-        .collect();
-    let mut objects = crate::git::read(repository, &requests)?.into_iter();
-    let mut found = Vec::new();
-    for (release, paths) in releases.iter().zip(&candidates) {
-        let shipped: Vec<(usize, Object)> = paths
-            .iter()
-            .enumerate()
-            .filter_map(|(index, _)| Some((index, objects.next()?)))
-            .collect();
-        // A release without this dialect's script has no installations to upgrade.
-        let Some((index, bytes)) = shipped
-            .into_iter()
-            .find_map(|(index, object)| match object {
-                Object::Blob(bytes) => Some((index, bytes)),
-                _ => None,
-            })
-        else {
-            skipped_tags.push(history::SkippedTag {
-                tag: release.tag.clone(),
-                dialect: Some(dialect),
-                reason: history::SkipReason::NoScript {
-                    candidates: paths.clone(),
-                },
-            });
-            continue;
-        };
-        found.push((*release, paths[index].clone(), bytes));
-    }
-    let stamps = match store.config.stamp.written_by {
-        StampWriter::Latest => vec![None; found.len()],
-        StampWriter::Service => {
-            let scripts: Vec<(&str, &str, String)> = found
-                .iter()
-                .map(|(release, path, _)| {
-                    let dir = format!("{prefix}{}", layout.dir_at(dialect, &release.version));
-                    (release.tag.as_str(), path.as_str(), dir)
-                })
-                .collect();
-            crate::history::released::schema_versions(repository, &scripts, layout.versions)?
-                .into_iter()
-                .zip(&found)
-                .map(|(version, (release, _, _))| {
-                    Some(version.unwrap_or_else(|| release.version.clone()))
-                })
-                .collect()
-        }
-    };
-    let mut chains = Vec::new();
-    for ((release, path, bytes), stamp) in found.into_iter().zip(stamps) {
-        let display = format!("{}:{path}", release.tag);
-        let text =
-            String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8 text"))?;
-        let source = SourceFile::new(repository.join(&path), display, text);
-        chains.push(Chain {
-            dialect,
-            name: format!("upgrade-from-{}", release.tag),
-            start: Start::Release {
-                tag: release.tag.clone(),
-                latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
-                capture: capture == Some(release.tag.as_str()),
-                stamp,
-            },
-        });
-    }
-    Ok(chains)
-}
-
-fn skipped(dialect: Dialect, why: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::UpgradeChainsSkipped,
-        format!(
-            "{}: upgrade chains from released versions were not replayed: {why}",
-            dialect.engine()
-        ),
-    )
-}
-
-fn start_postgres(
-    source: &PostgresSource,
-    cache_dir: &std::path::Path,
-) -> anyhow::Result<PgServer> {
-    match source {
-        PostgresSource::Existing(url) => Ok(PgServer::Existing(ExistingServer::open(url)?)),
-        PostgresSource::Throwaway(binaries) => {
-            let mut binaries = binaries.clone();
-            binaries
-                .cache_dir
-                .get_or_insert_with(|| cache_dir.to_path_buf());
-            let binaries = PgBinaries::find(&binaries)?;
-            let cluster = Cluster::start(
-                &binaries,
-                &ClusterOptions {
-                    cache_dir: Some(cache_dir.to_path_buf()),
-                    ..ClusterOptions::default()
-                },
-            )?;
-            Ok(PgServer::Throwaway(cluster))
-        }
-    }
-}
-
-/// Whether the PostgreSQL SQL the chains run may create roles: a `CREATE ROLE`, `CREATE USER` or
-/// `CREATE GROUP` anywhere in its text, a string that a `DO` block executes included. Where the
-/// chains' role may create roles and this says so, PostgreSQL chains run one at a time and the
-/// roles each one created are dropped after it; a tree that builds the words at run time escapes
-/// it and runs its chains side by side, as every tree did before roles were isolated.
-fn creates_roles(files: &[SqlFile], chains: &[Chain<'_>]) -> bool {
-    static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let pattern = CREATE_ROLE.get_or_init(|| {
-        regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
-    });
-    let released = chains.iter().filter_map(|chain| match &chain.start {
-        Start::Release { latest, .. } => Some(&**latest),
-        _ => None,
-    });
-    files
-        .iter()
-        .chain(released)
-        .filter(|file| file.dialect == Dialect::Postgres)
-        .any(|file| pattern.is_match(&file.source.text))
-}
-
-/// The PostgreSQL server of a run, and how its chains get their databases.
-struct Postgres {
-    server: PgServer,
-    access: ChainAccess,
-    /// Held by each PostgreSQL chain where chains may create roles, which are cluster-wide: the
-    /// roles one chain created are dropped before the next begins.
-    one_at_a_time: Mutex<()>,
-}
-
-/// Runs every chain, `options.jobs` at a time, and returns their outcomes in chain order.
-fn run_chains<'c>(
-    chains: &'c [Chain<'c>],
-    plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&Postgres>,
-    options: &Options,
-) -> anyhow::Result<Vec<chain::Outcome<'c>>> {
-    let next = AtomicUsize::new(0);
-    let progress = options.progress.then(|| Mutex::new(Progress::new(chains)));
-    let results: Mutex<Vec<Option<anyhow::Result<chain::Outcome<'c>>>>> =
-        Mutex::new((0..chains.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..options.jobs.clamp(1, chains.len()) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(chain) = chains.get(index) else {
-                    break;
-                };
-                let result = run_one(chain, plans, postgres);
-                if let Ok(mut results) = results.lock() {
-                    results[index] = Some(result);
-                }
-                if let Some(Ok(mut progress)) = progress.as_ref().map(Mutex::lock) {
-                    progress.done(chain.dialect);
-                }
-            });
-        }
-    });
-    if progress.is_some() {
-        // Clear the progress line so that the report starts on a clean line.
-        eprint!("\r\x1b[2K");
-    }
-    let results = results
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a chain was not run"))))
-        .collect()
-}
-
-fn run_one<'c>(
-    chain: &'c Chain<'c>,
-    plans: &'c [(Dialect, Plan<'c>)],
-    postgres: Option<&Postgres>,
-) -> anyhow::Result<chain::Outcome<'c>> {
-    let plan = plans
-        .iter()
-        .find(|(d, _)| *d == chain.dialect)
-        .map(|(_, p)| p)
-        .context("a chain without a plan")?;
-    match chain.dialect {
-        Dialect::Sqlite => {
-            let mut db = SqliteDatabase::open_in_memory(plan.sqlite_foreign_keys)?;
-            Ok(chain::run(chain, plan, &mut db))
-        }
-        Dialect::Postgres => {
-            let Postgres {
-                server,
-                access,
-                one_at_a_time,
-            } = postgres.context("PostgreSQL was not started")?;
-            let _turn = access
-                .creates_roles()
-                .then(|| one_at_a_time.lock().unwrap_or_else(PoisonError::into_inner));
-            let name = database_name(&chain.name);
-            let (scope, client) = access.open(server, &name)?;
-            let outcome = PostgresDatabase::watched(client, server.admin_config())
-                .map(|mut db| chain::run(chain, plan, &mut db as &mut dyn Database));
-            // The connection is closed by now; the database and the roles go so that an
-            // existing server is left as it was found, and the next chain finds no role of
-            // this one.
-            access.close(server, scope)?;
-            outcome
-        }
-    }
-}
-
-/// A database name for a chain: `chain_full`, `chain_upgrade_from_v0_9_0`.
-fn database_name(chain: &str) -> String {
-    let name: String = chain
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("chain_{name}")
-}
-
-/// The progress line: per dialect, chains done of total, redrawn on standard error.
-struct Progress {
-    dialects: Vec<(Dialect, usize, usize)>,
-}
-
-impl Progress {
-    fn new(chains: &[Chain<'_>]) -> Progress {
-        let mut dialects: Vec<(Dialect, usize, usize)> = Vec::new();
-        for chain in chains {
-            match dialects.iter_mut().find(|(d, _, _)| *d == chain.dialect) {
-                Some(entry) => entry.2 += 1,
-                None => dialects.push((chain.dialect, 0, 1)),
-            }
-        }
-        Progress { dialects }
-    }
-
-    fn done(&mut self, dialect: Dialect) {
-        if let Some(entry) = self.dialects.iter_mut().find(|(d, _, _)| *d == dialect) {
-            entry.1 += 1;
-        }
-        let parts: Vec<String> = self
-            .dialects
-            .iter()
-            .map(|(d, done, total)| format!("{d} {done}/{total}"))
-            .collect();
-        eprint!("\r\x1b[2Kreplaying chains: {}", parts.join(", "));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::name_chains;
-
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn runs_of_upgrade_chains_are_named_as_ranges() {
-        let order = names(&[
-            "fresh",
-            "full",
-            "upgrade-from-v0.22.0",
-            "upgrade-from-v0.23.0",
-            "upgrade-from-v0.24.0",
-            "upgrade-from-v0.25.3",
-            "upgrade-from-v0.26.0",
-        ]);
-        let all_upgrades = names(&[
-            "upgrade-from-v0.22.0",
-            "upgrade-from-v0.23.0",
-            "upgrade-from-v0.24.0",
-            "upgrade-from-v0.25.3",
-        ]);
-        assert_eq!(
-            name_chains(&all_upgrades, &order),
-            "4 chains: upgrade-from-v0.22.0 … v0.25.3"
-        );
-        // A chain left out breaks the range: what is named is exactly what failed.
-        let with_hole = names(&[
-            "full",
-            "upgrade-from-v0.22.0",
-            "upgrade-from-v0.24.0",
-            "upgrade-from-v0.25.3",
-        ]);
-        assert_eq!(
-            name_chains(&with_hole, &order),
-            "chains full, upgrade-from-v0.22.0, upgrade-from-v0.24.0, upgrade-from-v0.25.3"
-        );
-        assert_eq!(name_chains(&names(&["fresh"]), &order), "chain fresh");
-    }
 }

@@ -10,7 +10,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::dialect::Dialect;
+use crate::dialect::Leak as DialectLeak;
 use crate::sql::token::{bare_word, is_keyword, span, DollarEvent, DollarQuotes};
 use crate::sql::SqlFile;
 
@@ -18,21 +18,21 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
     for statement in &file.statements {
         let tokens: Vec<&TokenWithSpan> = statement.significant().collect();
         let mut leaks = Vec::new();
-        match file.dialect {
-            Dialect::Postgres => {
-                backticks(file, &tokens, &mut leaks);
-                conflict_clauses(&tokens, &mut leaks);
-                autoincrement(&tokens, &mut leaks);
-                pragma(&tokens, &mut leaks);
-            }
-            Dialect::Sqlite => {
-                double_colon_casts(file, &tokens, &mut leaks);
-                postgres_types(&tokens, &mut leaks);
-                if !functions(&tokens, &mut leaks) {
+        for leak in file.dialect.spec().leaks() {
+            match leak {
+                DialectLeak::Backticks => backticks(file, &tokens, &mut leaks),
+                DialectLeak::ConflictClauses => conflict_clauses(&tokens, &mut leaks),
+                DialectLeak::Autoincrement => autoincrement(&tokens, &mut leaks),
+                DialectLeak::Pragma => pragma(&tokens, &mut leaks),
+                DialectLeak::DoubleColonCasts => double_colon_casts(file, &tokens, &mut leaks),
+                DialectLeak::PostgresTypes => postgres_types(&tokens, &mut leaks),
+                DialectLeak::FunctionsOrDollarBodies => {
                     // A leaked function says all there is to say about its `$$` body.
-                    dollar_bodies(&tokens, &mut leaks);
+                    if !functions(&tokens, &mut leaks) {
+                        dollar_bodies(&tokens, &mut leaks);
+                    }
                 }
-                update_from(&tokens, &mut leaks);
+                DialectLeak::UpdateFrom => update_from(&tokens, &mut leaks),
             }
         }
         out.extend(leaks.into_iter().map(|leak| {
@@ -369,6 +369,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::dialect::Dialect;
     use crate::source::SourceFile;
     use crate::sql::Role;
 

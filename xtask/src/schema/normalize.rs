@@ -187,9 +187,10 @@ fn push_identifier(out: &mut String, raw: &str, quote: char, dialect: Dialect) {
         '`' => raw.replace("``", "`"),
         _ => raw.to_string(),
     };
-    let name = match dialect {
-        Dialect::Sqlite => name.to_ascii_lowercase(),
-        Dialect::Postgres => name,
+    let name = if dialect.spec().quoted_names_fold_case() {
+        name.to_ascii_lowercase()
+    } else {
+        name
     };
     let plain = name
         .chars()

@@ -9,7 +9,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::token::{bare_word, is_keyword, is_trivia, position};
 use crate::diagnostic::Position;
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, ParserGap};
 
 pub(super) enum Recognized {
     /// sqlparser cannot read the statement at all.
@@ -39,45 +39,14 @@ pub(super) fn recognize(
         })
         .collect();
     let leading: Vec<&str> = leading.iter().map(String::as_str).collect();
-    match dialect {
-        Dialect::Sqlite => match leading.as_slice() {
-            // sqlparser wants a literal value: `PRAGMA foreign_keys = off` and
-            // `PRAGMA table_info(memo)` fail, `PRAGMA foreign_keys = 1` does not.
-            ["PRAGMA", ..] => Some(Recognized::Gap("PRAGMA")),
-            ["REINDEX", ..] => Some(Recognized::Gap("REINDEX")),
-            ["CREATE", "TRIGGER", "IF", "NOT", "EXISTS", ..]
-            | ["CREATE", "TEMP" | "TEMPORARY", "TRIGGER", "IF", "NOT", "EXISTS", ..] => {
-                Some(Recognized::GapWithin {
-                    construct: "CREATE TRIGGER IF NOT EXISTS",
-                    rest: without_if_not_exists(tokens),
-                })
-            }
-            _ => None,
-        },
-        Dialect::Postgres => match leading.as_slice() {
-            // Both `DO $$ ... $$` and `DO LANGUAGE plpgsql $$ ... $$`.
-            ["DO", ..] => Some(Recognized::Gap("DO")),
-            ["REINDEX", ..] => Some(Recognized::Gap("REINDEX")),
-            // sqlparser reads `COMMENT ON FUNCTION f IS ...` but not the argument list that
-            // PostgreSQL needs to tell overloads apart: `COMMENT ON FUNCTION f(int) IS ...`.
-            ["COMMENT", "ON", "FUNCTION", ..] => Some(Recognized::Gap("COMMENT ON FUNCTION")),
-            ["COMMENT", "ON", "PROCEDURE", ..] => Some(Recognized::Gap("COMMENT ON PROCEDURE")),
-            // sqlparser reads `CREATE PROCEDURE ... BEGIN ATOMIC ... END` only; neither an
-            // `AS $$ ... $$` body nor `OR REPLACE`.
-            ["CREATE", "PROCEDURE", ..] | ["CREATE", "OR", "REPLACE", "PROCEDURE", ..] => {
-                Some(Recognized::Gap("CREATE PROCEDURE"))
-            }
-            ["ALTER", "SEQUENCE", ..] => Some(Recognized::Gap("ALTER SEQUENCE")),
-            // `ALTER COLUMN c TYPE TEXT COLLATE "C"` (and `SET DATA TYPE`): sqlparser stops at
-            // the COLLATE.
-            ["ALTER", "TABLE", ..] => {
-                without_collate_at(tokens, error_at).map(|rest| Recognized::GapWithin {
-                    construct: "ALTER COLUMN ... TYPE ... COLLATE",
-                    rest,
-                })
-            }
-            _ => None,
-        },
+    match dialect.spec().parser_gap(&leading)? {
+        ParserGap::Whole(construct) => Some(Recognized::Gap(construct)),
+        ParserGap::WithoutIfNotExists(construct) => Some(Recognized::GapWithin {
+            construct,
+            rest: without_if_not_exists(tokens),
+        }),
+        ParserGap::WithoutCollate(construct) => without_collate_at(tokens, error_at)
+            .map(|rest| Recognized::GapWithin { construct, rest }),
     }
 }
 

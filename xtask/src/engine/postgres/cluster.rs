@@ -161,70 +161,24 @@ impl Cluster {
         if let Some(user) = &run_as {
             user.chown(dir.path())?;
         }
-        let socket_dir = dir.path().join("socket");
-        check_socket_path_length(&socket_dir)?;
-        fs::create_dir(&socket_dir)
-            .with_context(|| format!("creating {}", socket_dir.display()))?;
-        fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("setting the mode of {}", socket_dir.display()))?;
-        if let Some(user) = &run_as {
-            user.chown(&socket_dir)?;
-        }
+        let socket_dir = create_socket_dir(&dir, run_as.as_ref())?;
 
         let data_dir_origin = prepare_data_dir(&dir, binaries, options, run_as.as_ref())?;
         if let DataDirOrigin::Cache(cached) = &data_dir_origin {
             *copied_from = Some(cached.clone());
         }
-        let hba_path = dir.path().join("pg_hba.conf");
         let scram = major_version(binaries.version()).is_none_or(|major| major >= 10);
-        fs::write(&hba_path, host_based_authentication(scram))
-            .with_context(|| format!("writing {}", hba_path.display()))?;
-        if let Some(user) = &run_as {
-            user.chown(&hba_path)?;
-        }
+        let hba_path = write_hba(&dir, scram, run_as.as_ref())?;
         let data_dir_ready_after = started.elapsed();
 
-        let log_path = dir.path().join("postgres.log");
-        let log =
-            File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-        let log_for_stdout = log
-            .try_clone()
-            .with_context(|| format!("duplicating the handle of {}", log_path.display()))?;
-        let postgres = binaries.postgres();
-        let mut command = postgres_command(&postgres, run_as.as_ref());
-        command
-            .arg("-D")
-            .arg(dir.path().join("data"))
-            .arg("-k")
-            .arg(&socket_dir)
-            .arg("-p")
-            .arg(PORT.to_string())
-            .args(["-c", "listen_addresses="])
-            .arg("-c")
-            .arg(format!("hba_file={}", hba_path.display()))
-            .args([
-                "-c",
-                if scram {
-                    "password_encryption=scram-sha-256"
-                } else {
-                    "password_encryption=on"
-                },
-            ])
-            // The data is thrown away, so durability buys nothing.
-            .args(["-c", "fsync=off"])
-            .args(["-c", "full_page_writes=off"])
-            .args(["-c", "synchronous_commit=off"])
-            // Dynamic shared memory goes into files in the data directory rather than into
-            // /dev/shm, so that even a killed server leaves nothing outside its directory.
-            .args(["-c", "dynamic_shared_memory_type=mmap"])
-            .stdin(Stdio::null())
-            .stdout(log_for_stdout)
-            .stderr(log)
-            // A terminal's Ctrl-C then reaches only the tool, which stops the server itself.
-            .process_group(0);
-        let pid = dir
-            .spawn(command, libc::SIGQUIT)
-            .with_context(|| format!("starting {}", postgres.display()))?;
+        let launch = Launch {
+            binaries,
+            run_as: run_as.as_ref(),
+            socket_dir: &socket_dir,
+            hba_path: &hba_path,
+            scram,
+        };
+        let pid = launch.spawn(&dir)?;
 
         let mut cluster = Cluster {
             dir,
@@ -529,6 +483,90 @@ fn is_writable(path: &Path) -> bool {
     };
     // SAFETY: c_path is a valid NUL-terminated string.
     unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
+
+/// The socket folder inside the private folder, the server's only way in: mode 0700, owned by
+/// the user the server runs as.
+fn create_socket_dir(dir: &PrivateDir, run_as: Option<&RunAs>) -> Result<PathBuf> {
+    let socket_dir = dir.path().join("socket");
+    check_socket_path_length(&socket_dir)?;
+    fs::create_dir(&socket_dir).with_context(|| format!("creating {}", socket_dir.display()))?;
+    fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("setting the mode of {}", socket_dir.display()))?;
+    if let Some(user) = run_as {
+        user.chown(&socket_dir)?;
+    }
+    Ok(socket_dir)
+}
+
+/// Writes the cluster's `pg_hba.conf` into the private folder (`scram` where the server knows
+/// SCRAM passwords) and returns its path.
+fn write_hba(dir: &PrivateDir, scram: bool, run_as: Option<&RunAs>) -> Result<PathBuf> {
+    let hba_path = dir.path().join("pg_hba.conf");
+    fs::write(&hba_path, host_based_authentication(scram))
+        .with_context(|| format!("writing {}", hba_path.display()))?;
+    if let Some(user) = run_as {
+        user.chown(&hba_path)?;
+    }
+    Ok(hba_path)
+}
+
+/// How `postgres` is started on a prepared private folder.
+struct Launch<'a> {
+    binaries: &'a PgBinaries,
+    run_as: Option<&'a RunAs>,
+    socket_dir: &'a Path,
+    hba_path: &'a Path,
+    /// Whether passwords are SCRAM (PostgreSQL 10 and later).
+    scram: bool,
+}
+
+impl Launch<'_> {
+    /// Starts `postgres` on `dir`'s data directory, listening only on the socket folder, its
+    /// output in `postgres.log`, and returns its process id; the private folder kills it with
+    /// `SIGQUIT` when it goes.
+    fn spawn(&self, dir: &PrivateDir) -> Result<u32> {
+        let log_path = dir.path().join("postgres.log");
+        let log =
+            File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+        let log_for_stdout = log
+            .try_clone()
+            .with_context(|| format!("duplicating the handle of {}", log_path.display()))?;
+        let postgres = self.binaries.postgres();
+        let mut command = postgres_command(&postgres, self.run_as);
+        command
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .arg("-k")
+            .arg(self.socket_dir)
+            .arg("-p")
+            .arg(PORT.to_string())
+            .args(["-c", "listen_addresses="])
+            .arg("-c")
+            .arg(format!("hba_file={}", self.hba_path.display()))
+            .args([
+                "-c",
+                if self.scram {
+                    "password_encryption=scram-sha-256"
+                } else {
+                    "password_encryption=on"
+                },
+            ])
+            // The data is thrown away, so durability buys nothing.
+            .args(["-c", "fsync=off"])
+            .args(["-c", "full_page_writes=off"])
+            .args(["-c", "synchronous_commit=off"])
+            // Dynamic shared memory goes into files in the data directory rather than into
+            // /dev/shm, so that even a killed server leaves nothing outside its directory.
+            .args(["-c", "dynamic_shared_memory_type=mmap"])
+            .stdin(Stdio::null())
+            .stdout(log_for_stdout)
+            .stderr(log)
+            // A terminal's Ctrl-C then reaches only the tool, which stops the server itself.
+            .process_group(0);
+        dir.spawn(command, libc::SIGQUIT)
+            .with_context(|| format!("starting {}", postgres.display()))
+    }
 }
 
 /// A unix socket's path must fit in `sockaddr_un.sun_path`; a long temporary directory

@@ -16,8 +16,10 @@ mod datadir;
 mod existing;
 #[cfg(feature = "fetch-postgres")]
 mod fetch;
+mod marker;
 mod process;
 mod registry;
+mod server;
 mod watchdog;
 
 use std::fmt;
@@ -35,7 +37,8 @@ pub use fetch::FetchSource;
 #[cfg(feature = "fetch-postgres")]
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
-pub use registry::abandon_run;
+pub use registry::{abandon_run, report_cleanup_problems_to};
+pub use server::{PostgresServer, PostgresSettings, PostgresSource};
 
 /// The server the replay runs on. Database names are the replay's own: on an existing server
 /// they are mapped to this run's scratch databases.

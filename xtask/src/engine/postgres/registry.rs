@@ -7,9 +7,9 @@
 //! finishes, and nothing is cleaned up twice.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
@@ -21,18 +21,12 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::admin;
+use super::marker::{marker_of, read_small_regular_file, write_marker};
 use super::process::{process_exists, spawn_from_lasting_thread, stop_child, RunAs};
 
 /// The name prefix of every directory this module creates for a run; the owning pid follows,
 /// for people reading a listing. The reaper trusts the marker inside, not the name.
 const DIR_PREFIX: &str = "validate-migrations-pg-";
-
-/// The file `PrivateDir::create` writes first into every directory it creates: the proof that
-/// the tool made the directory, and the process that owns it.
-const MARKER: &str = ".validate-migrations-run";
-
-/// A marker is a line of a few dozen bytes; anything longer is not one.
-const MARKER_MAX_LEN: u64 = 256;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 0,
@@ -115,6 +109,25 @@ pub fn install_signal_handler() -> Result<()> {
         .map_err(|message| anyhow!(message))
 }
 
+/// Where the problems of a cleanup that has no caller to return them to (a drop, the signal
+/// handler) go: the command line installs a function that prints them; without one they are
+/// not shown, since the library prints nothing.
+static CLEANUP_PROBLEMS: OnceLock<fn(&str)> = OnceLock::new();
+
+/// Sets where the problems of cleanups without a caller are reported; the first call of a
+/// process wins.
+pub fn report_cleanup_problems_to(report: fn(&str)) {
+    // A second call changes nothing: the first reporter stays, as documented.
+    let _ = CLEANUP_PROBLEMS.set(report);
+}
+
+/// Reports a cleanup problem where `report_cleanup_problems_to` said.
+fn warn(error: &anyhow::Error) {
+    if let Some(report) = CLEANUP_PROBLEMS.get() {
+        report(&format!("{error:#}"));
+    }
+}
+
 /// Cleans up everything registered, for a process about to exit from elsewhere than the
 /// signal handler: nothing registered can start again, since the lock is never released.
 pub fn abandon_run() {
@@ -127,12 +140,12 @@ fn clean_up_everything() -> MutexGuard<'static, Registry> {
     let mut registry = lock();
     for entry in std::mem::take(&mut registry.dirs).into_values() {
         if let Err(error) = retire_dir(entry) {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
     for entry in std::mem::take(&mut registry.scratch).into_values() {
         if let Err(error) = entry.drop_everything() {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
     registry
@@ -250,135 +263,6 @@ fn own_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// Who made a private directory: a process, named by its pid and its start time (so that a
-/// later process with the same pid is not taken for it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct RunMarker {
-    pid: u32,
-    /// Clock ticks after boot, from `/proc/<pid>/stat`; `None` where there is no `/proc`.
-    started: Option<u64>,
-}
-
-impl RunMarker {
-    fn of_this_process() -> RunMarker {
-        let pid = std::process::id();
-        RunMarker {
-            pid,
-            started: process_start_time(pid),
-        }
-    }
-
-    fn render(&self) -> String {
-        match self.started {
-            Some(started) => format!("pid {} started {started}\n", self.pid),
-            None => format!("pid {} started -\n", self.pid),
-        }
-    }
-
-    fn parse(text: &str) -> Option<RunMarker> {
-        let mut words = text.strip_suffix('\n')?.split(' ');
-        let marker = match (words.next()?, words.next()?, words.next()?, words.next()?) {
-            ("pid", pid, "started", "-") => RunMarker {
-                pid: pid.parse().ok()?,
-                started: None,
-            },
-            ("pid", pid, "started", started) => RunMarker {
-                pid: pid.parse().ok()?,
-                started: Some(started.parse().ok()?),
-            },
-            _ => return None,
-        };
-        words.next().is_none().then_some(marker)
-    }
-
-    /// Whether the process that made the directory still runs. When its start time cannot be
-    /// read although the pid exists, it is taken to run: leaving a directory is harmless,
-    /// removing a live one is not.
-    fn is_alive(&self) -> bool {
-        if !process_exists(self.pid) {
-            return false;
-        }
-        match (self.started, process_start_time(self.pid)) {
-            (Some(recorded), Some(current)) => recorded == current,
-            _ => true,
-        }
-    }
-}
-
-/// The start time of a process in clock ticks after boot: field 22 of `/proc/<pid>/stat`,
-/// counted after the command name, which may itself hold spaces and parentheses.
-fn process_start_time(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_command = &stat[stat.rfind(')')? + 1..];
-    // The fields after the command start with the third, the state; the start time is the
-    // twenty-second.
-    after_command.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// Writes the marker of this process into a directory just created. `create_new` fails on
-/// anything already there, a link included.
-fn write_marker(dir: &Path) -> Result<()> {
-    let path = dir.join(MARKER);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    // The mode passed to open is reduced by the umask; 0600 is what the reaper checks.
-    file.set_permissions(fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("setting the mode of {}", path.display()))?;
-    file.write_all(RunMarker::of_this_process().render().as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-/// Reads a regular file of at most `limit` bytes without following a link at its last
-/// component and without blocking on a FIFO; `None` for anything else.
-fn read_small_regular_file(path: &Path, limit: u64) -> Option<String> {
-    read_checked_file(path, limit, |_| true)
-}
-
-/// Opens `path` (not following a link, not blocking on a FIFO), checks what the open file is
-/// with `accept`, and reads it if it is a regular file of at most `limit` bytes.
-fn read_checked_file(
-    path: &Path,
-    limit: u64,
-    accept: impl Fn(&fs::Metadata) -> bool,
-) -> Option<String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    // The checks are on the open file, so that nothing can be swapped in between.
-    let metadata = file.metadata().ok()?;
-    if !metadata.file_type().is_file() || metadata.len() > limit || !accept(&metadata) {
-        return None;
-    }
-    let mut content = String::new();
-    file.take(limit).read_to_string(&mut content).ok()?;
-    Some(content)
-}
-
-/// The marker of a directory, if the tool made it: the directory is a real directory (not a
-/// link) with mode 0700, owned by the tool's user or by the user its servers run as (the
-/// tool hands its directories to that user when it runs as root); the marker is a regular
-/// file with one link, mode 0600 and the tool's own user as owner, which no other user can
-/// forge, and it names a process.
-fn marker_of(dir: &Path, own_uid: u32, server_uid: u32) -> Option<RunMarker> {
-    let metadata = fs::symlink_metadata(dir).ok()?;
-    if !metadata.file_type().is_dir()
-        || metadata.mode() & 0o7777 != 0o700
-        || (metadata.uid() != own_uid && metadata.uid() != server_uid)
-    {
-        return None;
-    }
-    let content = read_checked_file(&dir.join(MARKER), MARKER_MAX_LEN, |marker| {
-        marker.uid() == own_uid && marker.mode() & 0o7777 == 0o600 && marker.nlink() == 1
-    })?;
-    RunMarker::parse(&content)
-}
-
 /// A directory of this run, registered so that it is removed on drop, on `release` and by the
 /// signal handler, together with the process working in it.
 #[derive(Debug)]
@@ -485,7 +369,7 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         if let Err(error) = release_entry(self.id) {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
 }
@@ -604,7 +488,7 @@ impl ScratchDatabases {
 impl Drop for ScratchDatabases {
     fn drop(&mut self) {
         if let Err(error) = self.drop_all() {
-            eprintln!("warning: {error:#}");
+            warn(&error);
         }
     }
 }
@@ -615,6 +499,9 @@ mod tests {
     use std::process::Stdio;
 
     use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    use crate::engine::postgres::marker::{RunMarker, MARKER};
 
     /// The pid of a process that has exited and been reaped.
     fn dead_pid() -> Result<u32> {

@@ -11,7 +11,7 @@ use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, Expr, Value};
 
 use super::{ident_span, Check, Context, Finding, Rule};
 use crate::codes::Code;
-use crate::dialect::Dialect;
+use crate::dialect::NotNullWithoutDefault;
 
 pub(super) const RULE: Rule = Rule {
     code: Code::AddNotNullWithoutDefault,
@@ -27,15 +27,18 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let span = cx.clause_span("ADD", ident_span(&column_def.name));
-        let refusal = match cx.dialect() {
-            Dialect::Postgres => format!(
-                "PostgreSQL refuses it as soon as {table} has a row (column \"{}\" contains null \
+        let refusal = match cx.dialect().spec().lint().not_null_without_default {
+            NotNullWithoutDefault::RefusedWithRows => format!(
+                "{} refuses it as soon as {table} has a row (column \"{}\" contains null \
                  values), which the replay's empty tables never show",
+                cx.dialect().engine(),
                 column_def.name.value
             ),
-            Dialect::Sqlite => "SQLite refuses it on any table (Cannot add a NOT NULL column with \
-                                default value NULL)"
-                .to_string(),
+            NotNullWithoutDefault::Refused => format!(
+                "{} refuses it on any table (Cannot add a NOT NULL column with default value \
+                 NULL)",
+                cx.dialect().engine()
+            ),
         };
         out.push(cx.finding(
             Code::AddNotNullWithoutDefault,

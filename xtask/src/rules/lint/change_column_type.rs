@@ -12,7 +12,6 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 use super::{ident_span, silence_hint, Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 use crate::sql::Parsed;
 
@@ -22,7 +21,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    if cx.dialect() != Dialect::Postgres {
+    if !cx.dialect().spec().lint().alters_column_types {
         return;
     }
     if cx.alter_table().is_some() {

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::codes::Code;
 use crate::diagnostic::{Position, Severity};
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, DropIndexedColumn};
 use crate::sql::token::{is_keyword, position};
 
 /// The indexes of the chain so far, by name as the engine compares names.
@@ -180,19 +180,22 @@ fn finding(cx: &Context, table: &str, column: &sqlparser::ast::Ident, users: &[I
         .iter()
         .map(|index| format!("{} (created at {})", index.name, index.origin))
         .collect();
-    let (severity, consequence) = match cx.dialect() {
-        Dialect::Sqlite => (
+    let (severity, consequence) = match cx.dialect().spec().lint().drop_indexed_column {
+        DropIndexedColumn::Refused => (
             Severity::Error,
             format!(
-                "SQLite refuses the statement (error in index {} after drop column)",
+                "{} refuses the statement (error in index {} after drop column)",
+                cx.dialect().engine(),
                 names[0]
             ),
         ),
-        Dialect::Postgres => (
+        DropIndexedColumn::DropsTheIndex => (
             Severity::Warning,
-            "PostgreSQL silently drops the index with the column (and what it enforced on any \
-             other column), where SQLite refuses the same statement"
-                .to_string(),
+            format!(
+                "{} silently drops the index with the column (and what it enforced on any other \
+                 column), where SQLite refuses the same statement",
+                cx.dialect().engine()
+            ),
         ),
     };
     let drops: Vec<String> = names

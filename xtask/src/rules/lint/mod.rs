@@ -331,9 +331,10 @@ fn ident_key(dialect: Dialect, ident: &Ident) -> String {
 
 /// A name, quoted or not, as the engine compares it (see [`ident_key`]).
 fn name_key(dialect: Dialect, value: &str, quoted: bool) -> String {
-    match (dialect, quoted) {
-        (Dialect::Postgres, true) => value.to_string(),
-        _ => value.to_lowercase(),
+    if quoted && !dialect.spec().quoted_names_fold_case() {
+        value.to_string()
+    } else {
+        value.to_lowercase()
     }
 }
 

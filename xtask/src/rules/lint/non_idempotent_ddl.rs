@@ -15,7 +15,6 @@ use sqlparser::ast::{AlterTableOperation, Statement};
 use super::{ident_span, object_span, Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 
 pub(super) const RULE: Rule = Rule {
     code: Code::NonIdempotentDdl,
@@ -37,7 +36,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             let span = cx.clause_span("DROP", object_span(&drop.trigger_name));
             push(cx, span, "DROP TRIGGER IF EXISTS", out);
         }
-        Some(Statement::AlterTable(alter)) if cx.dialect() == Dialect::Postgres => {
+        Some(Statement::AlterTable(alter)) if cx.dialect().spec().lint().alter_table_if_exists => {
             for operation in &alter.operations {
                 match operation {
                     AlterTableOperation::DropColumn {

@@ -11,7 +11,6 @@
 use super::{Check, Context, Finding, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Span;
-use crate::dialect::Dialect;
 use crate::sql::token::{bare_word, is_keyword, span};
 
 pub(super) const RULE: Rule = Rule {
@@ -20,7 +19,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    if cx.dialect() != Dialect::Sqlite {
+    if !cx.dialect().spec().lint().pragma_foreign_keys {
         return;
     }
     let tokens = cx.significant();

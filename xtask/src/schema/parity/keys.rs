@@ -13,9 +13,12 @@ pub(super) fn keys(index: &Index, dialect: Dialect) -> Vec<String> {
     index
         .columns
         .iter()
-        .map(|key| match dialect {
-            Dialect::Postgres => without_casts(&fold(key)),
-            Dialect::Sqlite => fold(key),
+        .map(|key| {
+            if dialect.spec().index_keys_have_casts() {
+                without_casts(&fold(key))
+            } else {
+                fold(key)
+            }
         })
         .collect()
 }

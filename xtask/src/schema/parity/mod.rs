@@ -1,8 +1,11 @@
-//! Dialect parity: the fresh PostgreSQL schema against the fresh SQLite schema. A store ships one
-//! `LATEST.sql` per dialect for one service, so the two must describe one logical schema. The
+//! Dialect parity: the fresh schemas of two dialects, compared pair by pair (every pair of the
+//! dialects a run replayed; with PostgreSQL and SQLite, one pair). A store ships one
+//! `LATEST.sql` per dialect for one service, so they must describe one logical schema. The
 //! dialects cannot always write the same thing (PostgreSQL's `boolean` is SQLite's `integer` with
 //! a 0/1 CHECK), so types are compared by family, through the table below, and everything else
 //! by what it means rather than by how each engine spells it.
+//!
+//! The families' type names are each dialect's (`dialect::Spec::family_types`):
 //!
 //! | family | PostgreSQL (as `format_type` prints it) | SQLite (the declared type) |
 //! | --- | --- | --- |
@@ -21,8 +24,8 @@
 //!   a number, and the service reads them differently.
 //! - Lengths, precisions and integer widths are not compared: SQLite ignores `(n)` in a declared
 //!   type and stores every integer in up to 64 bits, so they mean nothing on that side.
-//! - A PostgreSQL type outside the table (`uuid`, `date`, `inet`, arrays, domains) is compared
-//!   by its lower-cased name: `uuid` matches `uuid` and nothing else.
+//! - A type outside the table (`uuid`, `date`, `inet`, arrays, domains) on either side is
+//!   compared by its lower-cased name: `uuid` matches `uuid` and nothing else.
 //!
 //! Compared: the set of tables and of views (views by presence only: their bodies are written
 //! in each dialect's SQL); per table, the set of columns (not their order), each column's type
@@ -48,7 +51,8 @@
 //! would behave differently on the two engines. An intentional one is allowed in the reviewed
 //! allowlist with `check = "parity"`.
 //!
-//! A [`Difference`] here has the PostgreSQL side in `expected` and the SQLite side in `actual`.
+//! A [`Difference`] here has the left side (the first dialect of the pair, in the order of
+//! `Dialect::ALL`: PostgreSQL) in `expected` and the right side (SQLite) in `actual`.
 //!
 //! Parity is a policy over the comparison core (`schema::compare`), with names folded to lower
 //! case and the type families as its equivalence; `types.rs` holds the families, `keys.rs` the
@@ -60,7 +64,7 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 use self::keys::keys;
-use self::types::{describe_postgres, describe_sqlite, Families};
+use self::types::{describe, Families};
 use super::compare::{self, index_text, lower as fold, Aspect, Change, Options, Side};
 use super::diff::Difference;
 use super::{Column, ForeignKey, Index, Key, Schema};
@@ -71,30 +75,59 @@ use crate::dialect::Dialect;
 /// then unique sets, then indexes, then views; each group by folded name.
 type Order = (u8, String, u8, Vec<Vec<String>>);
 
-/// Compares the fresh PostgreSQL schema with the fresh SQLite schema: `expected` of each
-/// difference is the PostgreSQL side, `actual` the SQLite side.
-pub fn compare(postgres: &Schema, sqlite: &Schema) -> Vec<Difference> {
-    let families = Families {
-        enums: &postgres.enums,
-    };
+/// One side of a comparison: a dialect's fresh schema.
+#[derive(Clone, Copy)]
+pub struct Fresh<'a> {
+    pub dialect: Dialect,
+    pub schema: &'a Schema,
+}
+
+/// Which side of the pair.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hand {
+    Left,
+    Right,
+}
+
+impl Hand {
+    fn other(self) -> Hand {
+        match self {
+            Hand::Left => Hand::Right,
+            Hand::Right => Hand::Left,
+        }
+    }
+
+    /// `value` on this side and nothing on the other, as (left, right).
+    fn place<T>(self, value: T) -> (Option<T>, Option<T>) {
+        match self {
+            Hand::Left => (Some(value), None),
+            Hand::Right => (None, Some(value)),
+        }
+    }
+}
+
+/// Compares the fresh schemas of two dialects: `expected` of each difference is the left side,
+/// `actual` the right side.
+pub fn compare(left: Fresh<'_>, right: Fresh<'_>) -> Vec<Difference> {
+    let families = Families { left, right };
     let options = Options {
         fold,
         equivalence: &families,
     };
     let parity = Parity {
-        postgres,
-        sqlite,
-        families: &families,
-        common: postgres
+        left,
+        right,
+        common: left
+            .schema
             .tables
             .keys()
             .map(|t| fold(t))
-            .filter(|t| sqlite.tables.keys().any(|s| fold(s) == *t))
+            .filter(|t| right.schema.tables.keys().any(|s| fold(s) == *t))
             .collect(),
     };
     let mut out: Vec<(Order, Difference)> = Vec::new();
     let mut primary_keys: BTreeMap<String, (Option<&Key>, Option<&Key>)> = BTreeMap::new();
-    for change in compare::compare(postgres, sqlite, &options) {
+    for change in compare::compare(left.schema, right.schema, &options) {
         match change {
             Change::Table(name, side) => {
                 let name = fold(name);
@@ -122,14 +155,14 @@ pub fn compare(postgres: &Schema, sqlite: &Schema) -> Vec<Difference> {
             _ => {}
         }
     }
-    for (table, (pg, lite)) in primary_keys {
+    for (table, (left_key, right_key)) in primary_keys {
         let side =
             |k: Option<&Key>| Some(k.map_or("none".to_string(), |k| list(&fold_all(&k.columns))));
         let difference = error(
             format!("table {table}"),
             "primary key",
-            side(pg),
-            side(lite),
+            side(left_key),
+            side(right_key),
         );
         out.push(((0, table, 1, Vec::new()), difference));
     }
@@ -141,9 +174,8 @@ pub fn compare(postgres: &Schema, sqlite: &Schema) -> Vec<Difference> {
 }
 
 struct Parity<'a> {
-    postgres: &'a Schema,
-    sqlite: &'a Schema,
-    families: &'a Families<'a>,
+    left: Fresh<'a>,
+    right: Fresh<'a>,
     /// The folded names of the tables both sides have: the objects of a table on one side only
     /// are reported once, as the table.
     common: BTreeSet<String>,
@@ -162,10 +194,10 @@ fn presence<T>(object: String, aspect: &str, side: &Side<'_, T>) -> Difference {
 fn error(
     object: impl Into<String>,
     aspect: impl Into<String>,
-    postgres: Option<String>,
-    sqlite: Option<String>,
+    left: Option<String>,
+    right: Option<String>,
 ) -> Difference {
-    Difference::new(Severity::Error, object, aspect, postgres, sqlite)
+    Difference::new(Severity::Error, object, aspect, left, right)
 }
 
 fn list(columns: &[String]) -> String {
@@ -227,7 +259,7 @@ fn foreign_key(table: &str, side: &Side<'_, ForeignKey>, out: &mut Vec<(Order, D
     }
 }
 
-impl Parity<'_> {
+impl<'a> Parity<'a> {
     /// A column on one side only, or its type family and nullability. Defaults, generation and
     /// collations are each engine's own SQL: not compared.
     fn column(
@@ -253,17 +285,23 @@ impl Parity<'_> {
             }
         };
         if aspects.contains(&Aspect::Type) {
-            let Some(lite_table) = self.sqlite.tables.values().find(|t| fold(&t.name) == table)
+            let table_of = |fresh: Fresh<'a>| {
+                fresh
+                    .schema
+                    .tables
+                    .values()
+                    .find(|t| fold(&t.name) == table)
+            };
+            let (Some(left_table), Some(right_table)) = (table_of(self.left), table_of(self.right))
             else {
                 return;
             };
-            let checked = self.families.checked(pg, (lite_table, lite));
-            let enums = self.families.enums;
+            let (left, right) = ((left_table, pg), (right_table, lite));
             let difference = error(
                 &object,
                 format!("column {name}: type family"),
-                Some(describe_postgres(&pg.data_type, enums)),
-                Some(describe_sqlite(pg, lite, enums, checked)),
+                Some(describe(self.left, left, (self.right, right))),
+                Some(describe(self.right, right, (self.left, left))),
             );
             out.push((order.clone(), difference));
         }
@@ -282,8 +320,8 @@ impl Parity<'_> {
 
     /// Whether a side has a unique set: a unique constraint or a non-partial unique index on
     /// the columns.
-    fn has_unique(&self, dialect: Dialect, table: &str, columns: &[String]) -> bool {
-        let schema = self.schema(dialect);
+    fn has_unique(&self, hand: Hand, table: &str, columns: &[String]) -> bool {
+        let Fresh { dialect, schema } = self.side(hand);
         let constraint = schema
             .tables
             .values()
@@ -295,35 +333,28 @@ impl Parity<'_> {
             })
     }
 
-    fn schema(&self, dialect: Dialect) -> &Schema {
-        match dialect {
-            Dialect::Postgres => self.postgres,
-            Dialect::Sqlite => self.sqlite,
+    fn side(&self, hand: Hand) -> Fresh<'a> {
+        match hand {
+            Hand::Left => self.left,
+            Hand::Right => self.right,
         }
     }
 
     /// A unique set of one side that the other side lacks; `how` says how the side has it.
     fn unique_set(
         &self,
-        dialect: Dialect,
+        hand: Hand,
         table: &str,
         columns: Vec<String>,
         how: String,
         out: &mut Vec<(Order, Difference)>,
     ) {
-        let other = match dialect {
-            Dialect::Postgres => Dialect::Sqlite,
-            Dialect::Sqlite => Dialect::Postgres,
-        };
-        if !self.common.contains(table) || self.has_unique(other, table, &columns) {
+        if !self.common.contains(table) || self.has_unique(hand.other(), table, &columns) {
             return;
         }
         let aspect = format!("unique {}", list(&columns));
-        let (pg, lite) = match dialect {
-            Dialect::Postgres => (Some(how), None),
-            Dialect::Sqlite => (None, Some(how)),
-        };
-        let difference = error(format!("table {table}"), aspect, pg, lite);
+        let (left, right) = hand.place(how);
+        let difference = error(format!("table {table}"), aspect, left, right);
         out.push(((1, table.to_string(), 0, vec![columns]), difference));
     }
 
@@ -333,27 +364,24 @@ impl Parity<'_> {
             Some(constraint) => format!("unique constraint {constraint}"),
             None => "unique constraint".to_string(),
         };
-        let sides = [
-            (Dialect::Postgres, side.left()),
-            (Dialect::Sqlite, side.right()),
-        ];
-        for (dialect, key) in sides {
+        for (hand, key) in [(Hand::Left, side.left()), (Hand::Right, side.right())] {
             if let Some(key) = key {
-                self.unique_set(dialect, &fold(table), fold_all(&key.columns), how(key), out);
+                self.unique_set(hand, &fold(table), fold_all(&key.columns), how(key), out);
             }
         }
     }
 
     /// Indexes by name, for the tables both sides have; a non-partial unique index is judged
     /// with the unique sets.
-    fn index<'a>(&self, side: &Side<'a, Index>, out: &mut Vec<(Order, Difference)>) {
-        let on_common = |i: Option<&'a Index>| i.filter(|i| self.common.contains(&fold(&i.table)));
+    fn index<'i>(&self, side: &Side<'i, Index>, out: &mut Vec<(Order, Difference)>) {
+        let on_common = |i: Option<&'i Index>| i.filter(|i| self.common.contains(&fold(&i.table)));
         let (pg, lite) = (on_common(side.left()), on_common(side.right()));
-        for (dialect, index) in [(Dialect::Postgres, pg), (Dialect::Sqlite, lite)] {
+        for (hand, index) in [(Hand::Left, pg), (Hand::Right, lite)] {
             if let Some(index) = index.filter(|i| judged_as_unique(i)) {
                 let how = format!("unique index {}", index.name);
                 let table = fold(&index.table);
-                self.unique_set(dialect, &table, keys(index, dialect), how, out);
+                let keys = keys(index, self.side(hand).dialect);
+                self.unique_set(hand, &table, keys, how, out);
             }
         }
         let Some(index) = pg.or(lite) else {
@@ -369,8 +397,8 @@ impl Parity<'_> {
                 if !judged_as_unique(index) {
                     let definition =
                         |i: &Index, dialect| index_text(i, &fold(&i.table), &keys(i, dialect));
-                    let pg = pg.map(|i| definition(i, Dialect::Postgres));
-                    let lite = lite.map(|i| definition(i, Dialect::Sqlite));
+                    let pg = pg.map(|i| definition(i, self.left.dialect));
+                    let lite = lite.map(|i| definition(i, self.right.dialect));
                     out.push((order, error(object, "", pg, lite)));
                 }
                 return;
@@ -379,40 +407,40 @@ impl Parity<'_> {
         if judged_as_unique(pg) && judged_as_unique(lite) {
             return;
         }
-        for difference in index_pair(&object, pg, lite) {
+        for difference in self.index_pair(&object, pg, lite) {
             out.push((order.clone(), difference));
         }
     }
-}
 
-/// The differences of an index both sides have by name, where at most one of them is judged
-/// with the unique sets.
-fn index_pair(object: &str, pg: &Index, lite: &Index) -> Vec<Difference> {
-    let mut out = Vec::new();
-    if fold(&pg.table) != fold(&lite.table) {
-        let (pg_table, lite_table) = (Some(fold(&pg.table)), Some(fold(&lite.table)));
-        out.push(error(object, "table", pg_table, lite_table));
+    /// The differences of an index both sides have by name, where at most one of them is judged
+    /// with the unique sets.
+    fn index_pair(&self, object: &str, pg: &Index, lite: &Index) -> Vec<Difference> {
+        let mut out = Vec::new();
+        if fold(&pg.table) != fold(&lite.table) {
+            let (pg_table, lite_table) = (Some(fold(&pg.table)), Some(fold(&lite.table)));
+            out.push(error(object, "table", pg_table, lite_table));
+        }
+        let (pg_keys, lite_keys) = (keys(pg, self.left.dialect), keys(lite, self.right.dialect));
+        if pg_keys != lite_keys {
+            let (pg_keys, lite_keys) = (Some(list(&pg_keys)), Some(list(&lite_keys)));
+            out.push(error(object, "columns", pg_keys, lite_keys));
+        }
+        let partial = |i: &Index| {
+            Some(match &i.predicate {
+                Some(predicate) => format!("partial (where {predicate})"),
+                None => "not partial".to_string(),
+            })
+        };
+        if pg.predicate.is_some() != lite.predicate.is_some() {
+            out.push(error(object, "predicate", partial(pg), partial(lite)));
+        }
+        // Where one side is judged with the unique sets, a different uniqueness is reported there.
+        if !judged_as_unique(pg) && !judged_as_unique(lite) && pg.unique != lite.unique {
+            let unique = |i: &Index| Some(if i.unique { "unique" } else { "not unique" }.into());
+            out.push(error(object, "unique", unique(pg), unique(lite)));
+        }
+        out
     }
-    let (pg_keys, lite_keys) = (keys(pg, Dialect::Postgres), keys(lite, Dialect::Sqlite));
-    if pg_keys != lite_keys {
-        let (pg_keys, lite_keys) = (Some(list(&pg_keys)), Some(list(&lite_keys)));
-        out.push(error(object, "columns", pg_keys, lite_keys));
-    }
-    let partial = |i: &Index| {
-        Some(match &i.predicate {
-            Some(predicate) => format!("partial (where {predicate})"),
-            None => "not partial".to_string(),
-        })
-    };
-    if pg.predicate.is_some() != lite.predicate.is_some() {
-        out.push(error(object, "predicate", partial(pg), partial(lite)));
-    }
-    // Where one side is judged with the unique sets, a different uniqueness is reported there.
-    if !judged_as_unique(pg) && !judged_as_unique(lite) && pg.unique != lite.unique {
-        let unique = |i: &Index| Some(if i.unique { "unique" } else { "not unique" }.into());
-        out.push(error(object, "unique", unique(pg), unique(lite)));
-    }
-    out
 }
 
 #[cfg(test)]

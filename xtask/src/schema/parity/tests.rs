@@ -2,6 +2,15 @@ use super::keys::without_casts;
 use super::*;
 use crate::schema::{Check, Table};
 
+/// Parity of a PostgreSQL schema (left) and a SQLite schema (right), the one pair of today.
+fn compare(postgres: &Schema, sqlite: &Schema) -> Vec<Difference> {
+    let fresh = |dialect, schema| Fresh { dialect, schema };
+    super::compare(
+        fresh(Dialect::Postgres, postgres),
+        fresh(Dialect::Sqlite, sqlite),
+    )
+}
+
 /// One table `memo` with an `id` key and the given columns, and nothing else.
 fn schema(columns: &[(&str, &str)]) -> Schema {
     let mut all = vec![Column::not_null("id", "integer")];

@@ -1,145 +1,101 @@
-//! Parity's type families (the table in the module's documentation) and the 0/1 CHECK that
-//! makes a SQLite integer a boolean: the equivalence under which parity compares column types.
+//! Parity's type families (the table in the module's documentation, each dialect's type names
+//! in its `dialect::Spec`) and the 0/1 CHECK that makes an integer a boolean where the dialect
+//! has no boolean type: the equivalence under which parity compares column types.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
 use sqlparser::parser::Parser;
 
-use crate::dialect::Dialect;
+use super::Fresh;
+use crate::dialect::{Dialect, Family};
 use crate::schema::compare::Equivalence;
 use crate::schema::{Column, Table};
 
-/// Two columns' types mean the same where they are of one family; the left side is PostgreSQL,
-/// whose enum types are text.
+/// Two columns' types mean the same where they are of one family; a schema's enum types are
+/// text.
 pub(super) struct Families<'a> {
-    pub(super) enums: &'a BTreeMap<String, Vec<String>>,
-}
-
-impl Families<'_> {
-    /// Whether a SQLite column that PostgreSQL has as a boolean carries its 0/1 CHECK: only a
-    /// boolean needs its CHECK, and no other column's CHECKs are read.
-    pub(super) fn checked(&self, postgres: &Column, sqlite: (&Table, &Column)) -> bool {
-        postgres_family(&postgres.data_type, self.enums) == Some(Family::Boolean)
-            && restricted_to_0_1(sqlite.0, &sqlite.1.name)
-    }
+    pub(super) left: Fresh<'a>,
+    pub(super) right: Fresh<'a>,
 }
 
 impl Equivalence for Families<'_> {
     fn same_type(&self, left: (&Table, &Column), right: (&Table, &Column)) -> bool {
-        let checked = self.checked(left.1, right);
-        types_match(&left.1.data_type, self.enums, &right.1.data_type, checked)
+        let (left_types, right_types) = (
+            families(self.left, &left.1.data_type),
+            families(self.right, &right.1.data_type),
+        );
+        // A type outside the table matches only itself, and no type of a family.
+        match (left_types.is_empty(), right_types.is_empty()) {
+            (true, true) => return left.1.data_type.eq_ignore_ascii_case(&right.1.data_type),
+            (true, false) | (false, true) => return false,
+            (false, false) => {}
+        }
+        left_types.iter().any(|family| {
+            right_types.contains(family)
+                && (*family != Family::Boolean
+                    || (checked(self.left.dialect, left) && checked(self.right.dialect, right)))
+        })
     }
 }
 
-/// The type families of the table in the module's documentation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Family {
-    Integer,
-    Text,
-    Boolean,
-    Binary,
-    Json,
-    Timestamp,
-    Numeric,
-    Floating,
+/// The families a column type of `fresh` may stand for, in the order of `Family::ALL`: one on
+/// PostgreSQL, several on SQLite (`text` holds text, json and timestamps; `integer` a boolean
+/// with its CHECK); none for a type outside the table.
+fn families(fresh: Fresh<'_>, data_type: &str) -> Vec<Family> {
+    let base = base(data_type);
+    // An enum's labels are PostgreSQL's way of writing what SQLite writes as text with a CHECK;
+    // CHECKs are not compared, so neither are the labels.
+    if fresh.schema.enums.contains_key(&base) {
+        return vec![Family::Text];
+    }
+    let spec = fresh.dialect.spec();
+    Family::ALL
+        .into_iter()
+        .filter(|family| spec.family_types(*family).contains(&base.as_str()))
+        .collect()
 }
 
-impl Family {
-    const ALL: [Family; 8] = [
-        Family::Integer,
-        Family::Text,
-        Family::Boolean,
-        Family::Binary,
-        Family::Json,
-        Family::Timestamp,
-        Family::Numeric,
-        Family::Floating,
-    ];
+/// The family a type is named by in messages: the first that is not the boolean (an integer
+/// is an integer unless the other side asks for a boolean), else the boolean.
+fn named_family(families: &[Family]) -> Option<Family> {
+    families
+        .iter()
+        .find(|family| **family != Family::Boolean)
+        .or(families.first())
+        .copied()
+}
 
-    fn name(self) -> &'static str {
-        match self {
-            Family::Integer => "integer",
-            Family::Text => "text",
-            Family::Boolean => "boolean",
-            Family::Binary => "binary",
-            Family::Json => "json",
-            Family::Timestamp => "timestamp",
-            Family::Numeric => "numeric",
-            Family::Floating => "floating",
-        }
+/// Whether a column is a boolean by its dialect's rules: always where the dialect has a boolean
+/// type, only with its 0/1 CHECK where it has not. The CHECKs are read only for a boolean.
+fn checked(dialect: Dialect, (table, column): (&Table, &Column)) -> bool {
+    !dialect.spec().boolean_needs_check() || restricted_to_0_1(dialect, table, &column.name)
+}
+
+/// One side's column type for a message, with its family; `other` is the other side's column,
+/// which tells whether this one should have been a boolean.
+pub(super) fn describe(
+    fresh: Fresh<'_>,
+    column: (&Table, &Column),
+    other: (Fresh<'_>, (&Table, &Column)),
+) -> String {
+    let data_type = if column.1.data_type.is_empty() {
+        "no declared type"
+    } else {
+        column.1.data_type.as_str()
+    };
+    let own = families(fresh, data_type);
+    let wants_boolean =
+        named_family(&families(other.0, &other.1 .1.data_type)) == Some(Family::Boolean);
+    if wants_boolean && own.contains(&Family::Boolean) && !checked(fresh.dialect, column) {
+        return format!("{data_type} without a 0/1 CHECK");
     }
-
-    /// The PostgreSQL type names of the family, without their `(n)` or `(p, s)`.
-    fn postgres(self) -> &'static [&'static str] {
-        match self {
-            Family::Integer => &[
-                "smallint", "integer", "bigint", "int", "int2", "int4", "int8",
-            ],
-            Family::Text => &[
-                "text",
-                "character varying",
-                "varchar",
-                "character",
-                "char",
-                "bpchar",
-            ],
-            Family::Boolean => &["boolean", "bool"],
-            Family::Binary => &["bytea"],
-            Family::Json => &["json", "jsonb"],
-            Family::Timestamp => &[
-                "timestamp",
-                "timestamp without time zone",
-                "timestamp with time zone",
-                "timestamptz",
-            ],
-            Family::Numeric => &["numeric", "decimal"],
-            Family::Floating => &["real", "double precision", "float4", "float8"],
+    match named_family(&own) {
+        Some(family) if fresh.schema.enums.contains_key(&base(data_type)) => {
+            format!("{data_type} (an enum type: {} family)", family.name())
         }
-    }
-
-    /// The SQLite declared types that stand for the family, without their `(n)` or `(p, s)`.
-    /// A boolean also needs its 0/1 CHECK, which `types_match` asks for.
-    fn sqlite(self) -> &'static [&'static str] {
-        match self {
-            Family::Integer => &[
-                "integer",
-                "int",
-                "bigint",
-                "smallint",
-                "tinyint",
-                "mediumint",
-                "int2",
-                "int8",
-            ],
-            Family::Text => &[
-                "text",
-                "varchar",
-                "character varying",
-                "char",
-                "character",
-                "nvarchar",
-                "nchar",
-                "clob",
-            ],
-            Family::Boolean => &[
-                "boolean",
-                "bool",
-                "integer",
-                "int",
-                "bigint",
-                "smallint",
-                "tinyint",
-                "mediumint",
-                "int2",
-                "int8",
-            ],
-            Family::Binary => &["blob"],
-            Family::Json => &["json", "jsonb", "text"],
-            Family::Timestamp => &["datetime", "timestamp", "text"],
-            Family::Numeric => &["numeric", "decimal"],
-            Family::Floating => &["real", "double", "double precision", "float"],
-        }
+        Some(family) => format!("{data_type} ({} family)", family.name()),
+        None => format!("{data_type} (no family: compared by name)"),
     }
 }
 
@@ -159,86 +115,12 @@ pub(super) fn base(data_type: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub(super) fn postgres_family(
-    data_type: &str,
-    enums: &BTreeMap<String, Vec<String>>,
-) -> Option<Family> {
-    let base = base(data_type);
-    // An enum's labels are PostgreSQL's way of writing what SQLite writes as text with a CHECK;
-    // CHECKs are not compared, so neither are the labels.
-    if enums.contains_key(&base) {
-        return Some(Family::Text);
-    }
-    Family::ALL
-        .into_iter()
-        .find(|f| f.postgres().contains(&base.as_str()))
-}
-
-/// The family a SQLite declared type stands for on its own, for messages. `text` is the text
-/// family here, although it also stands for json and timestamps.
-pub(super) fn sqlite_family(data_type: &str) -> Option<Family> {
-    let base = base(data_type);
-    Family::ALL
-        .into_iter()
-        .filter(|f| *f != Family::Boolean)
-        .find(|f| f.sqlite().contains(&base.as_str()))
-        .or_else(|| matches!(base.as_str(), "boolean" | "bool").then_some(Family::Boolean))
-}
-
-/// Whether a PostgreSQL type and a SQLite type are of one family; `checked` says whether the
-/// SQLite column is restricted to 0 and 1. Types outside the table match by name.
-pub(super) fn types_match(
-    postgres: &str,
-    enums: &BTreeMap<String, Vec<String>>,
-    sqlite: &str,
-    checked: bool,
-) -> bool {
-    match postgres_family(postgres, enums) {
-        Some(family) => {
-            family.sqlite().contains(&base(sqlite).as_str())
-                && (family != Family::Boolean || checked)
-        }
-        None => postgres.eq_ignore_ascii_case(sqlite),
-    }
-}
-
-pub(super) fn describe_postgres(data_type: &str, enums: &BTreeMap<String, Vec<String>>) -> String {
-    match postgres_family(data_type, enums) {
-        Some(family) if enums.contains_key(&base(data_type)) => {
-            format!("{data_type} (an enum type: {} family)", family.name())
-        }
-        Some(family) => format!("{data_type} ({} family)", family.name()),
-        None => format!("{data_type} (no family: compared by name)"),
-    }
-}
-
-pub(super) fn describe_sqlite(
-    pg: &Column,
-    lite: &Column,
-    enums: &BTreeMap<String, Vec<String>>,
-    checked: bool,
-) -> String {
-    let data_type = if lite.data_type.is_empty() {
-        "no declared type"
-    } else {
-        lite.data_type.as_str()
-    };
-    let wants_boolean = postgres_family(&pg.data_type, enums) == Some(Family::Boolean);
-    if wants_boolean && !checked && Family::Boolean.sqlite().contains(&base(data_type).as_str()) {
-        return format!("{data_type} without a 0/1 CHECK");
-    }
-    match sqlite_family(data_type) {
-        Some(family) => format!("{data_type} ({} family)", family.name()),
-        None => format!("{data_type} (no family: compared by name)"),
-    }
-}
-
 /// Whether a CHECK of the table allows the column exactly the values 0 and 1 (and NULL, which
 /// the column's NOT NULL decides): SQLite's way of writing a boolean.
-pub(super) fn restricted_to_0_1(table: &Table, column: &str) -> bool {
+fn restricted_to_0_1(dialect: Dialect, table: &Table, column: &str) -> bool {
     let wanted = BTreeSet::from([0, 1]);
     table.checks.iter().any(|check| {
-        Parser::new(Dialect::Sqlite.parser_dialect())
+        Parser::new(dialect.parser_dialect())
             .try_with_sql(&check.expression)
             .and_then(|mut parser| parser.parse_expr())
             .is_ok_and(|expr| allowed_values(&expr, column).as_ref() == Some(&wanted))

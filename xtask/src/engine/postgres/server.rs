@@ -1,0 +1,162 @@
+//! PostgreSQL as a [`Server`] of the replay: a throwaway cluster of this run or an existing
+//! server ([`PgServer`]), with how the chains get their databases and roles ([`ChainAccess`]).
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use anyhow::{Context as _, Result};
+
+use super::{
+    BinariesOptions, ChainAccess, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
+    PostgresDatabase, ReplayAs,
+};
+use crate::config::Privileges;
+use crate::dialect::Dialect;
+use crate::engine::{Database, Server};
+
+/// Where the replay's PostgreSQL comes from.
+#[derive(Clone, Debug)]
+pub enum PostgresSource {
+    /// A throwaway cluster of this run, from these binaries.
+    Throwaway(BinariesOptions),
+    /// An existing server, by URL: scratch databases are created and dropped on it.
+    Existing(String),
+}
+
+/// What starting PostgreSQL for a run needs to know.
+pub struct PostgresSettings<'a> {
+    pub source: &'a PostgresSource,
+    /// Where initialized data directories (and downloaded binaries) are cached.
+    pub cache_dir: &'a Path,
+    /// Who the chains run as (`--replay-as`).
+    pub replay_as: ReplayAs,
+    /// The rights the configuration gives the chains' role.
+    pub privileges: &'a Privileges,
+}
+
+/// The PostgreSQL server of a run, and how its chains get their databases.
+pub struct PostgresServer {
+    server: PgServer,
+    access: ChainAccess,
+    /// Held by each chain where chains may create roles, which are cluster-wide: the roles one
+    /// chain created are dropped before the next begins.
+    one_at_a_time: Mutex<()>,
+    version: String,
+}
+
+impl PostgresServer {
+    /// Starts the throwaway cluster or opens the existing server, and decides how chains get
+    /// their databases. `sql` is every text the chains will run, read to decide whether they may
+    /// create roles.
+    pub fn start(settings: &PostgresSettings<'_>, sql: &[&str]) -> Result<PostgresServer> {
+        let server = match settings.source {
+            PostgresSource::Existing(url) => PgServer::Existing(ExistingServer::open(url)?),
+            PostgresSource::Throwaway(binaries) => {
+                PgServer::Throwaway(start_cluster(binaries, settings.cache_dir)?)
+            }
+        };
+        let version = server.server_version()?;
+        let access = ChainAccess::decide(
+            &server,
+            settings.replay_as,
+            settings.privileges,
+            creates_roles(sql),
+        )?;
+        Ok(PostgresServer {
+            server,
+            access,
+            one_at_a_time: Mutex::new(()),
+            version,
+        })
+    }
+}
+
+/// A throwaway cluster from the binaries found (or fetched) as `binaries` says, its initialized
+/// data directory cached in `cache_dir`.
+fn start_cluster(binaries: &BinariesOptions, cache_dir: &Path) -> Result<Cluster> {
+    let mut binaries = binaries.clone();
+    binaries
+        .cache_dir
+        .get_or_insert_with(|| cache_dir.to_path_buf());
+    let binaries = PgBinaries::find(&binaries)?;
+    Cluster::start(
+        &binaries,
+        &ClusterOptions {
+            cache_dir: Some(cache_dir.to_path_buf()),
+            ..ClusterOptions::default()
+        },
+    )
+}
+
+impl Server for PostgresServer {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn origin(&self) -> String {
+        match &self.server {
+            PgServer::Throwaway(cluster) => format!(
+                "throwaway cluster, binaries in {} ({})",
+                cluster.binaries().bin_dir().display(),
+                cluster.binaries().origin()
+            ),
+            PgServer::Existing(existing) => existing.to_string(),
+        }
+    }
+
+    fn location(&self) -> String {
+        match &self.server {
+            PgServer::Throwaway(cluster) => cluster.binaries().bin_dir().display().to_string(),
+            PgServer::Existing(existing) => existing.to_string(),
+        }
+    }
+
+    fn unchecked(&self) -> Option<&str> {
+        self.access.unchecked()
+    }
+
+    fn with_database(&self, chain: &str, work: &mut dyn FnMut(&mut dyn Database)) -> Result<()> {
+        let _turn = self.access.creates_roles().then(|| {
+            self.one_at_a_time
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
+        let (scope, client) = self.access.open(&self.server, &database_name(chain))?;
+        let ran = PostgresDatabase::watched(client, self.server.admin_config())
+            .map(|mut db| work(&mut db));
+        // The connection is closed by now; the database and the roles go so that an existing
+        // server is left as it was found, and the next chain finds no role of this one.
+        self.access.close(&self.server, scope)?;
+        ran
+    }
+
+    fn close(self: Box<Self>) -> Result<()> {
+        self.server.close().context("stopping PostgreSQL")
+    }
+}
+
+/// A database name for a chain: `chain_full`, `chain_upgrade_from_v0_9_0`.
+fn database_name(chain: &str) -> String {
+    let name: String = chain
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("chain_{name}")
+}
+
+/// Whether the SQL the chains run may create roles: a `CREATE ROLE`, `CREATE USER` or
+/// `CREATE GROUP` anywhere in its text, a string that a `DO` block executes included. Where the
+/// chains' role may create roles and this says so, chains run one at a time and the roles each
+/// one created are dropped after it; a tree that builds the words at run time escapes it and
+/// runs its chains side by side, as every tree did before roles were isolated.
+fn creates_roles(sql: &[&str]) -> bool {
+    static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = CREATE_ROLE.get_or_init(|| {
+        regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
+    });
+    sql.iter().any(|text| pattern.is_match(text))
+}

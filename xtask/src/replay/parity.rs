@@ -1,0 +1,112 @@
+//! Dialect parity as the replay reports it: the fresh schemas of every pair of dialects the run
+//! built, compared (`schema::parity`) and reported once each, with no chain involved.
+
+use super::chain::{Chain, ChainKind, Outcome};
+use super::report::locate;
+use crate::allowlist::Allowlist;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::dialect::Dialect;
+use crate::schema::diff::Difference;
+use crate::schema::parity::{self, Fresh};
+use crate::sql::{Role, SqlFile};
+
+/// Compares the fresh install of each pair of dialects that were both built (in the order of
+/// `Dialect::ALL`: with PostgreSQL and SQLite, one pair) and reports every difference with the
+/// `dialect-parity` code, unless a parity entry of the allowlist accepts it. Parity entries are
+/// judged here too, since only a run that compared dialects can tell that one is unused.
+///
+/// A difference is located in the first dialect's `LATEST.sql` (PostgreSQL's), at the statement
+/// that creates the object: the PostgreSQL schema is the explicit one (a real `boolean`,
+/// `jsonb`, named constraints) that the SQLite schema is written to match, and one file keeps a
+/// run's parity diagnostics together. Where it has no such statement (the object exists in the
+/// second dialect only), the second's `LATEST.sql` is used, so that the location points at the
+/// object.
+pub fn report(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    files: &[SqlFile],
+    allowlist: &Allowlist,
+    out: &mut Vec<Diagnostic>,
+) {
+    let built: Vec<Fresh<'_>> = Dialect::ALL
+        .into_iter()
+        .filter_map(|dialect| {
+            chains
+                .iter()
+                .zip(outcomes)
+                .find(|(c, _)| c.dialect == dialect && c.kind() == ChainKind::Fresh)
+                .and_then(|(_, o)| o.schema.as_ref())
+                .map(|schema| Fresh { dialect, schema })
+        })
+        .collect();
+    if built.len() < 2 {
+        return;
+    }
+    let latest = |dialect: Dialect| {
+        files
+            .iter()
+            .find(|f| f.dialect == dialect && f.role == Role::Latest)
+    };
+    for (index, &left) in built.iter().enumerate() {
+        for &right in &built[index + 1..] {
+            let scripts = [latest(left.dialect), latest(right.dialect)];
+            for d in parity::compare(left, right) {
+                if !allowlist.allows_parity(&d.object, &d.aspect) {
+                    out.push(diagnostic(&d, (left.dialect, right.dialect), scripts));
+                }
+            }
+        }
+    }
+    allowlist.unused_parity(out);
+}
+
+/// A parity difference of the pair `dialects`, located in the first of `scripts` (their
+/// `LATEST.sql`) that creates the object.
+fn diagnostic(
+    d: &Difference,
+    (left, right): (Dialect, Dialect),
+    scripts: [Option<&SqlFile>; 2],
+) -> Diagnostic {
+    let (left, right) = (left.engine(), right.engine());
+    let headline = match (&d.expected, &d.actual) {
+        (Some(_), None) => format!("is in {left} but not in {right}"),
+        (None, Some(_)) => format!("is in {right} but not in {left}"),
+        _ => format!("differs between {left} and {right}"),
+    };
+    let what = if d.aspect.is_empty() {
+        d.object.clone()
+    } else {
+        format!("{}, {}", d.object, d.aspect)
+    };
+    // The values line up after the longer engine name: `PostgreSQL: ` and `SQLite:     `.
+    let width = left.len().max(right.len()) + 1;
+    let side = |engine: &str, value: &Option<String>| {
+        let value = value.as_deref().unwrap_or("absent");
+        format!("    {:<width$} {value}", format!("{engine}:"))
+    };
+    let message = format!(
+        "{what} {headline}\n{}\n{}",
+        side(left, &d.expected),
+        side(right, &d.actual)
+    );
+    let mut diagnostic = Diagnostic::new(Code::DialectParity, message)
+        .help(
+            "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
+             accept the difference in validate-migrations.toml with `check = \"parity\"` and a \
+             reason",
+        )
+        .difference(d.clone());
+    let located = scripts
+        .into_iter()
+        .flatten()
+        .find_map(|latest| locate(latest, &d.object).map(|span| (latest, span)));
+    match (located, scripts.into_iter().flatten().next()) {
+        (Some((latest, span)), _) => {
+            diagnostic = diagnostic.file(latest.source.display.clone()).span(span);
+        }
+        (None, Some(latest)) => diagnostic = diagnostic.file(latest.source.display.clone()),
+        (None, None) => {}
+    }
+    diagnostic
+}
