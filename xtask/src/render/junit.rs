@@ -165,6 +165,9 @@ fn describe(diagnostics: &[&Diagnostic]) -> String {
         if let Some(help) = &d.help {
             let _ = writeln!(text, "  help: {help}");
         }
+        for label in &d.labels {
+            let _ = writeln!(text, "  note: {}: {}", label.location(), label.message);
+        }
     }
     text
 }

@@ -82,6 +82,9 @@ pub fn render(outcome: &Outcome) -> String {
             };
             let headline = d.message.lines().next().unwrap_or_default();
             let _ = writeln!(text, "- {location}**{}**: {headline}", d.code);
+            for label in &d.labels {
+                let _ = writeln!(text, "  - `{}`: {}", label.location(), label.message);
+            }
         }
         if errors.len() > LISTED_ERRORS {
             let _ = writeln!(

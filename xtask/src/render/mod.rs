@@ -10,8 +10,22 @@ pub mod sarif;
 
 use std::fmt::Write as _;
 
+use crate::diagnostic::Diagnostic;
 use crate::replay;
 use crate::validate::Outcome;
+
+/// A diagnostic's message, help and labels as one text, for the formats that show one text per
+/// diagnostic (GitHub annotations, JUnit).
+pub(crate) fn message_text(d: &Diagnostic) -> String {
+    let mut text = d.message.clone();
+    if let Some(help) = &d.help {
+        let _ = write!(text, "\nhelp: {help}");
+    }
+    for label in &d.labels {
+        let _ = write!(text, "\nnote: {}: {}", label.location(), label.message);
+    }
+    text
+}
 
 /// The closing lines every human-facing format prints: what was checked and what was found.
 pub fn summary(outcome: &Outcome) -> String {

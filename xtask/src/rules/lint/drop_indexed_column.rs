@@ -19,7 +19,7 @@ use super::{
     ident_key, ident_span, name_key, object_key, object_span, renamed_to, Context, Finding,
 };
 use crate::codes::Code;
-use crate::diagnostic::{Position, Severity};
+use crate::diagnostic::{Label, Position, Severity};
 use crate::dialect::Dialect;
 use crate::sql::token::{is_keyword, position};
 
@@ -37,6 +37,8 @@ struct Index {
     columns: BTreeSet<String>,
     /// Where it was created: `file:line`.
     origin: String,
+    /// Its `CREATE INDEX`, shown with the finding.
+    created: Label,
 }
 
 pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>) {
@@ -61,6 +63,11 @@ pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>)
                 "{}:{}",
                 cx.file.source.display, cx.statement.span.start.line
             );
+            let created = Label::new(
+                cx.file.source.display.clone(),
+                Some(cx.statement.span),
+                format!("index {name} created here"),
+            );
             indexes.0.insert(
                 key,
                 Index {
@@ -68,6 +75,7 @@ pub(super) fn check(cx: &Context, indexes: &mut Indexes, out: &mut Vec<Finding>)
                     table,
                     columns,
                     origin,
+                    created,
                 },
             );
         }
@@ -191,6 +199,7 @@ fn finding(cx: &Context, table: &str, column: &sqlparser::ast::Ident, users: &[I
         ),
     );
     finding.severity = severity;
+    finding.labels = users.iter().map(|index| index.created.clone()).collect();
     finding
 }
 

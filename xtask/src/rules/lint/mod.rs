@@ -36,7 +36,7 @@ use sqlparser::ast::{self, AlterTableOperation, Ident, ObjectName, RenameTableNa
 use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Label, Severity, Span};
 use crate::dialect::Dialect;
 use crate::sql::token::{is_keyword, position, span};
 use crate::sql::{Role, SqlFile, Statement};
@@ -125,6 +125,8 @@ struct Finding {
     span: Span,
     message: String,
     help: String,
+    /// Other places the reader needs, such as where a dropped index was created.
+    labels: Vec<Label>,
 }
 
 /// What a rule sees of the statement it looks at.
@@ -186,6 +188,7 @@ impl Context<'_> {
             span,
             message: message.into(),
             help: help.into(),
+            labels: Vec::new(),
         }
     }
 

@@ -74,7 +74,8 @@ pub(super) fn apply(
                     .severity(finding.severity)
                     .file(&file.source.display)
                     .span(finding.span)
-                    .help(finding.help),
+                    .help(finding.help)
+                    .labels(finding.labels),
             );
         }
     }
