@@ -64,7 +64,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "replay/report.rs::describe",
     "rules/layout.rs::check",
     "rules/lint/drop_indexed_column.rs::check",
-    "rules/lint/silence.rs::apply",
     "rules/stamp.rs::check",
     "schema/sqlite.rs::from_create",
     "schema/sqlite.rs::table",

@@ -4,6 +4,7 @@
 //! of a whole statement; these match a diagnostic by code, file, and a line within its span.
 
 use crate::codes::Code;
+use crate::config::acceptance::{EntryKind, UnusedEntry};
 use crate::config::Silence;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
@@ -38,11 +39,23 @@ pub fn unused(
     could_report: impl Fn(Code, Option<Dialect>) -> bool,
     out: &mut Vec<Diagnostic>,
 ) {
-    store.config.unused_silences(
-        |silence| {
-            (!lint_only || is_silenceable(silence.code))
-                && could_report(silence.code, store.dialect_of(&silence.display))
-        },
-        out,
-    );
+    let Some(source) = &store.config.source else {
+        return;
+    };
+    let judged = |silence: &&Silence| {
+        (!lint_only || is_silenceable(silence.code))
+            && could_report(silence.code, store.dialect_of(&silence.display))
+    };
+    for silence in store.config.silences.iter().filter(judged) {
+        if !silence.used.get() {
+            out.push(Diagnostic::from(UnusedEntry {
+                file: &source.display,
+                span: silence.span,
+                entry: EntryKind::Silence {
+                    code: silence.code,
+                    file: &silence.file,
+                },
+            }));
+        }
+    }
 }

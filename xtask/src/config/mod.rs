@@ -19,11 +19,13 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::Span;
 use crate::dialect::Dialect;
+pub mod acceptance;
 pub mod history;
 
 use crate::source::SourceFile;
+pub use acceptance::Silence;
 use history::{DirsAtTags, LatestAtTags, Releases};
 
 pub const FILE_NAME: &str = "validate-migrations.toml";
@@ -471,23 +473,6 @@ impl RoleAttribute {
             known.join(", ")
         )
     }
-}
-
-/// A finding accepted in the configuration rather than by a comment in the file: the way to
-/// silence a finding in a released migration, whose text must not change. The lint applies
-/// those of its codes itself; the acceptance stage (`accept/silence.rs`) applies the others.
-#[derive(Debug)]
-pub struct Silence {
-    pub code: Code,
-    /// The migration, relative to the store.
-    pub file: String,
-    /// The migration as diagnostics show it.
-    pub display: String,
-    /// A line of the statement it silences; every statement of the file when absent.
-    pub line: Option<u32>,
-    /// The entry in the configuration file.
-    pub span: Span,
-    pub used: Cell<bool>,
 }
 
 impl Default for Config {
@@ -960,29 +945,6 @@ impl Config {
             privileges,
             releases: history::releases(raw.history)?,
         })
-    }
-
-    /// The silences that silenced nothing, among those `judged`, as diagnostics. Called once
-    /// every finding is known (the acceptance stage, `accept/`).
-    pub fn unused_silences(&self, judged: impl Fn(&Silence) -> bool, out: &mut Vec<Diagnostic>) {
-        let Some(source) = &self.source else {
-            return;
-        };
-        for silence in self.silences.iter().filter(|s| judged(s) && !s.used.get()) {
-            out.push(
-                Diagnostic::new(
-                    Code::UnusedSilence,
-                    format!(
-                        "this silence of `{}` in {} matches no finding",
-                        silence.code.name(),
-                        silence.file
-                    ),
-                )
-                .file(source.display.clone())
-                .span(silence.span)
-                .help("remove the entry: the finding is gone (or its file or line moved)"),
-            );
-        }
     }
 }
 
