@@ -4,6 +4,9 @@
 
 use std::cell::Cell;
 
+use super::problems::Problems;
+use super::raw::RawSilence;
+use super::relative;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 
@@ -22,6 +25,55 @@ pub struct Silence {
     /// The entry in the configuration file.
     pub span: Span,
     pub used: Cell<bool>,
+}
+
+/// The `[[silence]]` entries, checked: a known code that may be silenced, a reason, a path in
+/// the store. A wrong entry is recorded and left out.
+pub(super) fn silences(
+    raw: Vec<toml::Spanned<RawSilence>>,
+    problems: &mut Problems,
+    display: impl Fn(&str) -> String,
+) -> Vec<Silence> {
+    let mut silences = Vec::new();
+    for spanned in raw {
+        let span = problems.line_at(spanned.span().start);
+        let entry = spanned.into_inner();
+        let Some(code) = Code::from_name(&entry.code) else {
+            let unknown = crate::codes::unknown_code(&entry.code);
+            problems.at(Some(span), format!("[[silence]]: {unknown}"));
+            continue;
+        };
+        if let Some(refusal) = crate::codes::refusal(code) {
+            problems.at(
+                Some(span),
+                format!("[[silence]]: `{}` {refusal}", entry.code),
+            );
+            continue;
+        }
+        if entry.reason.trim().is_empty() {
+            problems.at(
+                Some(span),
+                "a silence needs a reason: say why this finding is accepted",
+            );
+            continue;
+        }
+        let file = match relative("silence.file", &entry.file) {
+            Ok(file) => file,
+            Err(error) => {
+                problems.at(Some(span), format!("{error:#}"));
+                continue;
+            }
+        };
+        silences.push(Silence {
+            code,
+            display: display(&file),
+            file,
+            line: entry.line,
+            span,
+            used: Cell::new(false),
+        });
+    }
+    silences
 }
 
 /// An entry of a list of accepted findings that accepted nothing in a run that could have
