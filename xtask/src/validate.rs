@@ -138,7 +138,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         }
         if let Role::Migration(version) = &file.role {
             if store.config.lints(version) {
-                rules::lint::check(file, &store.config.silences, &mut diagnostics);
+                rules::lint::check(file, &mut diagnostics);
             }
         }
     }
@@ -171,7 +171,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         chain.sort_by(|a, b| a.0.cmp(b.0));
         let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
         let mut found = Vec::new();
-        rules::lint::check_chain(&chain, &store.config.silences, &mut found);
+        rules::lint::check_chain(&chain, &mut found);
         diagnostics.extend(
             found
                 .into_iter()
@@ -240,6 +240,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     if let Some(source) = &store.config.source {
         sources.insert(source.display.clone(), source.clone());
     }
+    let statement_lines = accept::silence::StatementLines::of(&files);
     let statements = files.iter().map(|f| f.statements.len()).sum();
     let file_count = files.len();
     sources.extend(
@@ -265,6 +266,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects: &dialects,
         replayed: options.replay.is_some(),
         shard,
+        statements: &statement_lines,
     };
     let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
     if let Some(baseline) = &acceptance.baseline_source {

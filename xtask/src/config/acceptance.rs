@@ -2,8 +2,6 @@
 //! configuration reads them: `[[silence]]` entries, and the diagnostic every kind of entry
 //! becomes when it accepted nothing (`UnusedEntry`), written in one place for all of them.
 
-use std::cell::Cell;
-
 use super::problems::Problems;
 use super::raw::RawSilence;
 use super::relative;
@@ -11,8 +9,8 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 
 /// A finding accepted in the configuration rather than by a comment in the file: the way to
-/// silence a finding in a released migration, whose text must not change. The lint applies
-/// those of its codes itself; the acceptance stage (`accept/silence.rs`) applies the others.
+/// silence a finding in a released migration, whose text must not change. The acceptance stage
+/// (`accept/silence.rs`) applies them and records which were used.
 #[derive(Debug)]
 pub struct Silence {
     pub code: Code,
@@ -24,7 +22,6 @@ pub struct Silence {
     pub line: Option<u32>,
     /// The entry in the configuration file.
     pub span: Span,
-    pub used: Cell<bool>,
 }
 
 /// The `[[silence]]` entries, checked: a known code that may be silenced, a reason, a path in
@@ -70,7 +67,6 @@ pub(super) fn silences(
             file,
             line: entry.line,
             span,
-            used: Cell::new(false),
         });
     }
     silences

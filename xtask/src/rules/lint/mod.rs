@@ -41,13 +41,12 @@ use crate::dialect::Dialect;
 use crate::sql::token::{is_keyword, position, span};
 use crate::sql::{Role, SqlFile, Statement};
 
-use crate::config::Silence as ConfiguredSilence;
 pub use silence::is_silenceable;
 use silence::Scope;
 
 /// Lints one migration file with the rules that need only that file. Other files are left
 /// alone.
-pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Diagnostic>) {
+pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
     if !matches!(file.role, Role::Migration(_)) {
         return;
     }
@@ -77,17 +76,13 @@ pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Dia
         non_idempotent_ddl::check(&cx, &mut findings);
         created_here.observe(file.dialect, tree.as_deref());
     }
-    silence::apply(file, findings, Scope::File, configured, out);
+    silence::apply(file, findings, Scope::File, out);
 }
 
 /// Lints the migrations of one dialect as a chain, with the rules that need to know what earlier
 /// migrations did. `files` are that dialect's migrations in semver order, as the service applies
 /// them; files of other roles are skipped.
-pub fn check_chain(
-    files: &[&SqlFile],
-    configured: &[ConfiguredSilence],
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check_chain(files: &[&SqlFile], out: &mut Vec<Diagnostic>) {
     let mut indexes = drop_indexed_column::Indexes::default();
     let mut constraint_names = drop_generated_constraint_name::ExplicitNames::default();
     let no_tables = CreatedTables::default();
@@ -108,7 +103,7 @@ pub fn check_chain(
             drop_indexed_column::check(&cx, &mut indexes, &mut findings);
             drop_generated_constraint_name::check(&cx, &mut constraint_names, &mut findings);
         }
-        silence::apply(file, findings, Scope::Chain, configured, out);
+        silence::apply(file, findings, Scope::Chain, out);
     }
 }
 

@@ -24,7 +24,6 @@ use std::collections::HashSet;
 
 use super::{Finding, CHAIN_CODES};
 use crate::codes::Code;
-use crate::config::Silence as ConfiguredSilence;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::sql::{LineComment, SqlFile};
 
@@ -52,7 +51,6 @@ pub(super) fn apply(
     file: &SqlFile,
     findings: Vec<Finding>,
     scope: Scope,
-    configured: &[ConfiguredSilence],
     out: &mut Vec<Diagnostic>,
 ) {
     let silences = silences(file);
@@ -64,9 +62,6 @@ pub(super) fn apply(
                 used.insert((index, finding.code));
                 silenced = true;
             }
-        }
-        if !silenced {
-            silenced = silenced_in_configuration(file, &finding, configured);
         }
         if !silenced {
             out.push(
@@ -221,27 +216,6 @@ impl From<SilenceProblem<'_>> for Diagnostic {
             .span(at.span)
             .help(help)
     }
-}
-
-/// Whether a `[[silence]]` of the configuration covers a finding; marks those that do as used.
-fn silenced_in_configuration(
-    file: &SqlFile,
-    finding: &Finding,
-    configured: &[ConfiguredSilence],
-) -> bool {
-    let statement = &file.statements[finding.statement];
-    let lines = statement.span.start.line..=statement.span.end.line;
-    let mut silenced = false;
-    for silence in configured {
-        if silence.code == finding.code
-            && silence.display == file.source.display
-            && silence.line.is_none_or(|line| lines.contains(&line))
-        {
-            silence.used.set(true);
-            silenced = true;
-        }
-    }
-    silenced
 }
 
 /// The lint's codes except those about silences themselves.
