@@ -465,3 +465,46 @@ fn a_copy_of_the_binary_checks_the_repository_it_runs_in() {
         "{stderr}"
     );
 }
+
+/// A duplicate version names the other file as a label: data in JSON, a related location in
+/// SARIF, a `note:` line in the GitHub annotation.
+#[test]
+fn labels_reach_every_format() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.1/1__memo_pinned.sql",
+        b"ALTER TABLE memo ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;\n",
+    );
+    let other = "store/migration/postgres/0.1/01__memo_visibility.sql";
+    let of_duplicate = |document: &serde_json::Value, list: &str, code: &str| {
+        document[list]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|d| d["code"] == code || d["ruleId"] == code)
+            .cloned()
+            .expect("a duplicate-version")
+    };
+    let json = validate(&tree, &["--dialect", "postgres", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let duplicate = of_duplicate(&document, "diagnostics", "duplicate-version");
+    assert_eq!(
+        duplicate["labels"],
+        serde_json::json!([{ "file": other, "span": null, "message": "version 0.1.2 also here" }])
+    );
+    let sarif = validate(&tree, &["--dialect", "postgres", "--format", "sarif"]);
+    let document: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("JSON");
+    let result = of_duplicate(&document["runs"][0], "results", "duplicate-version");
+    let related = &result["relatedLocations"][0];
+    assert_eq!(
+        related["physicalLocation"]["artifactLocation"]["uri"],
+        other
+    );
+    assert_eq!(related["message"]["text"], "version 0.1.2 also here");
+    let github = validate(&tree, &["--dialect", "postgres", "--format", "github"]);
+    assert!(
+        stdout(&github).contains(&format!("%0Anote: {other}: version 0.1.2 also here")),
+        "{}",
+        stdout(&github)
+    );
+}

@@ -134,6 +134,12 @@ fn a_renamed_released_migration_fails_as_a_rename() {
         text.contains("--> store/migration/sqlite/0.1/01__visibility.sql"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "= note: store/migration/sqlite/0.1/01__memo_visibility.sql: the name released in v0.2.1"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("released-migration-deleted"), "{text}");
     assert!(!text.contains("migration-in-the-past"), "{text}");
 }

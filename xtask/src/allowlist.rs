@@ -24,7 +24,7 @@ use std::cell::Cell;
 use anyhow::bail;
 use serde::Deserialize;
 
-use crate::codes::Code;
+use crate::config::acceptance::{EntryKind, UnusedEntry};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
@@ -176,15 +176,13 @@ impl Allowlist {
         };
         let judged = |e: &&Entry| ran.iter().any(|(dialect, chain)| e.covers(*dialect, chain));
         for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
-            out.push(
-                Diagnostic::new(
-                    Code::UnusedAllow,
-                    format!("this allow entry for `{}` matches no drift any more", entry.object),
-                )
-                .file(source.display.clone())
-                .span(entry.span)
-                .help("remove the entry: the drift it allowed is gone (or its object, chain or aspect no longer match)"),
-            );
+            out.push(Diagnostic::from(UnusedEntry {
+                file: &source.display,
+                span: entry.span,
+                entry: EntryKind::Allow {
+                    object: &entry.object,
+                },
+            }));
         }
     }
 
@@ -196,18 +194,13 @@ impl Allowlist {
         };
         let unused = |e: &&Entry| e.check == Check::Parity && !e.used.get();
         for entry in self.entries.iter().filter(unused) {
-            out.push(
-                Diagnostic::new(
-                    Code::UnusedAllow,
-                    format!(
-                        "this parity allow entry for `{}` matches no difference between the dialects any more",
-                        entry.object
-                    ),
-                )
-                .file(source.display.clone())
-                .span(entry.span)
-                .help("remove the entry: the dialects agree now (or its object or aspect no longer match)"),
-            );
+            out.push(Diagnostic::from(UnusedEntry {
+                file: &source.display,
+                span: entry.span,
+                entry: EntryKind::ParityAllow {
+                    object: &entry.object,
+                },
+            }));
         }
     }
 
@@ -220,6 +213,7 @@ impl Allowlist {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::Code;
 
     fn load(text: &str) -> anyhow::Result<Allowlist> {
         let source = SourceFile::new(

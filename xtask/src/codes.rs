@@ -141,6 +141,7 @@ codes! {
     ReleaseUncommittedChanges = "release-uncommitted-changes", Error, "release", "files under the store are not committed";
     UnusedSeverity = "unused-severity", Warning, "accept", "a [[severity]] setting of the configuration matches no finding";
     UnusedBaseline = "unused-baseline", Warning, "accept", "a baseline entry matches no finding any more";
+    InvalidConfig = "invalid-config", Error, "layout", "validate-migrations.toml has a key the run cannot follow";
 }
 
 impl Code {
@@ -170,6 +171,8 @@ pub fn refusal(code: Code) -> Option<&'static str> {
         Code::UnusedSilence | Code::UnusedAllow | Code::UnusedSeverity | Code::UnusedBaseline
     ) {
         Some("reports an entry of a list of accepted findings that matches nothing: remove that entry instead")
+    } else if code == Code::InvalidConfig {
+        Some("is a mistake in the configuration itself, which stops the run: fix the key instead")
     } else if code.group() == "release" {
         Some("is a gate of `release-check`: a release is ready or not; fix what it says instead")
     } else {

@@ -81,6 +81,38 @@ impl Span {
     }
 }
 
+/// A second place a diagnostic points at, with what happened there: the `CREATE INDEX` of an
+/// index a `DROP COLUMN` drops, the other file of a duplicate version. Renderers show it after
+/// the diagnostic's own place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    /// The file, shown as `Diagnostic::file` is.
+    pub file: String,
+    /// `None` where the label concerns the whole file (or a file at a release tag, which has no
+    /// text in the run).
+    pub span: Option<Span>,
+    /// What is there, e.g. `index created here`.
+    pub message: String,
+}
+
+impl Label {
+    pub fn new(file: impl Into<String>, span: Option<Span>, message: impl Into<String>) -> Label {
+        Label {
+            file: file.into(),
+            span,
+            message: message.into(),
+        }
+    }
+
+    /// `file:line:col`, or the file alone.
+    pub fn location(&self) -> String {
+        match self.span {
+            Some(span) => format!("{}:{}:{}", self.file, span.start.line, span.start.column),
+            None => self.file.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub code: Code,
@@ -103,6 +135,9 @@ pub struct Diagnostic {
     /// (`expected` is the fresh install's, or PostgreSQL's for dialect parity).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub difference: Option<Difference>,
+    /// Other places that explain the finding, in the order they are shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
 }
 
 impl Diagnostic {
@@ -118,7 +153,18 @@ impl Diagnostic {
             dialect: None,
             chains: Vec::new(),
             difference: None,
+            labels: Vec::new(),
         }
+    }
+
+    pub fn label(mut self, label: Label) -> Diagnostic {
+        self.labels.push(label);
+        self
+    }
+
+    pub fn labels(mut self, labels: impl IntoIterator<Item = Label>) -> Diagnostic {
+        self.labels.extend(labels);
+        self
     }
 
     pub fn file(mut self, file: impl Into<String>) -> Diagnostic {

@@ -120,6 +120,28 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
             append_step_summary(Path::new(&path), &render::markdown::render(&outcome))?;
         }
     }
+    // A configuration the run cannot follow stopped it before the tree was read: exit 2, as
+    // for every other reason the run could not look at the tree, with the problems on stderr
+    // too, where every such reason is told.
+    let invalid: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::InvalidConfig)
+        .map(|d| match (&d.file, d.span) {
+            (Some(file), Some(span)) => format!(
+                "{file}:{}:{}: {}",
+                span.start.line, span.start.column, d.message
+            ),
+            _ => d.message.clone(),
+        })
+        .collect();
+    if !invalid.is_empty() {
+        eprintln!(
+            "error: the configuration is not valid:\n  {}",
+            invalid.join("\n  ")
+        );
+        return Ok(EXIT_COULD_NOT_RUN);
+    }
     let counts = outcome.counts();
     let failing = match args.fail_on {
         FailOn::Error => counts.errors,

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::accept::{self, Acceptance};
 use crate::allowlist::Allowlist;
 use crate::codes::Code;
-use crate::config::FullChain;
+use crate::config::{FullChain, InvalidConfig};
 use crate::diagnostic::{self, Counts, Diagnostic};
 use crate::dialect::Dialect;
 use crate::replay;
@@ -84,7 +84,14 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         .root
         .canonicalize()
         .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
-    let store = Store::open(&root, &display_base(&root), options.config.as_deref())?;
+    let base = display_base(&root);
+    let store = match Store::open(&root, &base, options.config.as_deref()) {
+        Ok(store) => store,
+        Err(error) => match error.downcast::<InvalidConfig>() {
+            Ok(invalid) => return Ok(invalid_config(&root, &base, invalid, started)),
+            Err(error) => return Err(error),
+        },
+    };
     let dialects = if options.dialects.is_empty() {
         store.drivers.iter().map(|d| d.dialect).collect()
     } else {
@@ -131,7 +138,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         }
         if let Role::Migration(version) = &file.role {
             if store.config.lints(version) {
-                rules::lint::check(file, &store.config.silences, &mut diagnostics);
+                rules::lint::check(file, &mut diagnostics);
             }
         }
     }
@@ -164,7 +171,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         chain.sort_by(|a, b| a.0.cmp(b.0));
         let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
         let mut found = Vec::new();
-        rules::lint::check_chain(&chain, &store.config.silences, &mut found);
+        rules::lint::check_chain(&chain, &mut found);
         diagnostics.extend(
             found
                 .into_iter()
@@ -235,6 +242,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     if let Some(source) = &store.config.source {
         sources.insert(source.display.clone(), source.clone());
     }
+    let statement_lines = accept::silence::StatementLines::of(&files);
     let statements = files.iter().map(|f| f.statements.len()).sum();
     let file_count = files.len();
     sources.extend(
@@ -260,6 +268,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects: &dialects,
         replayed: options.replay.is_some(),
         shard,
+        statements: &statement_lines,
     };
     let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
     if let Some(baseline) = &acceptance.baseline_source {
@@ -288,6 +297,33 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         acceptance,
         elapsed: started.elapsed(),
     })
+}
+
+/// A run that stopped at its configuration: the problems of the file as diagnostics, and
+/// nothing checked. The command line exits with 2 for it (the run could not look at the tree).
+fn invalid_config(root: &Path, base: &Path, invalid: InvalidConfig, started: Instant) -> Outcome {
+    let shown = root.strip_prefix(base).unwrap_or(root);
+    let mut diagnostics = invalid.diagnostics();
+    diagnostic::sort(&mut diagnostics);
+    Outcome {
+        root: shown.to_string_lossy().replace('\\', "/"),
+        dialects: Vec::new(),
+        shipped_version: None,
+        version_file: None,
+        minimum_upgrade: crate::config::Config::default().minimum_upgrade,
+        diagnostics,
+        sources: BTreeMap::from([(invalid.source.display.clone(), *invalid.source)]),
+        files: 0,
+        statements: 0,
+        replay: None,
+        unchecked: vec![Unchecked {
+            what: "the tree".into(),
+            why: "the configuration is not valid (invalid-config)".into(),
+        }],
+        skipped_tags: Vec::new(),
+        acceptance: accept::Summary::default(),
+        elapsed: started.elapsed(),
+    }
 }
 
 /// What the configuration and the command line leave out of this run: dialects not selected,

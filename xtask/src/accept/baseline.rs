@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use super::Paths;
 use crate::codes::Code;
+use crate::config::acceptance::{EntryKind, UnusedEntry};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
@@ -222,27 +223,14 @@ impl Baseline {
             Code::from_name(&e.record.code).is_some_and(|code| could_report(code, e.record.dialect))
         };
         for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
-            let place = entry
-                .record
-                .file
-                .as_deref()
-                .map(|file| format!(" in {file}"))
-                .unwrap_or_default();
-            out.push(
-                Diagnostic::new(
-                    Code::UnusedBaseline,
-                    format!(
-                        "this baseline entry for `{}`{place} matches no finding any more",
-                        entry.record.code
-                    ),
-                )
-                .file(self.source.display.clone())
-                .span(entry.span)
-                .help(
-                    "remove the entry (the finding was fixed, or its file or message changed), \
-                     or write the baseline again with --write-baseline",
-                ),
-            );
+            out.push(Diagnostic::from(UnusedEntry {
+                file: &self.source.display,
+                span: entry.span,
+                entry: EntryKind::Baseline {
+                    code: &entry.record.code,
+                    file: entry.record.file.as_deref(),
+                },
+            }));
         }
     }
 }

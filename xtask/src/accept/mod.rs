@@ -7,8 +7,9 @@
 //!
 //! - `severity.rs`: `[[severity]]` settings of the configuration change a code's level (or turn
 //!   it off), optionally per dialect and path glob, each with a reason;
-//! - `silence.rs`: `[[silence]]` entries of a code other than a lint code (the lint applies its
-//!   own while it runs, `rules/lint/silence.rs`) remove a finding of a file and line;
+//! - `silence.rs`: `[[silence]]` entries remove a finding of a file and line (of a statement,
+//!   for a lint code); their used-tracking is the run's (`silence::Configured`), not the
+//!   configuration's;
 //! - `baseline.rs`: the findings recorded by `--write-baseline` become notes;
 //! - `changed.rs`: `--changed-since REF` leaves out the static findings of files that did not
 //!   change since REF.
@@ -17,7 +18,7 @@ pub mod baseline;
 pub mod changed;
 mod glob;
 pub mod severity;
-mod silence;
+pub mod silence;
 
 use std::path::PathBuf;
 
@@ -70,6 +71,8 @@ pub struct Run<'a> {
     pub dialects: &'a [Dialect],
     pub replayed: bool,
     pub shard: Option<Shard>,
+    /// The statements' lines of the files read, which a silence of a lint code covers.
+    pub statements: &'a silence::StatementLines,
 }
 
 impl Run<'_> {
@@ -165,9 +168,10 @@ impl Acceptance {
         let paths = Paths::new(store);
         let mut summary = Summary::default();
 
+        let mut silences = silence::Configured::new(&store.config.silences, run.statements);
         let mut kept = Vec::with_capacity(diagnostics.len());
         for mut diagnostic in diagnostics.drain(..) {
-            if silence::silenced(&store.config.silences, &diagnostic) {
+            if silences.silences(&diagnostic) {
                 continue;
             }
             let file = diagnostic.file.as_deref().map(|f| paths.in_store(f));
@@ -197,7 +201,7 @@ impl Acceptance {
         let could_report = |code, dialect| run.could_report(code, dialect);
         if judge != Judge::Nothing {
             let lint_only = judge == Judge::LintSilences;
-            silence::unused(store, lint_only, could_report, &mut unused);
+            silences.unused(store, lint_only, could_report, &mut unused);
         }
         if judge == Judge::Everything {
             self.severities.unused(could_report, &mut unused);

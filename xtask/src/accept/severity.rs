@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use super::glob;
 use crate::codes::Code;
+use crate::config::acceptance::{EntryKind, UnusedEntry};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
@@ -214,22 +215,15 @@ impl Settings {
             if let Some(files) = &setting.files {
                 scope.push_str(&format!(" in `{files}`"));
             }
-            out.push(
-                Diagnostic::new(
-                    Code::UnusedSeverity,
-                    format!(
-                        "this severity setting (`{}` = {}{scope}) matches no finding",
-                        setting.code.name(),
-                        setting.level.as_str(),
-                    ),
-                )
-                .file(source.display.clone())
-                .span(setting.span)
-                .help(
-                    "remove the entry: the finding is gone, its file moved out of the glob, or a \
-                     more specific setting decides it",
-                ),
-            );
+            out.push(Diagnostic::from(UnusedEntry {
+                file: &source.display,
+                span: setting.span,
+                entry: EntryKind::Severity {
+                    code: setting.code,
+                    level: setting.level.as_str(),
+                    scope,
+                },
+            }));
         }
     }
 }

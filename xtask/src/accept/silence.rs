@@ -1,48 +1,125 @@
-//! `[[silence]]` entries of the configuration for codes other than the lint's: a finding of a
-//! file (and line) that is accepted, such as a `dialect-leak` in a released migration. The lint
-//! applies the silences of its own codes while it runs (`rules/lint/silence.rs`), with the lines
-//! of a whole statement; these match a diagnostic by code, file, and a line within its span.
+//! `[[silence]]` entries of the configuration: a finding of a file (and line) that is accepted,
+//! such as a `dialect-leak` or a `drop-column` in a released migration, whose text must not
+//! change. They are applied here, once, to every finding; whether each was used is the run's
+//! record (`Configured`), not the configuration's. A silence of a lint code covers the whole
+//! statement its line is in, as a silence comment does; one of another code covers a diagnostic
+//! whose span includes its line.
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use crate::codes::Code;
+use crate::config::acceptance::{EntryKind, UnusedEntry};
 use crate::config::Silence;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::rules::lint::is_silenceable;
+use crate::sql::SqlFile;
 use crate::store::Store;
 
-/// Whether a silence of a non-lint code covers a diagnostic; marks those that do as used.
-pub fn silenced(silences: &[Silence], diagnostic: &Diagnostic) -> bool {
-    let mut silenced = false;
-    for silence in silences.iter().filter(|s| !is_silenceable(s.code)) {
-        let line_matches = silence.line.is_none_or(|line| {
-            diagnostic
-                .span
-                .is_some_and(|span| (span.start.line..=span.end.line).contains(&line))
-        });
-        if silence.code == diagnostic.code
-            && diagnostic.file.as_deref() == Some(silence.display.as_str())
-            && line_matches
-        {
-            silence.used.set(true);
-            silenced = true;
-        }
+/// The lines of every statement of the SQL files read, by file as shown, for the silences of
+/// lint codes.
+#[derive(Debug, Default)]
+pub struct StatementLines(BTreeMap<String, Vec<RangeInclusive<u32>>>);
+
+impl StatementLines {
+    pub fn of(files: &[SqlFile]) -> StatementLines {
+        StatementLines(
+            files
+                .iter()
+                .map(|file| {
+                    let lines = file
+                        .statements
+                        .iter()
+                        .map(|s| s.span.start.line..=s.span.end.line)
+                        .collect();
+                    (file.source.display.clone(), lines)
+                })
+                .collect(),
+        )
     }
-    silenced
+
+    /// The lines of the statement `line` is in; the line alone outside every statement.
+    fn around(&self, file: &str, line: u32) -> RangeInclusive<u32> {
+        self.0
+            .get(file)
+            .and_then(|lines| lines.iter().find(|lines| lines.contains(&line)))
+            .cloned()
+            .unwrap_or(line..=line)
+    }
 }
 
-/// Reports the silences that silenced nothing among those the run could have used; `lint_only`
-/// under a shard that sees only the lint's findings whole.
-pub fn unused(
-    store: &Store,
-    lint_only: bool,
-    could_report: impl Fn(Code, Option<Dialect>) -> bool,
-    out: &mut Vec<Diagnostic>,
-) {
-    store.config.unused_silences(
-        |silence| {
-            (!lint_only || is_silenceable(silence.code))
-                && could_report(silence.code, store.dialect_of(&silence.display))
-        },
-        out,
-    );
+/// The configured silences of a run, each with the lines it covers (`None`: the whole file),
+/// and whether it silenced anything.
+pub struct Configured<'a> {
+    entries: Vec<(&'a Silence, Option<RangeInclusive<u32>>)>,
+    used: Vec<bool>,
+}
+
+impl<'a> Configured<'a> {
+    pub fn new(silences: &'a [Silence], statements: &StatementLines) -> Configured<'a> {
+        let entries: Vec<_> = silences
+            .iter()
+            .map(|silence| {
+                let lines = silence.line.map(|line| {
+                    if is_silenceable(silence.code) {
+                        statements.around(&silence.display, line)
+                    } else {
+                        line..=line
+                    }
+                });
+                (silence, lines)
+            })
+            .collect();
+        let used = vec![false; entries.len()];
+        Configured { entries, used }
+    }
+
+    /// Whether a silence covers a diagnostic; records those that do as used.
+    pub fn silences(&mut self, diagnostic: &Diagnostic) -> bool {
+        let mut silenced = false;
+        for (index, (silence, lines)) in self.entries.iter().enumerate() {
+            let lines_match = lines.as_ref().is_none_or(|lines| {
+                diagnostic.span.is_some_and(|span| {
+                    span.start.line <= *lines.end() && *lines.start() <= span.end.line
+                })
+            });
+            if silence.code == diagnostic.code
+                && diagnostic.file.as_deref() == Some(silence.display.as_str())
+                && lines_match
+            {
+                self.used[index] = true;
+                silenced = true;
+            }
+        }
+        silenced
+    }
+
+    /// Reports the silences that silenced nothing among those the run could have used;
+    /// `lint_only` under a shard that sees only the lint's findings whole.
+    pub fn unused(
+        &self,
+        store: &Store,
+        lint_only: bool,
+        could_report: impl Fn(Code, Option<Dialect>) -> bool,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(source) = &store.config.source else {
+            return;
+        };
+        for ((silence, _), used) in self.entries.iter().zip(&self.used) {
+            let judged = (!lint_only || is_silenceable(silence.code))
+                && could_report(silence.code, store.dialect_of(&silence.display));
+            if judged && !used {
+                out.push(Diagnostic::from(UnusedEntry {
+                    file: &source.display,
+                    span: silence.span,
+                    entry: EntryKind::Silence {
+                        code: silence.code,
+                        file: &silence.file,
+                    },
+                }));
+            }
+        }
+    }
 }

@@ -37,10 +37,7 @@ pub fn render(outcome: &Outcome) -> String {
             }
         }
         properties.push(format!("title={}", escape_property(d.code.name())));
-        let message = match &d.help {
-            Some(help) => format!("{}\nhelp: {help}", d.message),
-            None => d.message.clone(),
-        };
+        let message = super::message_text(d);
         let _ = writeln!(
             text,
             "::{command} {}::{}",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Label, Severity, Span};
 use crate::source::SourceFile;
 use crate::validate::Outcome;
 
@@ -41,6 +41,10 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
             .as_ref()
             .and_then(|f| outcome.sources.get(f));
         render_one(&mut text, diagnostic, source, &palette);
+        for label in &diagnostic.labels {
+            let source = outcome.sources.get(&label.file);
+            render_label(&mut text, diagnostic, label, source, &palette);
+        }
         text.push('\n');
     }
     text.push_str(&super::summary(outcome));
@@ -56,8 +60,11 @@ fn render_one(text: &mut String, d: &Diagnostic, source: Option<&SourceFile>, pa
         palette.paint(style, &head),
         palette.paint(BOLD, &format!(": {}", d.message))
     );
-    let line_number = d.span.map(|s| s.start.line.to_string()).unwrap_or_default();
-    let pad = " ".repeat(line_number.len().max(1));
+    let pad = gutter_pad(d);
+    let line_number = d
+        .span
+        .map(|s| format!("{:>width$}", s.start.line, width = pad.len()))
+        .unwrap_or_default();
     if let Some(file) = &d.file {
         let location = match d.span {
             Some(span) => format!("{file}:{}:{}", span.start.line, span.start.column),
@@ -83,6 +90,61 @@ fn render_one(text: &mut String, d: &Diagnostic, source: Option<&SourceFile>, pa
     if let Some(help) = &d.help {
         let _ = writeln!(text, "{pad} {} {help}", palette.paint(GUTTER, "= help:"));
     }
+}
+
+/// The gutter's width: that of the widest line number the diagnostic and its labels show.
+fn gutter_pad(d: &Diagnostic) -> String {
+    let widest = d
+        .span
+        .iter()
+        .chain(d.labels.iter().filter_map(|l| l.span.as_ref()))
+        .map(|span| span.start.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    " ".repeat(widest)
+}
+
+/// A label: its place and a snippet with the message under it where its file is at hand, else
+/// a `note:` line with the place.
+fn render_label(
+    text: &mut String,
+    d: &Diagnostic,
+    label: &Label,
+    source: Option<&SourceFile>,
+    palette: &Palette,
+) {
+    let pad = gutter_pad(d);
+    let snippet_line = label
+        .span
+        .zip(source)
+        .and_then(|(span, source)| source.line(span.start.line).map(|line| (span, line)));
+    let Some((span, line)) = snippet_line else {
+        let _ = writeln!(
+            text,
+            "{pad} {} {}: {}",
+            palette.paint(GUTTER, "= note:"),
+            label.location(),
+            label.message
+        );
+        return;
+    };
+    let bar = palette.paint(GUTTER, "|");
+    let (shown, marks) = snippet(line, span);
+    let marks = marks.replace('^', "-");
+    let number = format!("{:>width$}", span.start.line, width = pad.len());
+    let _ = writeln!(
+        text,
+        "{pad}{} {}",
+        palette.paint(GUTTER, ":::"),
+        label.location()
+    );
+    let _ = writeln!(text, "{pad} {bar}");
+    let _ = writeln!(text, "{} {bar} {shown}", palette.paint(GUTTER, &number));
+    let _ = writeln!(
+        text,
+        "{pad} {bar} {}",
+        palette.paint(GUTTER, &format!("{marks} {}", label.message))
+    );
 }
 
 /// How many characters of a line a snippet shows: a wide screen's width (ordinary SQL, stamps

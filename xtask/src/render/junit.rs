@@ -19,7 +19,8 @@ struct TestCase {
     diagnostics: Vec<usize>,
 }
 
-pub fn render(outcome: &Outcome) -> String {
+/// The test cases of a run, each with the diagnostics that belong to it.
+fn cases(outcome: &Outcome) -> Vec<TestCase> {
     let mut cases = Vec::new();
     let groups: BTreeSet<&str> = Code::ALL
         .iter()
@@ -84,7 +85,11 @@ pub fn render(outcome: &Outcome) -> String {
             diagnostics: rest,
         });
     }
+    cases
+}
 
+pub fn render(outcome: &Outcome) -> String {
+    let cases = cases(outcome);
     let failed = |case: &TestCase| {
         case.diagnostics
             .iter()
@@ -105,43 +110,48 @@ pub fn render(outcome: &Outcome) -> String {
         cases.len()
     );
     for case in &cases {
-        let _ = write!(
-            xml,
-            "    <testcase classname=\"{}\" name=\"{}\"",
-            escape(&case.classname),
-            escape(&case.name)
-        );
-        if case.diagnostics.is_empty() {
-            xml.push_str("/>\n");
-            continue;
-        }
-        xml.push_str(">\n");
-        let (errors, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = case
-            .diagnostics
-            .iter()
-            .map(|&i| &outcome.diagnostics[i])
-            .partition(|d| d.severity == Severity::Error);
-        if !errors.is_empty() {
-            let _ = writeln!(
-                xml,
-                "      <failure message=\"{} error{}\" type=\"{}\">{}</failure>",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" },
-                escape(errors[0].code.name()),
-                escape(&describe(&errors))
-            );
-        }
-        if !others.is_empty() {
-            let _ = writeln!(
-                xml,
-                "      <system-out>{}</system-out>",
-                escape(&describe(&others))
-            );
-        }
-        xml.push_str("    </testcase>\n");
+        testcase(&mut xml, case, outcome);
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
     xml
+}
+
+/// One `<testcase>`: failed with its errors, its warnings and notes as its output.
+fn testcase(xml: &mut String, case: &TestCase, outcome: &Outcome) {
+    let _ = write!(
+        xml,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        escape(&case.classname),
+        escape(&case.name)
+    );
+    if case.diagnostics.is_empty() {
+        xml.push_str("/>\n");
+        return;
+    }
+    xml.push_str(">\n");
+    let (errors, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = case
+        .diagnostics
+        .iter()
+        .map(|&i| &outcome.diagnostics[i])
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        let _ = writeln!(
+            xml,
+            "      <failure message=\"{} error{}\" type=\"{}\">{}</failure>",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            escape(errors[0].code.name()),
+            escape(&describe(&errors))
+        );
+    }
+    if !others.is_empty() {
+        let _ = writeln!(
+            xml,
+            "      <system-out>{}</system-out>",
+            escape(&describe(&others))
+        );
+    }
+    xml.push_str("    </testcase>\n");
 }
 
 /// One diagnostic a line (and its body lines), with its location.
@@ -164,6 +174,9 @@ fn describe(diagnostics: &[&Diagnostic]) -> String {
         );
         if let Some(help) = &d.help {
             let _ = writeln!(text, "  help: {help}");
+        }
+        for label in &d.labels {
+            let _ = writeln!(text, "  note: {}: {}", label.location(), label.message);
         }
     }
     text

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::diagnostic::Severity;
+use crate::replay;
 use crate::validate::Outcome;
 
 /// How many errors the summary lists; the annotations and the log have all of them.
@@ -38,22 +39,7 @@ pub fn render(outcome: &Outcome) -> String {
         let _ = writeln!(text, "- {line}");
     }
     if let Some(replay) = &outcome.replay {
-        for engine in &replay.engines {
-            let _ = writeln!(text, "- {engine}");
-        }
-        if !replay.chains.is_empty() {
-            let _ = writeln!(text, "\n| dialect | chain | applied |");
-            let _ = writeln!(text, "| --- | --- | --- |");
-            for chain in &replay.chains {
-                let mark = match (&chain.not_checked, chain.passed) {
-                    (Some(why), _) => format!("not checked ({why})"),
-                    (None, true) => "yes".to_string(),
-                    (None, false) => "**no**".to_string(),
-                };
-                let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.name);
-            }
-            text.push('\n');
-        }
+        chains(&mut text, replay);
     }
     if !outcome.unchecked.is_empty() || !outcome.skipped_tags.is_empty() {
         let _ = writeln!(text, "### Not checked\n");
@@ -65,6 +51,32 @@ pub fn render(outcome: &Outcome) -> String {
         }
         text.push('\n');
     }
+    errors(&mut text, outcome);
+    text
+}
+
+/// The engines and a table of the chains, with whether each applied.
+fn chains(text: &mut String, replay: &replay::Summary) {
+    for engine in &replay.engines {
+        let _ = writeln!(text, "- {engine}");
+    }
+    if !replay.chains.is_empty() {
+        let _ = writeln!(text, "\n| dialect | chain | applied |");
+        let _ = writeln!(text, "| --- | --- | --- |");
+        for chain in &replay.chains {
+            let mark = match (&chain.not_checked, chain.passed) {
+                (Some(why), _) => format!("not checked ({why})"),
+                (None, true) => "yes".to_string(),
+                (None, false) => "**no**".to_string(),
+            };
+            let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.name);
+        }
+        text.push('\n');
+    }
+}
+
+/// The errors, the first `LISTED_ERRORS` of them, each with its place and labels.
+fn errors(text: &mut String, outcome: &Outcome) {
     let errors: Vec<_> = outcome
         .diagnostics
         .iter()
@@ -82,6 +94,9 @@ pub fn render(outcome: &Outcome) -> String {
             };
             let headline = d.message.lines().next().unwrap_or_default();
             let _ = writeln!(text, "- {location}**{}**: {headline}", d.code);
+            for label in &d.labels {
+                let _ = writeln!(text, "  - `{}`: {}", label.location(), label.message);
+            }
         }
         if errors.len() > LISTED_ERRORS {
             let _ = writeln!(
@@ -91,5 +106,4 @@ pub fn render(outcome: &Outcome) -> String {
             );
         }
     }
-    text
 }

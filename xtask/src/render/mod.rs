@@ -10,8 +10,22 @@ pub mod sarif;
 
 use std::fmt::Write as _;
 
+use crate::diagnostic::Diagnostic;
 use crate::replay;
 use crate::validate::Outcome;
+
+/// A diagnostic's message, help and labels as one text, for the formats that show one text per
+/// diagnostic (GitHub annotations, JUnit).
+pub(crate) fn message_text(d: &Diagnostic) -> String {
+    let mut text = d.message.clone();
+    if let Some(help) = &d.help {
+        let _ = write!(text, "\nhelp: {help}");
+    }
+    for label in &d.labels {
+        let _ = write!(text, "\nnote: {}: {}", label.location(), label.message);
+    }
+    text
+}
 
 /// The closing lines every human-facing format prints: what was checked and what was found.
 pub fn summary(outcome: &Outcome) -> String {
@@ -27,6 +41,31 @@ pub fn summary(outcome: &Outcome) -> String {
         outcome.statements,
         outcome.elapsed.as_secs_f64()
     );
+    replay_lines(&mut text, outcome);
+    text.push_str(&skipped_tags(&outcome.skipped_tags));
+    for unchecked in &outcome.unchecked {
+        let _ = writeln!(text, "not checked: {}: {}", unchecked.what, unchecked.why);
+    }
+    let found = [
+        (counts.errors, "error"),
+        (counts.warnings, "warning"),
+        (counts.notes, "note"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+    .collect::<Vec<_>>();
+    if found.is_empty() {
+        text.push_str("no problems found\n");
+    } else {
+        let _ = writeln!(text, "found {}", found.join(", "));
+    }
+    text.push_str(&acceptance(outcome));
+    text
+}
+
+/// What the replay did: its engines, and how many chains applied.
+fn replay_lines(text: &mut String, outcome: &Outcome) {
     match &outcome.replay {
         None => text.push_str("replay: not run (--static-only)\n"),
         Some(replay) if replay.chains.is_empty() => {
@@ -79,26 +118,6 @@ pub fn summary(outcome: &Outcome) -> String {
             );
         }
     }
-    text.push_str(&skipped_tags(&outcome.skipped_tags));
-    for unchecked in &outcome.unchecked {
-        let _ = writeln!(text, "not checked: {}: {}", unchecked.what, unchecked.why);
-    }
-    let found = [
-        (counts.errors, "error"),
-        (counts.warnings, "warning"),
-        (counts.notes, "note"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
-    .collect::<Vec<_>>();
-    if found.is_empty() {
-        text.push_str("no problems found\n");
-    } else {
-        let _ = writeln!(text, "found {}", found.join(", "));
-    }
-    text.push_str(&acceptance(outcome));
-    text
 }
 
 /// What the baseline and `--changed-since` took out of the findings above, so that a run never

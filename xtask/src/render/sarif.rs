@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::codes::Code;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::validate::Outcome;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -37,16 +37,11 @@ pub fn render(outcome: &Outcome) -> String {
                 "message": { "text": text },
             });
             if let Some(file) = &d.file {
-                let mut location = json!({ "artifactLocation": { "uri": file } });
-                if let Some(span) = d.span {
-                    location["region"] = json!({
-                        "startLine": span.start.line,
-                        "startColumn": span.start.column,
-                        "endLine": span.end.line,
-                        "endColumn": span.end.column,
-                    });
-                }
+                let location = physical_location(file, d.span);
                 result["locations"] = json!([{ "physicalLocation": location }]);
+            }
+            if !d.labels.is_empty() {
+                result["relatedLocations"] = related_locations(d);
             }
             result
         })
@@ -67,6 +62,35 @@ pub fn render(outcome: &Outcome) -> String {
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A file and, where known, the region of it.
+fn physical_location(file: &str, span: Option<Span>) -> Value {
+    let mut location = json!({ "artifactLocation": { "uri": file } });
+    if let Some(span) = span {
+        location["region"] = json!({
+            "startLine": span.start.line,
+            "startColumn": span.start.column,
+            "endLine": span.end.line,
+            "endColumn": span.end.column,
+        });
+    }
+    location
+}
+
+/// The labels of a diagnostic as SARIF's related locations, each with its message.
+fn related_locations(d: &Diagnostic) -> Value {
+    d.labels
+        .iter()
+        .enumerate()
+        .map(|(id, label)| {
+            json!({
+                "id": id,
+                "physicalLocation": physical_location(&label.file, label.span),
+                "message": { "text": label.message },
+            })
+        })
+        .collect()
 }
 
 fn level(severity: Severity) -> &'static str {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Label, Span};
 use crate::dialect::Dialect;
 use crate::store::{Driver, MigrationFile, Store};
 
@@ -38,6 +38,14 @@ fn duplicates(store: &Store, driver: &Driver, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .file(store.display(&second.path))
+                .label(Label::new(
+                    store.display(&first.path),
+                    None,
+                    format!(
+                        "version {} also here",
+                        store.config.layout.versions.show(version)
+                    ),
+                ))
                 .help(if store.config.layout.versions.has_folders() {
                     "give every migration its own sequence number; the next free one follows the folder's highest"
                 } else {

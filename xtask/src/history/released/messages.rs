@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::codes::Code;
 use crate::config::VersionRule;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Label, Span};
 use crate::dialect::Dialect;
 use crate::git::releases::Release;
 use crate::store::{Driver, Store};
@@ -104,6 +104,11 @@ impl Context<'_> {
                 ),
             )
             .file(self.display(new_name))
+            .label(Label::new(
+                self.display(path),
+                None,
+                format!("the name released in {tag}"),
+            ))
             .help(format!("rename it back to `{path}`")),
             None => Diagnostic::new(
                 Code::ReleasedMigrationDeleted,

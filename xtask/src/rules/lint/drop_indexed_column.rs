@@ -22,7 +22,7 @@ use super::{
     Context, Finding, Rule,
 };
 use crate::codes::Code;
-use crate::diagnostic::{Position, Severity};
+use crate::diagnostic::{Label, Position, Severity};
 use crate::dialect::{Dialect, DropIndexedColumn};
 use crate::sql::token::{is_keyword, position};
 
@@ -40,6 +40,8 @@ struct Index {
     columns: BTreeSet<String>,
     /// Where it was created: `file:line`.
     origin: String,
+    /// Its `CREATE INDEX`, shown with the finding.
+    created: Label,
 }
 
 pub(super) const RULE: Rule = Rule {
@@ -112,6 +114,11 @@ impl Indexes {
             "{}:{}",
             cx.file.source.display, cx.statement.span.start.line
         );
+        let created = Label::new(
+            cx.file.source.display.clone(),
+            Some(cx.statement.span),
+            format!("index {name} created here"),
+        );
         self.0.insert(
             key,
             Index {
@@ -119,6 +126,7 @@ impl Indexes {
                 table,
                 columns,
                 origin,
+                created,
             },
         );
     }
@@ -218,6 +226,7 @@ fn finding(cx: &Context, table: &str, column: &sqlparser::ast::Ident, users: &[I
         ),
     );
     finding.severity = severity;
+    finding.labels = users.iter().map(|index| index.created.clone()).collect();
     finding
 }
 

@@ -38,12 +38,11 @@ use sqlparser::ast::{self, AlterTableOperation, Ident, ObjectName, RenameTableNa
 use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Label, Severity, Span};
 use crate::dialect::Dialect;
 use crate::sql::token::{is_keyword, position, span};
 use crate::sql::{Role, SqlFile, Statement};
 
-use crate::config::Silence as ConfiguredSilence;
 pub use silence::is_silenceable;
 use silence::Scope;
 
@@ -96,24 +95,20 @@ fn is_chain_code(code: Code) -> bool {
 
 /// Lints one migration file with the rules that need only that file. Other files are left
 /// alone.
-pub fn check(file: &SqlFile, configured: &[ConfiguredSilence], out: &mut Vec<Diagnostic>) {
+pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
     if !matches!(file.role, Role::Migration(_)) {
         return;
     }
     let findings = statement_findings(file, RULES);
-    silence::apply(file, findings, Scope::File, configured, out);
+    silence::apply(file, findings, Scope::File, out);
 }
 
 /// Lints the migrations of one dialect as a chain, with the rules that need to know what earlier
 /// migrations did. `files` are that dialect's migrations in semver order, as the service applies
 /// them; files of other roles are skipped.
-pub fn check_chain(
-    files: &[&SqlFile],
-    configured: &[ConfiguredSilence],
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check_chain(files: &[&SqlFile], out: &mut Vec<Diagnostic>) {
     chain_findings(files, RULES, |file, findings| {
-        silence::apply(file, findings, Scope::Chain, configured, out);
+        silence::apply(file, findings, Scope::Chain, out);
     });
 }
 
@@ -189,6 +184,8 @@ struct Finding {
     span: Span,
     message: String,
     help: String,
+    /// Other places the reader needs, such as where a dropped index was created.
+    labels: Vec<Label>,
 }
 
 /// What a rule sees of the statement it looks at.
@@ -262,6 +259,7 @@ impl Context<'_> {
             span,
             message: message.into(),
             help: help.into(),
+            labels: Vec::new(),
         }
     }
 

@@ -24,8 +24,7 @@ use std::collections::HashSet;
 
 use super::{is_chain_code, Finding};
 use crate::codes::Code;
-use crate::config::Silence as ConfiguredSilence;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 use crate::sql::{LineComment, SqlFile};
 
 /// What the comment must start with.
@@ -52,7 +51,6 @@ pub(super) fn apply(
     file: &SqlFile,
     findings: Vec<Finding>,
     scope: Scope,
-    configured: &[ConfiguredSilence],
     out: &mut Vec<Diagnostic>,
 ) {
     let silences = silences(file);
@@ -66,125 +64,158 @@ pub(super) fn apply(
             }
         }
         if !silenced {
-            silenced = silenced_in_configuration(file, &finding, configured);
-        }
-        if !silenced {
             out.push(
                 Diagnostic::new(finding.code, finding.message)
                     .severity(finding.severity)
                     .file(&file.source.display)
                     .span(finding.span)
-                    .help(finding.help),
+                    .help(finding.help)
+                    .labels(finding.labels),
             );
         }
     }
     for (index, silence) in silences.iter().enumerate() {
-        let report = |code: Code, message: String, help: &str| {
-            Diagnostic::new(code, message)
-                .file(&file.source.display)
-                .span(silence.comment.span)
-                .help(help)
+        let at = |problem: Problem<'_>| {
+            Diagnostic::from(SilenceProblem {
+                file: &file.source.display,
+                span: silence.comment.span,
+                problem,
+            })
         };
-        let Form::Allow { codes, reason } = &silence.form else {
-            if scope == Scope::File {
-                out.push(report(
-                    Code::UnusedSilence,
-                    format!(
-                        "`{MARKER}` comment not understood: a silence reads \
-                         `allow(code, ...) because <reason>`"
-                    ),
-                    "write `-- validate-migrations: allow(code) because <reason>`, or remove the \
-                     comment",
-                ));
-            }
-            continue;
-        };
-        let Some(statement) = silence.statement else {
-            if scope == Scope::File {
-                out.push(report(
-                    Code::UnusedSilence,
-                    "this silence belongs to no statement: it must be on the line right above a \
-                     statement, or at the end of one of the statement's lines"
-                        .to_string(),
-                    "move it right above the statement it is for (no blank line in between), or \
-                     remove it",
-                ));
-            }
-            continue;
-        };
-        if scope == Scope::File && reason.is_none() {
-            let list = codes.iter().map(|(name, _)| *name).collect::<Vec<_>>();
-            out.push(report(
-                Code::SilenceWithoutReason,
-                format!("this silence of `{}` gives no reason", list.join(", ")),
-                &format!(
-                    "say why the finding is acceptable here: `-- validate-migrations: allow({}) \
-                     because <reason>`; the reason is what a reviewer reads instead of the finding",
-                    list.join(", ")
-                ),
-            ));
-        }
-        let line = file.statements[statement].span.start.line;
-        for (name, code) in codes {
-            match code {
-                Some(code)
-                    if is_silenceable(*code)
-                        && scope.owns(*code)
-                        && !used.contains(&(index, *code)) =>
-                {
-                    out.push(report(
-                        Code::UnusedSilence,
-                        format!(
-                            "`allow({name})` silences nothing: the statement it belongs to \
-                             (line {line}) has no {name} finding"
-                        ),
-                        "remove the silence (or this code from it): the statement no longer \
-                         does what it was silenced for, or the silence sits on another \
-                         statement than intended",
-                    ));
-                }
-                // Used, or judged by the other scope.
-                Some(code) if is_silenceable(*code) => {}
-                Some(_) if scope == Scope::File => out.push(report(
-                    Code::UnusedSilence,
-                    format!(
-                        "`{name}` cannot be silenced by a comment: only the migration lint's \
-                         codes can"
-                    ),
-                    "remove the code from the comment; fix the problem, or accept it with a \
-                     reason in the configuration (`[[silence]]` or `[[severity]]`, docs/config.md)",
-                )),
-                None if scope == Scope::File => out.push(report(
-                    Code::UnusedSilence,
-                    format!("`allow({name})` names no code: there is no code `{name}`"),
-                    "write the code as the diagnostic shows it (`--explain CODE` lists what it \
-                     means), or remove it",
-                )),
-                _ => {}
-            }
-        }
+        let is_used = |code: Code| used.contains(&(index, code));
+        out.extend(problems(file, silence, scope, is_used).into_iter().map(at));
     }
 }
 
-/// Whether a `[[silence]]` of the configuration covers a finding; marks those that do as used.
-fn silenced_in_configuration(
+/// What is wrong with one silence, as far as `scope` judges it: a comment the per-file call
+/// reports once, and a code each scope judges for its own rules.
+fn problems<'a>(
     file: &SqlFile,
-    finding: &Finding,
-    configured: &[ConfiguredSilence],
-) -> bool {
-    let statement = &file.statements[finding.statement];
-    let lines = statement.span.start.line..=statement.span.end.line;
-    let mut silenced = false;
-    for silence in configured {
-        if silence.code == finding.code
-            && silence.display == file.source.display
-            && silence.line.is_none_or(|line| lines.contains(&line))
-        {
-            silence.used.set(true);
-            silenced = true;
+    silence: &Silence<'a>,
+    scope: Scope,
+    is_used: impl Fn(Code) -> bool,
+) -> Vec<Problem<'a>> {
+    let in_file = scope == Scope::File;
+    let Form::Allow { codes, reason } = &silence.form else {
+        return in_file
+            .then_some(Problem::NotUnderstood)
+            .into_iter()
+            .collect();
+    };
+    let Some(statement) = silence.statement else {
+        return in_file
+            .then_some(Problem::NoStatement)
+            .into_iter()
+            .collect();
+    };
+    let mut problems = Vec::new();
+    if in_file && reason.is_none() {
+        problems.push(Problem::WithoutReason(
+            codes.iter().map(|(name, _)| *name).collect(),
+        ));
+    }
+    let line = file.statements[statement].span.start.line;
+    for (name, code) in codes {
+        match code {
+            Some(code) if is_silenceable(*code) && scope.owns(*code) && !is_used(*code) => {
+                problems.push(Problem::SilencesNothing { name, line });
+            }
+            // Used, or judged by the other scope.
+            Some(code) if is_silenceable(*code) => {}
+            Some(_) if in_file => problems.push(Problem::NotSilenceable(name)),
+            None if in_file => problems.push(Problem::UnknownCode(name)),
+            _ => {}
         }
     }
-    silenced
+    problems
+}
+
+/// A silence comment that is wrong or unused, at its place in the file.
+struct SilenceProblem<'a> {
+    file: &'a str,
+    span: Span,
+    problem: Problem<'a>,
+}
+
+/// What is wrong with a silence comment.
+enum Problem<'a> {
+    /// A `validate-migrations:` comment that is not `allow(...)`.
+    NotUnderstood,
+    /// A silence on no statement.
+    NoStatement,
+    /// `allow(codes)` without `because`: the codes as written.
+    WithoutReason(Vec<&'a str>),
+    /// A lint code with no finding on the statement (on `line`).
+    SilencesNothing { name: &'a str, line: u32 },
+    /// A code outside the lint's.
+    NotSilenceable(&'a str),
+    /// A name that is no code.
+    UnknownCode(&'a str),
+}
+
+impl From<SilenceProblem<'_>> for Diagnostic {
+    fn from(at: SilenceProblem<'_>) -> Diagnostic {
+        let (code, message, help) = match at.problem {
+            Problem::NotUnderstood => (
+                Code::UnusedSilence,
+                format!(
+                    "`{MARKER}` comment not understood: a silence reads \
+                     `allow(code, ...) because <reason>`"
+                ),
+                "write `-- validate-migrations: allow(code) because <reason>`, or remove the \
+                 comment"
+                    .to_string(),
+            ),
+            Problem::NoStatement => (
+                Code::UnusedSilence,
+                "this silence belongs to no statement: it must be on the line right above a \
+                 statement, or at the end of one of the statement's lines"
+                    .to_string(),
+                "move it right above the statement it is for (no blank line in between), or \
+                 remove it"
+                    .to_string(),
+            ),
+            Problem::WithoutReason(codes) => (
+                Code::SilenceWithoutReason,
+                format!("this silence of `{}` gives no reason", codes.join(", ")),
+                format!(
+                    "say why the finding is acceptable here: `-- validate-migrations: allow({}) \
+                     because <reason>`; the reason is what a reviewer reads instead of the finding",
+                    codes.join(", ")
+                ),
+            ),
+            Problem::SilencesNothing { name, line } => (
+                Code::UnusedSilence,
+                format!(
+                    "`allow({name})` silences nothing: the statement it belongs to \
+                     (line {line}) has no {name} finding"
+                ),
+                "remove the silence (or this code from it): the statement no longer does what \
+                 it was silenced for, or the silence sits on another statement than intended"
+                    .to_string(),
+            ),
+            Problem::NotSilenceable(name) => (
+                Code::UnusedSilence,
+                format!(
+                    "`{name}` cannot be silenced by a comment: only the migration lint's codes can"
+                ),
+                "remove the code from the comment; fix the problem, or accept it with a reason in \
+                 the configuration (`[[silence]]` or `[[severity]]`, docs/config.md)"
+                    .to_string(),
+            ),
+            Problem::UnknownCode(name) => (
+                Code::UnusedSilence,
+                format!("`allow({name})` names no code: there is no code `{name}`"),
+                "write the code as the diagnostic shows it (`--explain CODE` lists what it \
+                 means), or remove it"
+                    .to_string(),
+            ),
+        };
+        Diagnostic::new(code, message)
+            .file(at.file)
+            .span(at.span)
+            .help(help)
+    }
 }
 
 /// The lint's codes except those about silences themselves.

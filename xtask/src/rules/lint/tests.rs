@@ -165,9 +165,9 @@ fn lint_chain(dialect: Dialect, texts: &[&str]) -> String {
         .collect();
     let mut out = Vec::new();
     for file in &files {
-        check(file, &[], &mut out);
+        check(file, &mut out);
     }
-    check_chain(&files.iter().collect::<Vec<_>>(), &[], &mut out);
+    check_chain(&files.iter().collect::<Vec<_>>(), &mut out);
     render(&out)
 }
 
@@ -178,8 +178,8 @@ fn only_migrations_are_linted() {
         let source = SourceFile::new(PathBuf::from("x.sql"), "x.sql".into(), text.into());
         let file = SqlFile::load(source, Dialect::Sqlite, role);
         let mut out = Vec::new();
-        check(&file, &[], &mut out);
-        check_chain(&[&file], &[], &mut out);
+        check(&file, &mut out);
+        check_chain(&[&file], &mut out);
         assert!(out.is_empty(), "{out:?}");
     }
 }
