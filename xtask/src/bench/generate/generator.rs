@@ -41,8 +41,6 @@ const FLAG_COLUMNS: [&str; 5] = [
 const JSON_COLUMNS: [&str; 4] = ["payload", "settings", "metadata", "extra"];
 const CODE_COLUMNS: [&str; 3] = ["code", "uid", "handle"];
 
-/// Writes a tree of `shape` into `root` (which must be empty or not exist yet): `migration/`
-
 /// One migration file, in both dialects.
 pub(super) struct Migration {
     /// The description part of the file name.

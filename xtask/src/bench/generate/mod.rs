@@ -57,6 +57,7 @@ const INITIAL_TABLES: usize = 3;
 /// (`0.9` < `0.10` < `0.100`) matters.
 const FOLDER_SIZES: [usize; 10] = [3, 4, 2, 3, 1, 4, 3, 2, 5, 3];
 
+/// Writes a tree of `shape` into `root` (which must be empty or not exist yet): `migration/`
 /// with `VERSION` and a driver folder per dialect.
 pub fn write(root: &Path, shape: Shape) -> anyhow::Result<Generated> {
     if shape.tables < INITIAL_TABLES {
