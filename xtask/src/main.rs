@@ -98,17 +98,39 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
-    let format = args.format.unwrap_or(if in_github_actions() {
+    report(&outcome, args.format, args.color)?;
+    if invalid_config(&outcome) {
+        return Ok(EXIT_COULD_NOT_RUN);
+    }
+    let counts = outcome.counts();
+    let failing = match args.fail_on {
+        FailOn::Error => counts.errors,
+        FailOn::Warning => counts.errors + counts.warnings,
+    };
+    Ok(if failing > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// Writes the report in its format to stdout, and in GitHub Actions the job summary too.
+fn report(
+    outcome: &validate::Outcome,
+    format: Option<Format>,
+    color: ColorChoice,
+) -> anyhow::Result<()> {
+    let format = format.unwrap_or(if in_github_actions() {
         Format::Github
     } else {
         Format::Human
     });
     let text = match format {
-        Format::Human => render::human::render(&outcome, use_color(args.color)),
-        Format::Json => render::json::render(&outcome),
-        Format::Github => render::github::render(&outcome),
-        Format::Junit => render::junit::render(&outcome),
-        Format::Sarif => render::sarif::render(&outcome),
+        Format::Human => render::human::render(outcome, use_color(color)),
+        Format::Json => render::json::render(outcome),
+        Format::Github => render::github::render(outcome),
+        Format::Junit => render::junit::render(outcome),
+        Format::Sarif => render::sarif::render(outcome),
     };
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -117,12 +139,16 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         .context("cannot write the report")?;
     if in_github_actions() {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            append_step_summary(Path::new(&path), &render::markdown::render(&outcome))?;
+            append_step_summary(Path::new(&path), &render::markdown::render(outcome))?;
         }
     }
-    // A configuration the run cannot follow stopped it before the tree was read: exit 2, as
-    // for every other reason the run could not look at the tree, with the problems on stderr
-    // too, where every such reason is told.
+    Ok(())
+}
+
+/// Whether a configuration the run cannot follow stopped it before the tree was read: exit 2,
+/// as for every other reason the run could not look at the tree, with the problems on stderr
+/// too, where every such reason is told.
+fn invalid_config(outcome: &validate::Outcome) -> bool {
     let invalid: Vec<String> = outcome
         .diagnostics
         .iter()
@@ -140,18 +166,8 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
             "error: the configuration is not valid:\n  {}",
             invalid.join("\n  ")
         );
-        return Ok(EXIT_COULD_NOT_RUN);
     }
-    let counts = outcome.counts();
-    let failing = match args.fail_on {
-        FailOn::Error => counts.errors,
-        FailOn::Warning => counts.errors + counts.warnings,
-    };
-    Ok(if failing > 0 {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_CLEAN
-    })
+    !invalid.is_empty()
 }
 
 fn append_step_summary(path: &Path, markdown: &str) -> anyhow::Result<()> {

@@ -70,36 +70,8 @@ pub fn measure(
     let mut chains = Vec::new();
     let mut diffs = Vec::new();
     for dialect in Dialect::ALL {
-        let driver = store
-            .driver(dialect)
-            .with_context(|| format!("the generated tree has no {dialect} folder"))?;
-        let latest_path = driver
-            .latest
-            .as_ref()
-            .with_context(|| format!("the generated tree has no {dialect} LATEST.sql"))?;
-        let latest = load(&store, latest_path, dialect, Role::Latest)?;
-        let migrations = driver
-            .migrations()
-            .into_iter()
-            .map(|(version, file)| {
-                let role = Role::Migration(version.clone());
-                Ok((version.clone(), load(&store, &file.path, dialect, role)?))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let plan = Plan {
-            migrations: migrations.iter().map(|(v, f)| (v, f)).collect(),
-            target: generated.version.clone(),
-            target_source: "VERSION".into(),
-            minimum_upgrade: store.config.minimum_upgrade.clone(),
-            seeds: Vec::new(),
-            timeout: Duration::from_secs(30),
-            deadline: None,
-            stamp: store.config.stamp.clone(),
-            transaction: store.config.transaction,
-            rule: store.config.layout.versions,
-            two_part: store.config.layout.two_part,
-            skip_extensions: store.config.skip_extensions.clone(),
-        };
+        let (latest, migrations) = load_dialect(&store, dialect)?;
+        let plan = plan(&store, generated, &migrations);
         let mut schemas = Vec::new();
         for (name, start) in [("fresh", Start::Fresh(&latest)), ("full", Start::Empty)] {
             let chain = Chain::new(dialect, start);
@@ -123,18 +95,7 @@ pub fn measure(
             });
             schemas.push(schema.context("a chain was not replayed")?);
         }
-        let [fresh, full] = schemas.as_slice() else {
-            bail!("expected the fresh and the full chain");
-        };
-        let stats = sample(runs, || {
-            let started = Instant::now();
-            let differences = diff::diff(fresh, full);
-            let elapsed = started.elapsed();
-            if !differences.is_empty() {
-                bail!("{dialect}: the full chain differs from LATEST.sql: {differences:?}");
-            }
-            Ok(elapsed)
-        })?;
+        let stats = time_diff(runs, dialect, &schemas)?;
         diffs.push((dialect, stats));
     }
     // Each list holds one warm-up sample per PostgreSQL chain, which the other samples
@@ -148,6 +109,68 @@ pub fn measure(
         create_database: Stats::of(databases.creates),
         drop_database: Stats::of(databases.drops),
         diffs,
+    })
+}
+
+/// A dialect's `LATEST.sql` and migrations, loaded as the validation loads them.
+fn load_dialect(
+    store: &Store,
+    dialect: Dialect,
+) -> anyhow::Result<(SqlFile, Vec<(semver::Version, SqlFile)>)> {
+    let driver = store
+        .driver(dialect)
+        .with_context(|| format!("the generated tree has no {dialect} folder"))?;
+    let latest_path = driver
+        .latest
+        .as_ref()
+        .with_context(|| format!("the generated tree has no {dialect} LATEST.sql"))?;
+    let latest = load(store, latest_path, dialect, Role::Latest)?;
+    let migrations = driver
+        .migrations()
+        .into_iter()
+        .map(|(version, file)| {
+            let role = Role::Migration(version.clone());
+            Ok((version.clone(), load(store, &file.path, dialect, role)?))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((latest, migrations))
+}
+
+/// The replay's plan for the generated tree, as the validation makes it.
+fn plan<'a>(
+    store: &Store,
+    generated: &Generated,
+    migrations: &'a [(semver::Version, SqlFile)],
+) -> Plan<'a> {
+    Plan {
+        migrations: migrations.iter().map(|(v, f)| (v, f)).collect(),
+        target: generated.version.clone(),
+        target_source: "VERSION".into(),
+        minimum_upgrade: store.config.minimum_upgrade.clone(),
+        seeds: Vec::new(),
+        timeout: Duration::from_secs(30),
+        deadline: None,
+        stamp: store.config.stamp.clone(),
+        transaction: store.config.transaction,
+        rule: store.config.layout.versions,
+        two_part: store.config.layout.two_part,
+        skip_extensions: store.config.skip_extensions.clone(),
+    }
+}
+
+/// Times the diff of the full chain's schema against the fresh one's, which must be equal.
+fn time_diff(runs: usize, dialect: Dialect, schemas: &[Schema]) -> anyhow::Result<Stats> {
+    let [fresh, full] = schemas else {
+        bail!("expected the fresh and the full chain");
+    };
+    sample(runs, || {
+        let started = Instant::now();
+        let differences = diff::diff(fresh, full);
+        let elapsed = started.elapsed();
+        if !differences.is_empty() {
+            bail!("{dialect}: the full chain differs from LATEST.sql: {differences:?}");
+        }
+        Ok(elapsed)
     })
 }
 
