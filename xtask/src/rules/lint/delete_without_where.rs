@@ -4,7 +4,7 @@
 
 use sqlparser::ast::{FromTable, Statement, TableFactor};
 
-use super::{object_span, silence_hint, Check, Context, Finding, Rule};
+use super::{Check, Context, Finding, Rule};
 use crate::codes::Code;
 
 pub(super) const RULE: Rule = Rule {
@@ -26,24 +26,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         TableFactor::Table { name, .. } => Some(name),
         _ => None,
     });
-    if name.is_some_and(|name| cx.created_here(name)) {
-        return;
-    }
-    let span = cx.head_span(name.and_then(object_span));
-    let table = name.map_or_else(|| "its table".to_string(), |name| format!("table {name}"));
-    out.push(cx.finding(
+    out.extend(cx.every_row(
         Code::DeleteWithoutWhere,
-        span,
-        format!(
-            "`{}` has no WHERE: it deletes every row of {table} on every installation that \
-             upgrades",
-            cx.text(span)
-        ),
-        format!(
-            "add the condition that selects the rows to delete; if every row must go, silence \
-             this warning with the reason: {}",
-            silence_hint(Code::DeleteWithoutWhere)
-        ),
+        name,
+        "deletes",
+        "add the condition that selects the rows to delete; if every row must go, silence this \
+         warning with the reason",
     ));
 }
 

@@ -263,6 +263,34 @@ impl Context<'_> {
         }
     }
 
+    /// The finding for a statement that changes every row of the table `name` (where the
+    /// statement names one): `what` says what it does to each row ("deletes", "rewrites"),
+    /// `help` what to do. Nothing where the table was created earlier in the same file, and so
+    /// holds no rows of an installation yet.
+    fn every_row(
+        &self,
+        code: Code,
+        name: Option<&ObjectName>,
+        what: &str,
+        help: &str,
+    ) -> Option<Finding> {
+        if name.is_some_and(|name| self.created_here(name)) {
+            return None;
+        }
+        let span = self.head_span(name.and_then(object_span));
+        let table = name.map_or_else(|| "its table".to_string(), |name| format!("table {name}"));
+        Some(self.finding(
+            code,
+            span,
+            format!(
+                "`{}` has no WHERE: it {what} every row of {table} on every installation that \
+                 upgrades",
+                self.text(span)
+            ),
+            format!("{help}: {}", silence_hint(code)),
+        ))
+    }
+
     /// The span from the statement's first token to `end`, or the first token alone.
     fn head_span(&self, end: Option<Span>) -> Span {
         let first = self.statement.span.start;

@@ -4,7 +4,7 @@
 
 use sqlparser::ast::{Statement, TableFactor};
 
-use super::{object_span, silence_hint, Check, Context, Finding, Rule};
+use super::{Check, Context, Finding, Rule};
 use crate::codes::Code;
 
 pub(super) const RULE: Rule = Rule {
@@ -23,24 +23,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         TableFactor::Table { name, .. } => Some(name),
         _ => None,
     };
-    if name.is_some_and(|name| cx.created_here(name)) {
-        return;
-    }
-    let span = cx.head_span(name.and_then(object_span));
-    let table = name.map_or_else(|| "its table".to_string(), |name| format!("table {name}"));
-    out.push(cx.finding(
+    out.extend(cx.every_row(
         Code::UpdateWithoutWhere,
-        span,
-        format!(
-            "`{}` has no WHERE: it rewrites every row of {table} on every installation that \
-             upgrades",
-            cx.text(span)
-        ),
-        format!(
-            "add the condition that selects the rows to change; for a backfill that must set \
-             every row, keep the statement and silence this warning with the reason: {}",
-            silence_hint(Code::UpdateWithoutWhere)
-        ),
+        name,
+        "rewrites",
+        "add the condition that selects the rows to change; for a backfill that must set every \
+         row, keep the statement and silence this warning with the reason",
     ));
 }
 
