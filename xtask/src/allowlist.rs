@@ -18,8 +18,8 @@
 //! written for one cannot silence the other.
 //!
 //! An entry that matches nothing any more is reported, so that the list shrinks with the drifts.
-
-use std::cell::Cell;
+//! Which entries were used is the run's record (`Uses`, owned by `accept::Suppressions`), not the
+//! list's: the replay consults the list through `Consulted`, which writes into that record.
 
 use anyhow::bail;
 use serde::Deserialize;
@@ -54,7 +54,6 @@ struct Entry {
     object: String,
     aspect: Option<String>,
     span: Span,
-    used: Cell<bool>,
 }
 
 impl Entry {
@@ -133,7 +132,6 @@ impl Allowlist {
                 object: entry.object,
                 aspect: entry.aspect,
                 span: Span::on_line(start.line, start.column, first_line),
-                used: Cell::new(false),
             });
         }
         Ok(Allowlist {
@@ -142,71 +140,105 @@ impl Allowlist {
         })
     }
 
-    /// Whether a difference is allowed; marks the entries that allow it as used.
-    pub fn allows(&self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
-        let mut allowed = false;
-        for entry in &self.entries {
-            if entry.covers(dialect, chain) && entry.matches(object, aspect) {
-                entry.used.set(true);
-                allowed = true;
-            }
+    /// A fresh record of a run's use of the list: nothing used, nothing judged yet.
+    pub fn uses(&self) -> Uses {
+        Uses {
+            used: vec![false; self.entries.len()],
+            ran: Vec::new(),
+            parity_compared: false,
         }
-        allowed
-    }
-
-    /// Whether a difference between the dialects' fresh installs is allowed; marks the entries
-    /// that allow it as used.
-    pub fn allows_parity(&self, object: &str, aspect: &str) -> bool {
-        let mut allowed = false;
-        for entry in &self.entries {
-            if entry.check == Check::Parity && entry.matches(object, aspect) {
-                entry.used.set(true);
-                allowed = true;
-            }
-        }
-        allowed
     }
 
     /// Diagnostics for the entries that allowed nothing, among those that could have: an entry
     /// for a dialect that was not checked, or for chains that did not run (no tags in a shallow
-    /// clone), is not judged.
-    pub fn unused(&self, ran: &[(Dialect, &str)], out: &mut Vec<Diagnostic>) {
+    /// clone), is not judged, and parity entries are judged only where the dialects' fresh
+    /// installs were compared, so that a run of one dialect does not judge them.
+    pub fn unused(&self, uses: &Uses, out: &mut Vec<Diagnostic>) {
         let Some(source) = &self.source else {
             return;
         };
-        let judged = |e: &&Entry| ran.iter().any(|(dialect, chain)| e.covers(*dialect, chain));
-        for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
-            out.push(Diagnostic::from(UnusedEntry {
-                file: &source.display,
-                span: entry.span,
-                entry: EntryKind::Allow {
+        for (entry, used) in self.entries.iter().zip(&uses.used) {
+            let entry_kind = match entry.check {
+                Check::Drift
+                    if uses
+                        .ran
+                        .iter()
+                        .any(|(dialect, chain)| entry.covers(*dialect, chain)) =>
+                {
+                    EntryKind::Allow {
+                        object: &entry.object,
+                    }
+                }
+                Check::Parity if uses.parity_compared => EntryKind::ParityAllow {
                     object: &entry.object,
                 },
-            }));
-        }
-    }
-
-    /// Diagnostics for the parity entries that allowed nothing; called only when the dialects'
-    /// fresh installs were compared, so that a run of one dialect does not judge them.
-    pub fn unused_parity(&self, out: &mut Vec<Diagnostic>) {
-        let Some(source) = &self.source else {
-            return;
-        };
-        let unused = |e: &&Entry| e.check == Check::Parity && !e.used.get();
-        for entry in self.entries.iter().filter(unused) {
-            out.push(Diagnostic::from(UnusedEntry {
-                file: &source.display,
-                span: entry.span,
-                entry: EntryKind::ParityAllow {
-                    object: &entry.object,
-                },
-            }));
+                _ => continue,
+            };
+            if !used {
+                out.push(Diagnostic::from(UnusedEntry {
+                    file: &source.display,
+                    span: entry.span,
+                    entry: entry_kind,
+                }));
+            }
         }
     }
 
     /// The file, for snippets of its diagnostics.
     pub fn source(&self) -> Option<&SourceFile> {
         self.source.as_ref()
+    }
+}
+
+/// Which entries of the list a run used, and what it could have used them for: the chains that
+/// ran and whether the dialects' fresh installs were compared.
+#[derive(Debug, Default)]
+pub struct Uses {
+    used: Vec<bool>,
+    ran: Vec<(Dialect, String)>,
+    parity_compared: bool,
+}
+
+/// The list as the replay consults it, recording into a run's `Uses` which entries accepted a
+/// difference.
+pub struct Consulted<'a> {
+    pub list: &'a Allowlist,
+    pub uses: &'a mut Uses,
+}
+
+impl Consulted<'_> {
+    /// Whether a difference is allowed; records the entries that allow it as used.
+    pub fn allows(&mut self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
+        self.mark(|entry| entry.covers(dialect, chain) && entry.matches(object, aspect))
+    }
+
+    /// Whether a difference between the dialects' fresh installs is allowed; records the entries
+    /// that allow it as used.
+    pub fn allows_parity(&mut self, object: &str, aspect: &str) -> bool {
+        self.mark(|entry| entry.check == Check::Parity && entry.matches(object, aspect))
+    }
+
+    /// Records that a chain ran, so that the entries covering it are judged.
+    pub fn ran(&mut self, dialect: Dialect, chain: &str) {
+        self.uses.ran.push((dialect, chain.to_string()));
+    }
+
+    /// Records that the dialects' fresh installs were compared, so that parity entries are
+    /// judged.
+    pub fn parity_compared(&mut self) {
+        self.uses.parity_compared = true;
+    }
+
+    /// Marks every entry `accepts` holds for as used; whether there was one.
+    fn mark(&mut self, accepts: impl Fn(&Entry) -> bool) -> bool {
+        let mut allowed = false;
+        for (entry, used) in self.list.entries.iter().zip(&mut self.uses.used) {
+            if accepts(entry) {
+                *used = true;
+                allowed = true;
+            }
+        }
+        allowed
     }
 }
 
@@ -239,33 +271,46 @@ object = "table storage"
 reason = "kept for the importer"
 "#,
         )?;
-        assert!(list.allows_parity("table memo", "column pinned: type family"));
-        assert!(!list.allows_parity("table memo", "column pinned: not null"));
-        assert!(!list.allows_parity("table storage", ""));
-        assert!(!list.allows(
+        let mut uses = list.uses();
+        let mut consulted = Consulted {
+            list: &list,
+            uses: &mut uses,
+        };
+        assert!(consulted.allows_parity("table memo", "column pinned: type family"));
+        assert!(!consulted.allows_parity("table memo", "column pinned: not null"));
+        assert!(!consulted.allows_parity("table storage", ""));
+        assert!(!consulted.allows(
             Dialect::Sqlite,
             "full",
             "table memo",
             "column pinned: type family"
         ));
-        assert!(list.allows(Dialect::Sqlite, "full", "table storage", ""));
+        assert!(consulted.allows(Dialect::Sqlite, "full", "table storage", ""));
 
         // Both were used; drift judging leaves parity entries alone, parity judging drift ones.
+        consulted.ran(Dialect::Sqlite, "full");
+        consulted.parity_compared();
         let mut out = Vec::new();
-        list.unused(&[(Dialect::Sqlite, "full")], &mut out);
-        list.unused_parity(&mut out);
+        list.unused(&uses, &mut out);
         assert!(out.is_empty(), "{out:#?}");
         Ok(())
     }
 
     #[test]
-    fn unused_parity_entries_are_reported_by_unused_parity_only() -> anyhow::Result<()> {
+    fn unused_parity_entries_are_judged_only_where_parity_was_compared() -> anyhow::Result<()> {
         let list =
             load("[[allow]]\ncheck = \"parity\"\nobject = \"index idx_x\"\nreason = \"gone\"\n")?;
+        let mut uses = list.uses();
+        Consulted {
+            list: &list,
+            uses: &mut uses,
+        }
+        .ran(Dialect::Postgres, "full");
         let mut out = Vec::new();
-        list.unused(&[(Dialect::Postgres, "full")], &mut out);
+        list.unused(&uses, &mut out);
         assert!(out.is_empty(), "{out:#?}");
-        list.unused_parity(&mut out);
+        uses.parity_compared = true;
+        list.unused(&uses, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].code, Code::UnusedAllow);
         Ok(())

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::accept::{self, Acceptance};
-use crate::allowlist::Allowlist;
+use crate::accept::{self, Suppressions};
 use crate::codes::Code;
 use crate::config::{FullChain, InvalidConfig};
 use crate::diagnostic::{self, Counts, Diagnostic};
@@ -101,7 +100,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         dialects
     };
 
-    let acceptance = Acceptance::load(&store, &options.accept)?;
+    let mut suppressions = Suppressions::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
     let target_source = store.target_source();
@@ -179,7 +178,6 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         );
     }
 
-    let allowlist = Allowlist::load(store.config.source.as_ref())?;
     // A CI matrix runs the static checks in every shard, but only the first reports them, so
     // that each problem is annotated once.
     let shard = options.replay.as_ref().and_then(|r| r.shard);
@@ -195,9 +193,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
                 files: &files,
                 dialects: &dialects,
                 options: replay_options,
-                allowlist: &allowlist,
             };
-            Some(replay::run(&input, &mut diagnostics)?)
+            Some(replay::run(
+                &input,
+                &mut suppressions.allowlist(),
+                &mut diagnostics,
+            )?)
         }
         None => None,
     };
@@ -270,7 +271,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         shard,
         statements: &statement_lines,
     };
-    let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
+    let acceptance = suppressions.apply(&store, &run, &mut diagnostics);
     if let Some(baseline) = &acceptance.baseline_source {
         sources.insert(baseline.display.clone(), baseline.clone());
     }

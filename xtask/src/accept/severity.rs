@@ -15,8 +15,6 @@
 //! with `dialect` over one without, and on a tie the one written later in the file. Only the
 //! winner is used; a setting that wins for no finding is reported (`unused-severity`).
 
-use std::cell::Cell;
-
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
 
@@ -62,6 +60,8 @@ impl Level {
 /// The level a setting gave a finding, and where the setting is, for the finding's help.
 pub struct Decision {
     pub level: Level,
+    /// The setting's index, for the run's record of used settings.
+    pub index: usize,
     /// `file:line` of the setting.
     pub at: String,
 }
@@ -73,7 +73,6 @@ struct Setting {
     dialect: Option<Dialect>,
     files: Option<String>,
     span: Span,
-    used: Cell<bool>,
 }
 
 impl Setting {
@@ -164,7 +163,6 @@ impl Settings {
                 dialect: raw.dialect,
                 files: raw.files,
                 span: Span::on_line(start.line, start.column, width),
-                used: Cell::new(false),
             });
         }
         Ok(Settings {
@@ -173,18 +171,16 @@ impl Settings {
         })
     }
 
-    /// The level the most specific matching setting gives a diagnostic, marking that setting
-    /// used; `None` where no setting matches. `file` is the diagnostic's file relative to the
+    /// The level the most specific matching setting gives a diagnostic, with that setting's
+    /// index; `None` where no setting matches. `file` is the diagnostic's file relative to the
     /// store.
     pub fn level_of(&self, diagnostic: &Diagnostic, file: Option<&str>) -> Option<Decision> {
-        let winner = self
+        let (index, winner) = self
             .settings
             .iter()
             .enumerate()
             .filter(|(_, s)| s.matches(diagnostic, file))
-            .max_by_key(|(index, s)| (s.specificity(), *index))
-            .map(|(_, s)| s)?;
-        winner.used.set(true);
+            .max_by_key(|(index, s)| (s.specificity(), *index))?;
         let at = self
             .source
             .as_ref()
@@ -192,22 +188,29 @@ impl Settings {
             .unwrap_or_default();
         Some(Decision {
             level: winner.level,
+            index,
             at,
         })
     }
 
-    /// The settings that decided no finding's level, among those the run could have used, as
-    /// diagnostics at their entries.
+    /// How many settings there are, for the run's record of used ones.
+    pub fn count(&self) -> usize {
+        self.settings.len()
+    }
+
+    /// The settings that decided no finding's level (`used`, by index), among those the run
+    /// could have used, as diagnostics at their entries.
     pub fn unused(
         &self,
+        used: &[bool],
         could_report: impl Fn(Code, Option<Dialect>) -> bool,
         out: &mut Vec<Diagnostic>,
     ) {
         let Some(source) = &self.source else {
             return;
         };
-        let unused = |s: &&Setting| !s.used.get() && could_report(s.code, s.dialect);
-        for setting in self.settings.iter().filter(unused) {
+        let unused = |(s, used): &(&Setting, &bool)| !**used && could_report(s.code, s.dialect);
+        for (setting, _) in self.settings.iter().zip(used).filter(unused) {
             let mut scope = String::new();
             if let Some(dialect) = setting.dialect {
                 scope.push_str(&format!(" of {dialect}"));
