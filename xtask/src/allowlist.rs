@@ -21,11 +21,9 @@
 //! Which entries were used is the run's record (`Uses`, owned by `accept::Suppressions`), not the
 //! list's: the replay consults the list through `Consulted`, which writes into that record.
 
-use anyhow::bail;
-use serde::Deserialize;
-
 use crate::config::acceptance::{EntryKind, UnusedEntry};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::config::{Allow, AllowCheck, Config};
+use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
 
@@ -33,30 +31,10 @@ use crate::source::SourceFile;
 pub struct Allowlist {
     /// The file, for locating entries in diagnostics; `None` when there is no file.
     source: Option<SourceFile>,
-    entries: Vec<Entry>,
+    entries: Vec<Allow>,
 }
 
-/// What an entry accepts: a drift of a chain from its dialect's fresh install, or a difference
-/// between the dialects' fresh installs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Check {
-    #[default]
-    Drift,
-    Parity,
-}
-
-#[derive(Debug)]
-struct Entry {
-    check: Check,
-    dialect: Option<Dialect>,
-    chain: Option<String>,
-    object: String,
-    aspect: Option<String>,
-    span: Span,
-}
-
-impl Entry {
+impl Allow {
     /// Whether the entry applies to a chain of a dialect.
     fn covers(&self, dialect: Dialect, chain: &str) -> bool {
         let chain_matches = match self.chain.as_deref() {
@@ -66,7 +44,9 @@ impl Entry {
                 None => chain == pattern,
             },
         };
-        self.check == Check::Drift && self.dialect.is_none_or(|d| d == dialect) && chain_matches
+        self.check == AllowCheck::Drift
+            && self.dialect.is_none_or(|d| d == dialect)
+            && chain_matches
     }
 
     fn matches(&self, object: &str, aspect: &str) -> bool {
@@ -74,70 +54,13 @@ impl Entry {
     }
 }
 
-/// The allowlist's part of the configuration file; `config.rs` checks the rest.
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    allow: Vec<toml::Spanned<RawEntry>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    #[serde(default)]
-    check: Check,
-    dialect: Option<Dialect>,
-    chain: Option<String>,
-    object: String,
-    aspect: Option<String>,
-    reason: String,
-}
-
 impl Allowlist {
-    /// Reads the `[[allow]]` entries of the configuration file, if there is one. A malformed
-    /// entry stops the run: an allowlist that is silently ignored would let drifts through or
-    /// hide them.
-    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Allowlist> {
-        let Some(source) = source else {
-            return Ok(Allowlist::default());
-        };
-        let file: File = source.toml("the keys are documented in docs/config.md")?;
-        let mut entries = Vec::new();
-        for spanned in file.allow {
-            let range = spanned.span();
-            let start = source.position(range.start);
-            let entry = spanned.into_inner();
-            if entry.reason.trim().is_empty() {
-                bail!(
-                    "{}:{}:{}: an allow entry needs a reason: say why this drift is accepted",
-                    source.display,
-                    start.line,
-                    start.column
-                );
-            }
-            if entry.check == Check::Parity && (entry.dialect.is_some() || entry.chain.is_some()) {
-                bail!(
-                    "{}:{}:{}: a parity entry takes no `dialect` or `chain`: a difference between \
-                     the dialects' fresh installs belongs to both dialects and to no chain",
-                    source.display,
-                    start.line,
-                    start.column
-                );
-            }
-            let first_line = source.line(start.line).unwrap_or_default().chars().count() as u32;
-            entries.push(Entry {
-                check: entry.check,
-                dialect: entry.dialect,
-                chain: entry.chain,
-                object: entry.object,
-                aspect: entry.aspect,
-                span: Span::on_line(start.line, start.column, first_line),
-            });
+    /// The `[[allow]]` entries of the configuration, which checked them as it read them.
+    pub fn new(config: &Config) -> Allowlist {
+        Allowlist {
+            source: config.source.clone(),
+            entries: config.allows.clone(),
         }
-        Ok(Allowlist {
-            source: Some(source.clone()),
-            entries,
-        })
     }
 
     /// A fresh record of a run's use of the list: nothing used, nothing judged yet.
@@ -159,7 +82,7 @@ impl Allowlist {
         };
         for (entry, used) in self.entries.iter().zip(&uses.used) {
             let entry_kind = match entry.check {
-                Check::Drift
+                AllowCheck::Drift
                     if uses
                         .ran
                         .iter()
@@ -169,7 +92,7 @@ impl Allowlist {
                         object: &entry.object,
                     }
                 }
-                Check::Parity if uses.parity_compared => EntryKind::ParityAllow {
+                AllowCheck::Parity if uses.parity_compared => EntryKind::ParityAllow {
                     object: &entry.object,
                 },
                 _ => continue,
@@ -215,7 +138,7 @@ impl Consulted<'_> {
     /// Whether a difference between the dialects' fresh installs is allowed; records the entries
     /// that allow it as used.
     pub fn allows_parity(&mut self, object: &str, aspect: &str) -> bool {
-        self.mark(|entry| entry.check == Check::Parity && entry.matches(object, aspect))
+        self.mark(|entry| entry.check == AllowCheck::Parity && entry.matches(object, aspect))
     }
 
     /// Records that a chain ran, so that the entries covering it are judged.
@@ -230,7 +153,7 @@ impl Consulted<'_> {
     }
 
     /// Marks every entry `accepts` holds for as used; whether there was one.
-    fn mark(&mut self, accepts: impl Fn(&Entry) -> bool) -> bool {
+    fn mark(&mut self, accepts: impl Fn(&Allow) -> bool) -> bool {
         let mut allowed = false;
         for (entry, used) in self.list.entries.iter().zip(&mut self.uses.used) {
             if accepts(entry) {
@@ -248,12 +171,10 @@ mod tests {
     use crate::codes::Code;
 
     fn load(text: &str) -> anyhow::Result<Allowlist> {
-        let source = SourceFile::new(
-            "validate-migrations.toml".into(),
-            "validate-migrations.toml".into(),
-            text.to_string(),
-        );
-        Allowlist::load(Some(&source))
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), text)?;
+        let config = Config::load(dir.path(), None, |_| String::new())?;
+        Ok(Allowlist::new(&config))
     }
 
     #[test]

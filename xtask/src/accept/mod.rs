@@ -104,7 +104,8 @@ enum Judge {
 }
 
 /// Every way a run accepts a finding, read before the checks so that a mistake in them (a
-/// misspelt code, an unknown `--changed-since` reference) stops the run before the replay, and
+/// baseline entry of a misspelt code, an unknown `--changed-since` reference) stops the run
+/// before the replay (the configuration's entries were checked when it was read), and
 /// the record of which entries were used, which `apply` turns into the `unused-*` diagnostics.
 ///
 /// The `[[silence]]` entries of the configuration are applied here too (`silence::Configured`,
@@ -127,8 +128,8 @@ pub struct Suppressions {
 
 impl Suppressions {
     pub fn load(store: &Store, options: &Options) -> anyhow::Result<Suppressions> {
-        let severities = severity::Settings::load(store.config.source.as_ref())?;
-        let allowlist = Allowlist::load(store.config.source.as_ref())?;
+        let severities = severity::Settings::new(&store.config);
+        let allowlist = Allowlist::new(&store.config);
         let (baseline, write_to) = match &options.baseline {
             BaselineMode::Write(path) => (
                 None,

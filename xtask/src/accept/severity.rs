@@ -15,47 +15,14 @@
 //! with `dialect` over one without, and on a tie the one written later in the file. Only the
 //! winner is used; a setting that wins for no finding is reported (`unused-severity`).
 
-use anyhow::{bail, Context as _};
-use serde::Deserialize;
-
 use super::glob;
 use crate::codes::Code;
 use crate::config::acceptance::{EntryKind, UnusedEntry};
-use crate::diagnostic::{Diagnostic, Severity, Span};
+pub use crate::config::Level;
+use crate::config::{Config, SeveritySetting as Setting};
+use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
-
-/// The level a setting gives its findings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-    /// The finding is not reported at all.
-    Off,
-}
-
-impl Level {
-    /// The severity it stands for; `None` for `off`.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            Level::Error => Some(Severity::Error),
-            Level::Warning => Some(Severity::Warning),
-            Level::Note => Some(Severity::Note),
-            Level::Off => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-            Level::Off => "off",
-        }
-    }
-}
 
 /// The level a setting gave a finding, and where the setting is, for the finding's help.
 pub struct Decision {
@@ -64,15 +31,6 @@ pub struct Decision {
     pub index: usize,
     /// `file:line` of the setting.
     pub at: String,
-}
-
-#[derive(Debug)]
-struct Setting {
-    code: Code,
-    level: Level,
-    dialect: Option<Dialect>,
-    files: Option<String>,
-    span: Span,
 }
 
 impl Setting {
@@ -95,22 +53,6 @@ impl Setting {
     }
 }
 
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    severity: Vec<toml::Spanned<RawSetting>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSetting {
-    code: String,
-    level: Level,
-    dialect: Option<Dialect>,
-    files: Option<String>,
-    reason: String,
-}
-
 /// The `[[severity]]` settings of the configuration file.
 #[derive(Debug, Default)]
 pub struct Settings {
@@ -119,56 +61,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the settings of the configuration file, if there is one. A setting with a code
-    /// that does not exist, a glob that leaves the store, or no reason stops the run with its
-    /// place in the file.
-    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Settings> {
-        let Some(source) = source else {
-            return Ok(Settings::default());
-        };
-        let file: File = source.toml("the keys are documented in docs/config.md")?;
-        let mut settings = Vec::new();
-        for spanned in file.severity {
-            let start = source.position(spanned.span().start);
-            let at = format!("{}:{}:{}", source.display, start.line, start.column);
-            let raw = spanned.into_inner();
-            let code = Code::from_name(&raw.code).with_context(|| {
-                format!(
-                    "{at}: [[severity]]: {}",
-                    crate::codes::unknown_code(&raw.code)
-                )
-            })?;
-            if let Some(refusal) = crate::codes::refusal(code) {
-                bail!("{at}: [[severity]]: `{}` {refusal}", raw.code);
-            }
-            if raw.reason.trim().is_empty() {
-                bail!("{at}: a severity setting needs a reason: say why this level is right here");
-            }
-            if let Some(files) = &raw.files {
-                if files.is_empty()
-                    || files.starts_with('/')
-                    || files.contains('\\')
-                    || files.split('/').any(|part| part == ".." || part.is_empty())
-                {
-                    bail!(
-                        "{at}: files = `{files}` must be a glob relative to the store, with `/` \
-                         separators (e.g. `migration/sqlite/0.1*/**`)"
-                    );
-                }
-            }
-            let width = source.line(start.line).unwrap_or_default().chars().count() as u32;
-            settings.push(Setting {
-                code,
-                level: raw.level,
-                dialect: raw.dialect,
-                files: raw.files,
-                span: Span::on_line(start.line, start.column, width),
-            });
+    /// The settings of the configuration, which checked them as it read them.
+    pub fn new(config: &Config) -> Settings {
+        Settings {
+            source: config.source.clone(),
+            settings: config.severities.clone(),
         }
-        Ok(Settings {
-            source: Some(source.clone()),
-            settings,
-        })
     }
 
     /// The level the most specific matching setting gives a diagnostic, with that setting's
