@@ -18,14 +18,12 @@
 //! written for one cannot silence the other.
 //!
 //! An entry that matches nothing any more is reported, so that the list shrinks with the drifts.
-
-use std::cell::Cell;
-
-use anyhow::bail;
-use serde::Deserialize;
+//! Which entries were used is the run's record (`Uses`, owned by `accept::Suppressions`), not the
+//! list's: the replay consults the list through `Consulted`, which writes into that record.
 
 use crate::config::acceptance::{EntryKind, UnusedEntry};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::config::{Allow, AllowCheck, Config};
+use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
 
@@ -33,31 +31,10 @@ use crate::source::SourceFile;
 pub struct Allowlist {
     /// The file, for locating entries in diagnostics; `None` when there is no file.
     source: Option<SourceFile>,
-    entries: Vec<Entry>,
+    entries: Vec<Allow>,
 }
 
-/// What an entry accepts: a drift of a chain from its dialect's fresh install, or a difference
-/// between the dialects' fresh installs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Check {
-    #[default]
-    Drift,
-    Parity,
-}
-
-#[derive(Debug)]
-struct Entry {
-    check: Check,
-    dialect: Option<Dialect>,
-    chain: Option<String>,
-    object: String,
-    aspect: Option<String>,
-    span: Span,
-    used: Cell<bool>,
-}
-
-impl Entry {
+impl Allow {
     /// Whether the entry applies to a chain of a dialect.
     fn covers(&self, dialect: Dialect, chain: &str) -> bool {
         let chain_matches = match self.chain.as_deref() {
@@ -67,7 +44,9 @@ impl Entry {
                 None => chain == pattern,
             },
         };
-        self.check == Check::Drift && self.dialect.is_none_or(|d| d == dialect) && chain_matches
+        self.check == AllowCheck::Drift
+            && self.dialect.is_none_or(|d| d == dialect)
+            && chain_matches
     }
 
     fn matches(&self, object: &str, aspect: &str) -> bool {
@@ -75,138 +54,109 @@ impl Entry {
     }
 }
 
-/// The allowlist's part of the configuration file; `config.rs` checks the rest.
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    allow: Vec<toml::Spanned<RawEntry>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    #[serde(default)]
-    check: Check,
-    dialect: Option<Dialect>,
-    chain: Option<String>,
-    object: String,
-    aspect: Option<String>,
-    reason: String,
-}
-
 impl Allowlist {
-    /// Reads the `[[allow]]` entries of the configuration file, if there is one. A malformed
-    /// entry stops the run: an allowlist that is silently ignored would let drifts through or
-    /// hide them.
-    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Allowlist> {
-        let Some(source) = source else {
-            return Ok(Allowlist::default());
-        };
-        let file: File = source.toml("the keys are documented in docs/config.md")?;
-        let mut entries = Vec::new();
-        for spanned in file.allow {
-            let range = spanned.span();
-            let start = source.position(range.start);
-            let entry = spanned.into_inner();
-            if entry.reason.trim().is_empty() {
-                bail!(
-                    "{}:{}:{}: an allow entry needs a reason: say why this drift is accepted",
-                    source.display,
-                    start.line,
-                    start.column
-                );
-            }
-            if entry.check == Check::Parity && (entry.dialect.is_some() || entry.chain.is_some()) {
-                bail!(
-                    "{}:{}:{}: a parity entry takes no `dialect` or `chain`: a difference between \
-                     the dialects' fresh installs belongs to both dialects and to no chain",
-                    source.display,
-                    start.line,
-                    start.column
-                );
-            }
-            let first_line = source.line(start.line).unwrap_or_default().chars().count() as u32;
-            entries.push(Entry {
-                check: entry.check,
-                dialect: entry.dialect,
-                chain: entry.chain,
-                object: entry.object,
-                aspect: entry.aspect,
-                span: Span::on_line(start.line, start.column, first_line),
-                used: Cell::new(false),
-            });
+    /// The `[[allow]]` entries of the configuration, which checked them as it read them.
+    pub fn new(config: &Config) -> Allowlist {
+        Allowlist {
+            source: config.source.clone(),
+            entries: config.allows.clone(),
         }
-        Ok(Allowlist {
-            source: Some(source.clone()),
-            entries,
-        })
     }
 
-    /// Whether a difference is allowed; marks the entries that allow it as used.
-    pub fn allows(&self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
-        let mut allowed = false;
-        for entry in &self.entries {
-            if entry.covers(dialect, chain) && entry.matches(object, aspect) {
-                entry.used.set(true);
-                allowed = true;
-            }
+    /// A fresh record of a run's use of the list: nothing used, nothing judged yet.
+    pub fn uses(&self) -> Uses {
+        Uses {
+            used: vec![false; self.entries.len()],
+            ran: Vec::new(),
+            parity_compared: false,
         }
-        allowed
-    }
-
-    /// Whether a difference between the dialects' fresh installs is allowed; marks the entries
-    /// that allow it as used.
-    pub fn allows_parity(&self, object: &str, aspect: &str) -> bool {
-        let mut allowed = false;
-        for entry in &self.entries {
-            if entry.check == Check::Parity && entry.matches(object, aspect) {
-                entry.used.set(true);
-                allowed = true;
-            }
-        }
-        allowed
     }
 
     /// Diagnostics for the entries that allowed nothing, among those that could have: an entry
     /// for a dialect that was not checked, or for chains that did not run (no tags in a shallow
-    /// clone), is not judged.
-    pub fn unused(&self, ran: &[(Dialect, &str)], out: &mut Vec<Diagnostic>) {
+    /// clone), is not judged, and parity entries are judged only where the dialects' fresh
+    /// installs were compared, so that a run of one dialect does not judge them.
+    pub fn unused(&self, uses: &Uses, out: &mut Vec<Diagnostic>) {
         let Some(source) = &self.source else {
             return;
         };
-        let judged = |e: &&Entry| ran.iter().any(|(dialect, chain)| e.covers(*dialect, chain));
-        for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
-            out.push(Diagnostic::from(UnusedEntry {
-                file: &source.display,
-                span: entry.span,
-                entry: EntryKind::Allow {
+        for (entry, used) in self.entries.iter().zip(&uses.used) {
+            let entry_kind = match entry.check {
+                AllowCheck::Drift
+                    if uses
+                        .ran
+                        .iter()
+                        .any(|(dialect, chain)| entry.covers(*dialect, chain)) =>
+                {
+                    EntryKind::Allow {
+                        object: &entry.object,
+                    }
+                }
+                AllowCheck::Parity if uses.parity_compared => EntryKind::ParityAllow {
                     object: &entry.object,
                 },
-            }));
+                _ => continue,
+            };
+            if !used {
+                out.push(Diagnostic::from(UnusedEntry {
+                    file: &source.display,
+                    span: entry.span,
+                    entry: entry_kind,
+                }));
+            }
         }
     }
+}
 
-    /// Diagnostics for the parity entries that allowed nothing; called only when the dialects'
-    /// fresh installs were compared, so that a run of one dialect does not judge them.
-    pub fn unused_parity(&self, out: &mut Vec<Diagnostic>) {
-        let Some(source) = &self.source else {
-            return;
-        };
-        let unused = |e: &&Entry| e.check == Check::Parity && !e.used.get();
-        for entry in self.entries.iter().filter(unused) {
-            out.push(Diagnostic::from(UnusedEntry {
-                file: &source.display,
-                span: entry.span,
-                entry: EntryKind::ParityAllow {
-                    object: &entry.object,
-                },
-            }));
-        }
+/// Which entries of the list a run used, and what it could have used them for: the chains that
+/// ran and whether the dialects' fresh installs were compared.
+#[derive(Debug, Default)]
+pub struct Uses {
+    used: Vec<bool>,
+    ran: Vec<(Dialect, String)>,
+    parity_compared: bool,
+}
+
+/// The list as the replay consults it, recording into a run's `Uses` which entries accepted a
+/// difference.
+pub struct Consulted<'a> {
+    pub list: &'a Allowlist,
+    pub uses: &'a mut Uses,
+}
+
+impl Consulted<'_> {
+    /// Whether a difference is allowed; records the entries that allow it as used.
+    pub fn allows(&mut self, dialect: Dialect, chain: &str, object: &str, aspect: &str) -> bool {
+        self.mark(|entry| entry.covers(dialect, chain) && entry.matches(object, aspect))
     }
 
-    /// The file, for snippets of its diagnostics.
-    pub fn source(&self) -> Option<&SourceFile> {
-        self.source.as_ref()
+    /// Whether a difference between the dialects' fresh installs is allowed; records the entries
+    /// that allow it as used.
+    pub fn allows_parity(&mut self, object: &str, aspect: &str) -> bool {
+        self.mark(|entry| entry.check == AllowCheck::Parity && entry.matches(object, aspect))
+    }
+
+    /// Records that a chain ran, so that the entries covering it are judged.
+    pub fn ran(&mut self, dialect: Dialect, chain: &str) {
+        self.uses.ran.push((dialect, chain.to_string()));
+    }
+
+    /// Records that the dialects' fresh installs were compared, so that parity entries are
+    /// judged.
+    pub fn parity_compared(&mut self) {
+        self.uses.parity_compared = true;
+    }
+
+    /// Marks every entry `accepts` holds for as used; whether there was one.
+    fn mark(&mut self, accepts: impl Fn(&Allow) -> bool) -> bool {
+        let mut allowed = false;
+        for (entry, used) in self.list.entries.iter().zip(&mut self.uses.used) {
+            if accepts(entry) {
+                *used = true;
+                allowed = true;
+            }
+        }
+        allowed
     }
 }
 
@@ -216,12 +166,10 @@ mod tests {
     use crate::codes::Code;
 
     fn load(text: &str) -> anyhow::Result<Allowlist> {
-        let source = SourceFile::new(
-            "validate-migrations.toml".into(),
-            "validate-migrations.toml".into(),
-            text.to_string(),
-        );
-        Allowlist::load(Some(&source))
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), text)?;
+        let config = Config::load(dir.path(), None, |_| String::new())?;
+        Ok(Allowlist::new(&config))
     }
 
     #[test]
@@ -239,33 +187,46 @@ object = "table storage"
 reason = "kept for the importer"
 "#,
         )?;
-        assert!(list.allows_parity("table memo", "column pinned: type family"));
-        assert!(!list.allows_parity("table memo", "column pinned: not null"));
-        assert!(!list.allows_parity("table storage", ""));
-        assert!(!list.allows(
+        let mut uses = list.uses();
+        let mut consulted = Consulted {
+            list: &list,
+            uses: &mut uses,
+        };
+        assert!(consulted.allows_parity("table memo", "column pinned: type family"));
+        assert!(!consulted.allows_parity("table memo", "column pinned: not null"));
+        assert!(!consulted.allows_parity("table storage", ""));
+        assert!(!consulted.allows(
             Dialect::Sqlite,
             "full",
             "table memo",
             "column pinned: type family"
         ));
-        assert!(list.allows(Dialect::Sqlite, "full", "table storage", ""));
+        assert!(consulted.allows(Dialect::Sqlite, "full", "table storage", ""));
 
         // Both were used; drift judging leaves parity entries alone, parity judging drift ones.
+        consulted.ran(Dialect::Sqlite, "full");
+        consulted.parity_compared();
         let mut out = Vec::new();
-        list.unused(&[(Dialect::Sqlite, "full")], &mut out);
-        list.unused_parity(&mut out);
+        list.unused(&uses, &mut out);
         assert!(out.is_empty(), "{out:#?}");
         Ok(())
     }
 
     #[test]
-    fn unused_parity_entries_are_reported_by_unused_parity_only() -> anyhow::Result<()> {
+    fn unused_parity_entries_are_judged_only_where_parity_was_compared() -> anyhow::Result<()> {
         let list =
             load("[[allow]]\ncheck = \"parity\"\nobject = \"index idx_x\"\nreason = \"gone\"\n")?;
+        let mut uses = list.uses();
+        Consulted {
+            list: &list,
+            uses: &mut uses,
+        }
+        .ran(Dialect::Postgres, "full");
         let mut out = Vec::new();
-        list.unused(&[(Dialect::Postgres, "full")], &mut out);
+        list.unused(&uses, &mut out);
         assert!(out.is_empty(), "{out:#?}");
-        list.unused_parity(&mut out);
+        uses.parity_compared = true;
+        list.unused(&uses, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].code, Code::UnusedAllow);
         Ok(())

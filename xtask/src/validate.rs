@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::accept::{self, Acceptance};
-use crate::allowlist::Allowlist;
+use crate::accept::{self, Suppressions};
 use crate::codes::Code;
 use crate::config::{FullChain, InvalidConfig};
 use crate::diagnostic::{self, Counts, Diagnostic};
@@ -78,199 +77,54 @@ impl Outcome {
     }
 }
 
+/// The pipeline: open the store, run the static checks, replay the chains, judge, accept, and
+/// gather what every format renders. Each step is a function below, in this order.
 pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let root = options
-        .root
-        .canonicalize()
-        .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
-    let base = display_base(&root);
-    let store = match Store::open(&root, &base, options.config.as_deref()) {
+    let store = match open_store(options, started)? {
         Ok(store) => store,
-        Err(error) => match error.downcast::<InvalidConfig>() {
-            Ok(invalid) => return Ok(invalid_config(&root, &base, invalid, started)),
-            Err(error) => return Err(error),
-        },
+        Err(invalid) => return Ok(invalid),
     };
-    let dialects = if options.dialects.is_empty() {
-        store.drivers.iter().map(|d| d.dialect).collect()
-    } else {
-        let mut dialects = options.dialects.clone();
-        dialects.sort();
-        dialects.dedup();
-        dialects
-    };
-
-    let acceptance = Acceptance::load(&store, &options.accept)?;
+    let dialects = selected_dialects(&store, options);
+    let mut suppressions = Suppressions::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
-    let target_source = store.target_source();
     let mut diagnostics = Vec::new();
-    rules::input::check(&store, &mut diagnostics);
-    rules::layout::check(&store, &dialects, &mut diagnostics);
-    rules::naming::check(&store, &dialects, &mut diagnostics);
-    rules::versions::check(&store, &dialects, &mut diagnostics);
     // Read once: the history check and the upgrade chains both need the release tags.
     let history = crate::git::releases::read(&store.root, &store.config.releases);
-    crate::history::check(&store, &history, &dialects, &mut diagnostics)?;
-
+    check_tree(&store, &dialects, &history, &mut diagnostics)?;
     let files = load_sql_files(&store, &dialects, &mut diagnostics);
-    for file in &files {
-        rules::parse::check(file, &mut diagnostics);
-        rules::dialect_leak::check(file, &mut diagnostics);
-        if file.role == Role::Latest {
-            // Without a version file each dialect's target is its own highest migration; that
-            // the dialects agree is the version rule's concern.
-            let target = store.target(&[file.dialect]);
-            let expected = target.as_ref().map(|version| rules::stamp::Expected {
-                version,
-                source: &target_source,
-            });
-            let config = &store.config;
-            rules::stamp::check(
-                file,
-                &config.stamp,
-                config.layout.versions,
-                config.layout.two_part,
-                expected,
-                &mut diagnostics,
-            );
-        }
-        if let Role::Migration(version) = &file.role {
-            if store.config.lints(version) {
-                rules::lint::check(file, &mut diagnostics);
-            }
-        }
-    }
-    // Migrations below the minimum upgrade version are history no installation can apply any
-    // more: the chain rules still follow them (an index they created is still there), but what
-    // is found in them is not reported.
-    let unlinted: Vec<&str> = files
-        .iter()
-        .filter(|f| matches!(&f.role, Role::Migration(v) if !store.config.lints(v)))
-        .map(|f| f.source.display.as_str())
-        .collect();
-    if !unlinted.is_empty() {
-        unchecked.push(Unchecked {
-            what: format!("lint of {} migrations", unlinted.len()),
-            why: format!(
-                "below the minimum upgrade version {}, which no installation can apply any more (lint.below-minimum-upgrade = true lints them)",
-                store.config.layout.versions.show(&store.config.minimum_upgrade)
-            ),
-        });
-    }
-    for dialect in &dialects {
-        // The chain rules follow a dialect's migrations in the order the service applies them.
-        let mut chain: Vec<(&semver::Version, &SqlFile)> = files
-            .iter()
-            .filter_map(|file| match &file.role {
-                Role::Migration(version) if file.dialect == *dialect => Some((version, file)),
-                _ => None,
-            })
-            .collect();
-        chain.sort_by(|a, b| a.0.cmp(b.0));
-        let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
-        let mut found = Vec::new();
-        rules::lint::check_chain(&chain, &mut found);
-        diagnostics.extend(
-            found
-                .into_iter()
-                .filter(|d| d.file.as_deref().is_none_or(|f| !unlinted.contains(&f))),
-        );
-    }
+    check_files(&store, &files, &mut diagnostics);
+    check_chains(&store, &dialects, &files, &mut unchecked, &mut diagnostics);
 
-    let allowlist = Allowlist::load(store.config.source.as_ref())?;
-    // A CI matrix runs the static checks in every shard, but only the first reports them, so
-    // that each problem is annotated once.
     let shard = options.replay.as_ref().and_then(|r| r.shard);
-    let later_shard = shard.is_some_and(|shard| !shard.is_first());
-    if later_shard {
-        diagnostics.clear();
-    }
-    let replay = match &options.replay {
-        Some(replay_options) => {
-            let input = replay::Input {
-                store: &store,
-                history: &history,
-                files: &files,
-                dialects: &dialects,
-                options: replay_options,
-                allowlist: &allowlist,
-            };
-            Some(replay::run(&input, &mut diagnostics)?)
-        }
-        None => None,
-    };
-    // The engine is the judge of what the static checks could only guess.
-    crate::judge::judge(
+    let replay = replay_and_judge(
+        &store,
+        &history,
         &files,
-        replay.as_ref().map(|summary| &summary.observed),
+        &dialects,
+        options,
+        &mut suppressions,
         &mut diagnostics,
-    );
+    )?;
+    if let Some(summary) = &replay {
+        replay_coverage(summary, shard, &mut unchecked);
+    }
 
-    if let Some(why) = replay
-        .as_ref()
-        .and_then(|s| s.privileges_unchecked.as_ref())
-    {
-        unchecked.push(Unchecked {
-            what: "PostgreSQL privileges".to_string(),
-            why: why.clone(),
-        });
-    }
-    if let (Some(summary), Some(shard)) = (&replay, options.replay.as_ref().and_then(|r| r.shard)) {
-        if summary.other_shards > 0 {
-            unchecked.push(Unchecked {
-                what: match summary.other_shards {
-                    1 => "1 chain".to_string(),
-                    n => format!("{n} chains"),
-                },
-                why: format!(
-                    "left to the other shards (this is shard {}/{})",
-                    shard.index, shard.count
-                ),
-            });
-        }
-    }
-    let mut sources: BTreeMap<String, SourceFile> = BTreeMap::new();
-    // Only a version file that was read as a version is shown in snippets: an invalid one may be
-    // a link out of the store or a file of any size.
-    if let Some(VersionFile::Valid { path, .. }) = &store.version_file {
-        if let Ok(version) = SourceFile::read(path, store.display(path)) {
-            sources.insert(version.display.clone(), version);
-        }
-    }
-    if let Some(source) = &store.config.source {
-        sources.insert(source.display.clone(), source.clone());
-    }
     let statement_lines = accept::silence::StatementLines::of(&files);
     let statements = files.iter().map(|f| f.statements.len()).sum();
     let file_count = files.len();
-    sources.extend(
-        files
-            .into_iter()
-            .map(|f| (f.source.display.clone(), f.source)),
-    );
-
-    for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
-        diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
-    }
-    // Messages quote the tree and the engines (a token, an error), which may be megabytes long:
-    // every format shows them bounded.
-    for diagnostic in &mut diagnostics {
-        diagnostic.message = crate::input::bound_message(&diagnostic.message);
-        if let Some(help) = &mut diagnostic.help {
-            *help = crate::input::bound_message(help);
-        }
-    }
+    let mut sources = sources(&store, files);
+    finish_diagnostics(&store, &mut diagnostics);
     // Once, on every finding: the configuration's severity settings and silences, the
-    // baseline, and `--changed-since`.
+    // allowlist's unused entries, the baseline, and `--changed-since`.
     let run = accept::Run {
         dialects: &dialects,
         replayed: options.replay.is_some(),
         shard,
         statements: &statement_lines,
     };
-    let acceptance = acceptance.apply(&store, &run, &mut diagnostics);
+    let acceptance = suppressions.apply(&store, &run, &mut diagnostics);
     if let Some(baseline) = &acceptance.baseline_source {
         sources.insert(baseline.display.clone(), baseline.clone());
     }
@@ -297,6 +151,241 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         acceptance,
         elapsed: started.elapsed(),
     })
+}
+
+/// Opens the store and reads its configuration; a configuration with problems gives the
+/// outcome that reports them instead.
+fn open_store(options: &Options, started: Instant) -> anyhow::Result<Result<Store, Outcome>> {
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("cannot open the store at {}", options.root.display()))?;
+    let base = display_base(&root);
+    match Store::open(&root, &base, options.config.as_deref()) {
+        Ok(store) => Ok(Ok(store)),
+        Err(error) => match error.downcast::<InvalidConfig>() {
+            Ok(invalid) => Ok(Err(invalid_config(&root, &base, invalid, started))),
+            Err(error) => Err(error),
+        },
+    }
+}
+
+/// The dialects a run checks: those of `--dialect`, sorted and once each, else every dialect
+/// folder the store has.
+fn selected_dialects(store: &Store, options: &Options) -> Vec<Dialect> {
+    if options.dialects.is_empty() {
+        store.drivers.iter().map(|d| d.dialect).collect()
+    } else {
+        let mut dialects = options.dialects.clone();
+        dialects.sort();
+        dialects.dedup();
+        dialects
+    }
+}
+
+/// The static checks of the tree as a whole: its input, layout, names, versions, and its
+/// released history against the release tags.
+fn check_tree(
+    store: &Store,
+    dialects: &[Dialect],
+    history: &crate::git::releases::History,
+    out: &mut Vec<Diagnostic>,
+) -> anyhow::Result<()> {
+    rules::input::check(store, out);
+    rules::layout::check(store, dialects, out);
+    rules::naming::check(store, dialects, out);
+    rules::versions::check(store, dialects, out);
+    crate::history::check(store, history, dialects, out)
+}
+
+/// The static checks of each SQL file: parse, dialect leaks, the stamp of `LATEST.sql`, and the
+/// lint of migrations at or above the minimum upgrade version.
+fn check_files(store: &Store, files: &[SqlFile], out: &mut Vec<Diagnostic>) {
+    let target_source = store.target_source();
+    for file in files {
+        rules::parse::check(file, out);
+        rules::dialect_leak::check(file, out);
+        if file.role == Role::Latest {
+            // Without a version file each dialect's target is its own highest migration; that
+            // the dialects agree is the version rule's concern.
+            let target = store.target(&[file.dialect]);
+            let expected = target.as_ref().map(|version| rules::stamp::Expected {
+                version,
+                source: &target_source,
+            });
+            let config = &store.config;
+            rules::stamp::check(
+                file,
+                &config.stamp,
+                config.layout.versions,
+                config.layout.two_part,
+                expected,
+                out,
+            );
+        }
+        if let Role::Migration(version) = &file.role {
+            if store.config.lints(version) {
+                rules::lint::check(file, out);
+            }
+        }
+    }
+}
+
+/// The lint rules that follow each dialect's migrations in the order the service applies them,
+/// leaving out what they find in migrations below the minimum upgrade version (which the
+/// coverage lists as not linted).
+fn check_chains(
+    store: &Store,
+    dialects: &[Dialect],
+    files: &[SqlFile],
+    unchecked: &mut Vec<Unchecked>,
+    out: &mut Vec<Diagnostic>,
+) {
+    // Migrations below the minimum upgrade version are history no installation can apply any
+    // more: the chain rules still follow them (an index they created is still there), but what
+    // is found in them is not reported.
+    let unlinted: Vec<&str> = files
+        .iter()
+        .filter(|f| matches!(&f.role, Role::Migration(v) if !store.config.lints(v)))
+        .map(|f| f.source.display.as_str())
+        .collect();
+    if !unlinted.is_empty() {
+        unchecked.push(Unchecked {
+            what: format!("lint of {} migrations", unlinted.len()),
+            why: format!(
+                "below the minimum upgrade version {}, which no installation can apply any more (lint.below-minimum-upgrade = true lints them)",
+                store.config.layout.versions.show(&store.config.minimum_upgrade)
+            ),
+        });
+    }
+    for dialect in dialects {
+        let mut chain: Vec<(&semver::Version, &SqlFile)> = files
+            .iter()
+            .filter_map(|file| match &file.role {
+                Role::Migration(version) if file.dialect == *dialect => Some((version, file)),
+                _ => None,
+            })
+            .collect();
+        chain.sort_by(|a, b| a.0.cmp(b.0));
+        let chain: Vec<&SqlFile> = chain.into_iter().map(|(_, file)| file).collect();
+        let mut found = Vec::new();
+        rules::lint::check_chain(&chain, &mut found);
+        out.extend(
+            found
+                .into_iter()
+                .filter(|d| d.file.as_deref().is_none_or(|f| !unlinted.contains(&f))),
+        );
+    }
+}
+
+/// Replays the chains when the run asks for it (consulting the allowlist of `suppressions`),
+/// then lets what the engines observed judge what the static checks guessed.
+fn replay_and_judge(
+    store: &Store,
+    history: &crate::git::releases::History,
+    files: &[SqlFile],
+    dialects: &[Dialect],
+    options: &Options,
+    suppressions: &mut Suppressions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Option<replay::Summary>> {
+    // A CI matrix runs the static checks in every shard, but only the first reports them, so
+    // that each problem is annotated once.
+    let shard = options.replay.as_ref().and_then(|r| r.shard);
+    if shard.is_some_and(|shard| !shard.is_first()) {
+        diagnostics.clear();
+    }
+    let replay = match &options.replay {
+        Some(replay_options) => {
+            let input = replay::Input {
+                store,
+                history,
+                files,
+                dialects,
+                options: replay_options,
+            };
+            Some(replay::run(
+                &input,
+                &mut suppressions.allowlist(),
+                diagnostics,
+            )?)
+        }
+        None => None,
+    };
+    // The engine is the judge of what the static checks could only guess.
+    crate::judge::judge(
+        files,
+        replay.as_ref().map(|summary| &summary.observed),
+        diagnostics,
+    );
+    Ok(replay)
+}
+
+/// What the replay left unchecked: PostgreSQL privileges it could not test, and the chains left
+/// to other shards.
+fn replay_coverage(
+    summary: &replay::Summary,
+    shard: Option<replay::Shard>,
+    unchecked: &mut Vec<Unchecked>,
+) {
+    if let Some(why) = &summary.privileges_unchecked {
+        unchecked.push(Unchecked {
+            what: "PostgreSQL privileges".to_string(),
+            why: why.clone(),
+        });
+    }
+    if let Some(shard) = shard {
+        if summary.other_shards > 0 {
+            unchecked.push(Unchecked {
+                what: match summary.other_shards {
+                    1 => "1 chain".to_string(),
+                    n => format!("{n} chains"),
+                },
+                why: format!(
+                    "left to the other shards (this is shard {}/{})",
+                    shard.index, shard.count
+                ),
+            });
+        }
+    }
+}
+
+/// The files diagnostics may point into, by display path, for snippets: the SQL files, the
+/// version file and the configuration file.
+fn sources(store: &Store, files: Vec<SqlFile>) -> BTreeMap<String, SourceFile> {
+    let mut sources = BTreeMap::new();
+    // Only a version file that was read as a version is shown in snippets: an invalid one may be
+    // a link out of the store or a file of any size.
+    if let Some(VersionFile::Valid { path, .. }) = &store.version_file {
+        if let Ok(version) = SourceFile::read(path, store.display(path)) {
+            sources.insert(version.display.clone(), version);
+        }
+    }
+    if let Some(source) = &store.config.source {
+        sources.insert(source.display.clone(), source.clone());
+    }
+    sources.extend(
+        files
+            .into_iter()
+            .map(|f| (f.source.display.clone(), f.source)),
+    );
+    sources
+}
+
+/// Completes the findings before they are accepted: each gets the dialect of its file where it
+/// names none, and its message and help bounded.
+fn finish_diagnostics(store: &Store, diagnostics: &mut [Diagnostic]) {
+    for diagnostic in diagnostics.iter_mut().filter(|d| d.dialect.is_none()) {
+        diagnostic.dialect = diagnostic.file.as_deref().and_then(|f| store.dialect_of(f));
+    }
+    // Messages quote the tree and the engines (a token, an error), which may be megabytes long:
+    // every format shows them bounded.
+    for diagnostic in diagnostics {
+        diagnostic.message = crate::input::bound_message(&diagnostic.message);
+        if let Some(help) = &mut diagnostic.help {
+            *help = crate::input::bound_message(help);
+        }
+    }
 }
 
 /// A run that stopped at its configuration: the problems of the file as diagnostics, and

@@ -145,7 +145,6 @@ struct File {
 struct Entry {
     record: Record,
     span: Span,
-    used: std::cell::Cell<bool>,
 }
 
 /// A baseline file as read.
@@ -180,14 +179,19 @@ impl Baseline {
             entries.push(Entry {
                 record,
                 span: Span::on_line(start.line, start.column, width),
-                used: std::cell::Cell::new(false),
             });
         }
         Ok(Baseline { source, entries })
     }
 
-    /// Turns the recorded errors and warnings into notes; returns how many.
-    pub fn apply(&self, diagnostics: &mut [Diagnostic], paths: &Paths) -> usize {
+    /// How many entries there are, for the run's record of used ones.
+    pub fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Turns the recorded errors and warnings into notes, recording the entries that matched in
+    /// `used` (by index); returns how many.
+    pub fn apply(&self, diagnostics: &mut [Diagnostic], paths: &Paths, used: &mut [bool]) -> usize {
         let mut baselined = 0;
         for diagnostic in diagnostics
             .iter_mut()
@@ -195,9 +199,11 @@ impl Baseline {
         {
             let record = Record::of(diagnostic, paths);
             let mut matched = false;
-            for entry in self.entries.iter().filter(|e| e.record == record) {
-                entry.used.set(true);
-                matched = true;
+            for (entry, used) in self.entries.iter().zip(used.iter_mut()) {
+                if entry.record == record {
+                    *used = true;
+                    matched = true;
+                }
             }
             if matched {
                 diagnostic.message = format!(
@@ -212,17 +218,19 @@ impl Baseline {
         baselined
     }
 
-    /// The entries that matched no finding, among those the run could have matched, as
-    /// diagnostics at their lines.
+    /// The entries that matched no finding (`used`, by index), among those the run could have
+    /// matched, as diagnostics at their lines.
     pub fn unused(
         &self,
+        used: &[bool],
         could_report: impl Fn(Code, Option<Dialect>) -> bool,
         out: &mut Vec<Diagnostic>,
     ) {
-        let judged = |e: &&Entry| {
+        let judged = |e: &Entry| {
             Code::from_name(&e.record.code).is_some_and(|code| could_report(code, e.record.dialect))
         };
-        for entry in self.entries.iter().filter(judged).filter(|e| !e.used.get()) {
+        let unused = |(e, used): &(&Entry, &bool)| !**used && judged(e);
+        for (entry, _) in self.entries.iter().zip(used).filter(unused) {
             out.push(Diagnostic::from(UnusedEntry {
                 file: &self.source.display,
                 span: entry.span,

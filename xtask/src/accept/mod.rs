@@ -1,9 +1,11 @@
 //! The acceptance stage: what a team has accepted about its tree, applied once to the finished
 //! list of diagnostics at the end of a run (after the replay, before sorting).
 //!
-//! Four mechanisms, one file each, share one notion of an entry that is used: an entry that
-//! accepted no finding in a run that could have judged it is reported at its own line, so that
-//! the lists of accepted findings shrink with the findings.
+//! One type, `Suppressions`, owns every list of accepted findings of a run and the record of
+//! which entries were used: an entry that accepted no finding in a run that could have judged it
+//! is reported at its own line, so that the lists of accepted findings shrink with the findings.
+//! The mechanisms, one file each (the allowlist in `allowlist.rs`, below the replay that
+//! consults it):
 //!
 //! - `severity.rs`: `[[severity]]` settings of the configuration change a code's level (or turn
 //!   it off), optionally per dialect and path glob, each with a reason;
@@ -11,6 +13,8 @@
 //!   for a lint code); their used-tracking is the run's (`silence::Configured`), not the
 //!   configuration's;
 //! - `baseline.rs`: the findings recorded by `--write-baseline` become notes;
+//! - `[[allow]]` entries (`allowlist.rs`) accept schema differences; the replay consults them
+//!   while it groups differences by chain, writing into the `Uses` this type owns;
 //! - `changed.rs`: `--changed-since REF` leaves out the static findings of files that did not
 //!   change since REF.
 
@@ -22,6 +26,7 @@ pub mod silence;
 
 use std::path::PathBuf;
 
+use crate::allowlist::{self, Allowlist};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::dialect::Dialect;
@@ -98,19 +103,33 @@ enum Judge {
     Nothing,
 }
 
-/// The acceptance lists of a run, read before the checks so that a mistake in them (a misspelt
-/// code, an unknown `--changed-since` reference) stops the run before the replay.
-pub struct Acceptance {
+/// Every way a run accepts a finding, read before the checks so that a mistake in them (a
+/// baseline entry of a misspelt code, an unknown `--changed-since` reference) stops the run
+/// before the replay (the configuration's entries were checked when it was read), and
+/// the record of which entries were used, which `apply` turns into the `unused-*` diagnostics.
+///
+/// The `[[silence]]` entries of the configuration are applied here too (`silence::Configured`,
+/// built in `apply` once the statements' lines are known). The silence comments in SQL files
+/// are not: they stay with the lint, which reads them where it reads the file.
+pub struct Suppressions {
     severities: severity::Settings,
+    /// Which severity settings decided a finding's level, by index.
+    severities_used: Vec<bool>,
     baseline: Option<baseline::Baseline>,
+    /// Which baseline entries matched a finding, by index.
+    baseline_used: Vec<bool>,
+    allowlist: Allowlist,
+    /// Which `[[allow]]` entries the replay used, and what it could have used them for.
+    allow_uses: allowlist::Uses,
     /// Under `--write-baseline`: the file to write.
     write_to: Option<PathBuf>,
     changed: Option<(String, changed::Changed)>,
 }
 
-impl Acceptance {
-    pub fn load(store: &Store, options: &Options) -> anyhow::Result<Acceptance> {
-        let severities = severity::Settings::load(store.config.source.as_ref())?;
+impl Suppressions {
+    pub fn load(store: &Store, options: &Options) -> anyhow::Result<Suppressions> {
+        let severities = severity::Settings::new(&store.config);
+        let allowlist = Allowlist::new(&store.config);
         let (baseline, write_to) = match &options.baseline {
             BaselineMode::Write(path) => (
                 None,
@@ -147,18 +166,32 @@ impl Acceptance {
                 changed::Changed::since(store, reference).map(|c| (reference.clone(), c))
             })
             .transpose()?;
-        Ok(Acceptance {
+        Ok(Suppressions {
+            severities_used: vec![false; severities.count()],
             severities,
+            baseline_used: vec![false; baseline.as_ref().map_or(0, baseline::Baseline::count)],
             baseline,
+            allow_uses: allowlist.uses(),
+            allowlist,
             write_to,
             changed,
         })
     }
 
+    /// The allowlist as the replay consults it, recording here which entries it used.
+    pub fn allowlist(&mut self) -> allowlist::Consulted<'_> {
+        allowlist::Consulted {
+            list: &self.allowlist,
+            uses: &mut self.allow_uses,
+        }
+    }
+
     /// Applies the configuration's silences and severity settings, the baseline and the
     /// `--changed-since` filter to the finished diagnostics, and reports the entries that
-    /// accepted nothing.
-    pub fn apply(self, store: &Store, run: &Run, diagnostics: &mut Vec<Diagnostic>) -> Summary {
+    /// accepted nothing. The allowlist's unused entries come first, so that the silences and
+    /// severity settings apply to them as to any finding.
+    pub fn apply(mut self, store: &Store, run: &Run, diagnostics: &mut Vec<Diagnostic>) -> Summary {
+        self.allowlist.unused(&self.allow_uses, diagnostics);
         let judge = match run.shard {
             None => Judge::Everything,
             Some(shard) if shard.count == 1 => Judge::Everything,
@@ -176,6 +209,7 @@ impl Acceptance {
             }
             let file = diagnostic.file.as_deref().map(|f| paths.in_store(f));
             if let Some(decision) = self.severities.level_of(&diagnostic, file.as_deref()) {
+                self.severities_used[decision.index] = true;
                 let Some(severity) = decision.level.severity() else {
                     continue;
                 };
@@ -204,7 +238,8 @@ impl Acceptance {
             silences.unused(store, lint_only, could_report, &mut unused);
         }
         if judge == Judge::Everything {
-            self.severities.unused(could_report, &mut unused);
+            self.severities
+                .unused(&self.severities_used, could_report, &mut unused);
         }
 
         if let Some(path) = self.write_to {
@@ -216,9 +251,9 @@ impl Acceptance {
             summary.to_write = Some((path, records));
         }
         if let Some(file) = self.baseline {
-            summary.baselined = file.apply(&mut kept, &paths);
+            summary.baselined = file.apply(&mut kept, &paths, &mut self.baseline_used);
             if judge == Judge::Everything {
-                file.unused(could_report, &mut unused);
+                file.unused(&self.baseline_used, could_report, &mut unused);
             }
             summary.baseline = Some(file.source.display.clone());
             summary.baseline_source = Some(file.source);

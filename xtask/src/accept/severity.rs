@@ -15,65 +15,22 @@
 //! with `dialect` over one without, and on a tie the one written later in the file. Only the
 //! winner is used; a setting that wins for no finding is reported (`unused-severity`).
 
-use std::cell::Cell;
-
-use anyhow::{bail, Context as _};
-use serde::Deserialize;
-
 use super::glob;
 use crate::codes::Code;
 use crate::config::acceptance::{EntryKind, UnusedEntry};
-use crate::diagnostic::{Diagnostic, Severity, Span};
+pub use crate::config::Level;
+use crate::config::{Config, SeveritySetting as Setting};
+use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
-
-/// The level a setting gives its findings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-    /// The finding is not reported at all.
-    Off,
-}
-
-impl Level {
-    /// The severity it stands for; `None` for `off`.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            Level::Error => Some(Severity::Error),
-            Level::Warning => Some(Severity::Warning),
-            Level::Note => Some(Severity::Note),
-            Level::Off => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-            Level::Off => "off",
-        }
-    }
-}
 
 /// The level a setting gave a finding, and where the setting is, for the finding's help.
 pub struct Decision {
     pub level: Level,
+    /// The setting's index, for the run's record of used settings.
+    pub index: usize,
     /// `file:line` of the setting.
     pub at: String,
-}
-
-#[derive(Debug)]
-struct Setting {
-    code: Code,
-    level: Level,
-    dialect: Option<Dialect>,
-    files: Option<String>,
-    span: Span,
-    used: Cell<bool>,
 }
 
 impl Setting {
@@ -96,22 +53,6 @@ impl Setting {
     }
 }
 
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    severity: Vec<toml::Spanned<RawSetting>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSetting {
-    code: String,
-    level: Level,
-    dialect: Option<Dialect>,
-    files: Option<String>,
-    reason: String,
-}
-
 /// The `[[severity]]` settings of the configuration file.
 #[derive(Debug, Default)]
 pub struct Settings {
@@ -120,71 +61,24 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the settings of the configuration file, if there is one. A setting with a code
-    /// that does not exist, a glob that leaves the store, or no reason stops the run with its
-    /// place in the file.
-    pub fn load(source: Option<&SourceFile>) -> anyhow::Result<Settings> {
-        let Some(source) = source else {
-            return Ok(Settings::default());
-        };
-        let file: File = source.toml("the keys are documented in docs/config.md")?;
-        let mut settings = Vec::new();
-        for spanned in file.severity {
-            let start = source.position(spanned.span().start);
-            let at = format!("{}:{}:{}", source.display, start.line, start.column);
-            let raw = spanned.into_inner();
-            let code = Code::from_name(&raw.code).with_context(|| {
-                format!(
-                    "{at}: [[severity]]: {}",
-                    crate::codes::unknown_code(&raw.code)
-                )
-            })?;
-            if let Some(refusal) = crate::codes::refusal(code) {
-                bail!("{at}: [[severity]]: `{}` {refusal}", raw.code);
-            }
-            if raw.reason.trim().is_empty() {
-                bail!("{at}: a severity setting needs a reason: say why this level is right here");
-            }
-            if let Some(files) = &raw.files {
-                if files.is_empty()
-                    || files.starts_with('/')
-                    || files.contains('\\')
-                    || files.split('/').any(|part| part == ".." || part.is_empty())
-                {
-                    bail!(
-                        "{at}: files = `{files}` must be a glob relative to the store, with `/` \
-                         separators (e.g. `migration/sqlite/0.1*/**`)"
-                    );
-                }
-            }
-            let width = source.line(start.line).unwrap_or_default().chars().count() as u32;
-            settings.push(Setting {
-                code,
-                level: raw.level,
-                dialect: raw.dialect,
-                files: raw.files,
-                span: Span::on_line(start.line, start.column, width),
-                used: Cell::new(false),
-            });
+    /// The settings of the configuration, which checked them as it read them.
+    pub fn new(config: &Config) -> Settings {
+        Settings {
+            source: config.source.clone(),
+            settings: config.severities.clone(),
         }
-        Ok(Settings {
-            source: Some(source.clone()),
-            settings,
-        })
     }
 
-    /// The level the most specific matching setting gives a diagnostic, marking that setting
-    /// used; `None` where no setting matches. `file` is the diagnostic's file relative to the
+    /// The level the most specific matching setting gives a diagnostic, with that setting's
+    /// index; `None` where no setting matches. `file` is the diagnostic's file relative to the
     /// store.
     pub fn level_of(&self, diagnostic: &Diagnostic, file: Option<&str>) -> Option<Decision> {
-        let winner = self
+        let (index, winner) = self
             .settings
             .iter()
             .enumerate()
             .filter(|(_, s)| s.matches(diagnostic, file))
-            .max_by_key(|(index, s)| (s.specificity(), *index))
-            .map(|(_, s)| s)?;
-        winner.used.set(true);
+            .max_by_key(|(index, s)| (s.specificity(), *index))?;
         let at = self
             .source
             .as_ref()
@@ -192,22 +86,29 @@ impl Settings {
             .unwrap_or_default();
         Some(Decision {
             level: winner.level,
+            index,
             at,
         })
     }
 
-    /// The settings that decided no finding's level, among those the run could have used, as
-    /// diagnostics at their entries.
+    /// How many settings there are, for the run's record of used ones.
+    pub fn count(&self) -> usize {
+        self.settings.len()
+    }
+
+    /// The settings that decided no finding's level (`used`, by index), among those the run
+    /// could have used, as diagnostics at their entries.
     pub fn unused(
         &self,
+        used: &[bool],
         could_report: impl Fn(Code, Option<Dialect>) -> bool,
         out: &mut Vec<Diagnostic>,
     ) {
         let Some(source) = &self.source else {
             return;
         };
-        let unused = |s: &&Setting| !s.used.get() && could_report(s.code, s.dialect);
-        for setting in self.settings.iter().filter(unused) {
+        let unused = |(s, used): &(&Setting, &bool)| !**used && could_report(s.code, s.dialect);
+        for (setting, _) in self.settings.iter().zip(used).filter(unused) {
             let mut scope = String::new();
             if let Some(dialect) = setting.dialect {
                 scope.push_str(&format!(" of {dialect}"));

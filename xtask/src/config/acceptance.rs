@@ -1,12 +1,17 @@
 //! The entries of the configuration (and of the baseline) that accept findings, as far as the
-//! configuration reads them: `[[silence]]` entries, and the diagnostic every kind of entry
-//! becomes when it accepted nothing (`UnusedEntry`), written in one place for all of them.
+//! configuration reads them: `[[silence]]`, `[[allow]]` and `[[severity]]` entries, each checked
+//! here so that a wrong one is an `invalid-config` problem at its place like any other key, and
+//! the diagnostic every kind of entry becomes when it accepted nothing (`UnusedEntry`), written
+//! in one place for all of them. The acceptance stage (`accept/`, `allowlist.rs`) applies them.
+
+use serde::Deserialize;
 
 use super::problems::Problems;
-use super::raw::RawSilence;
+use super::raw::{RawAllow, RawSeverity, RawSilence};
 use super::relative;
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::dialect::Dialect;
 
 /// A finding accepted in the configuration rather than by a comment in the file: the way to
 /// silence a finding in a released migration, whose text must not change. The acceptance stage
@@ -35,23 +40,15 @@ pub(super) fn silences(
     for spanned in raw {
         let span = problems.line_at(spanned.span().start);
         let entry = spanned.into_inner();
-        let Some(code) = Code::from_name(&entry.code) else {
-            let unknown = crate::codes::unknown_code(&entry.code);
-            problems.at(Some(span), format!("[[silence]]: {unknown}"));
+        let Some(code) = accepted_code("silence", &entry.code, span, problems) else {
             continue;
         };
-        if let Some(refusal) = crate::codes::refusal(code) {
-            problems.at(
-                Some(span),
-                format!("[[silence]]: `{}` {refusal}", entry.code),
-            );
-            continue;
-        }
-        if entry.reason.trim().is_empty() {
-            problems.at(
-                Some(span),
-                "a silence needs a reason: say why this finding is accepted",
-            );
+        if !has_reason(
+            &entry.reason,
+            span,
+            problems,
+            "a silence needs a reason: say why this finding is accepted",
+        ) {
             continue;
         }
         let file = match relative("silence.file", &entry.file) {
@@ -70,6 +67,181 @@ pub(super) fn silences(
         });
     }
     silences
+}
+
+/// The code an entry of `table` (`silence`, `severity`) names, if it exists and may be accepted
+/// (not a release gate, not a report of an unused entry); else its problem is recorded.
+fn accepted_code(table: &str, name: &str, span: Span, problems: &mut Problems) -> Option<Code> {
+    let Some(code) = Code::from_name(name) else {
+        let unknown = crate::codes::unknown_code(name);
+        problems.at(Some(span), format!("[[{table}]]: {unknown}"));
+        return None;
+    };
+    if let Some(refusal) = crate::codes::refusal(code) {
+        problems.at(Some(span), format!("[[{table}]]: `{name}` {refusal}"));
+        return None;
+    }
+    Some(code)
+}
+
+/// Whether an entry gives a reason; else `missing` is recorded as its problem, since an
+/// accepted finding nobody can explain is one nobody can review.
+fn has_reason(reason: &str, span: Span, problems: &mut Problems, missing: &str) -> bool {
+    let given = !reason.trim().is_empty();
+    if !given {
+        problems.at(Some(span), missing);
+    }
+    given
+}
+
+/// What an `[[allow]]` entry accepts: a drift of a chain from its dialect's fresh install, or a
+/// difference between the dialects' fresh installs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AllowCheck {
+    #[default]
+    Drift,
+    Parity,
+}
+
+/// An `[[allow]]` entry: a schema difference accepted with a reason (`allowlist.rs` matches it).
+#[derive(Debug, Clone)]
+pub struct Allow {
+    pub check: AllowCheck,
+    pub dialect: Option<Dialect>,
+    /// A chain name, or a prefix ending in `*`.
+    pub chain: Option<String>,
+    pub object: String,
+    pub aspect: Option<String>,
+    /// The entry in the configuration file.
+    pub span: Span,
+}
+
+/// The `[[allow]]` entries, checked: a reason, and no `dialect` or `chain` on a parity entry. A
+/// wrong entry is recorded and left out.
+pub(super) fn allows(raw: Vec<toml::Spanned<RawAllow>>, problems: &mut Problems) -> Vec<Allow> {
+    let mut allows = Vec::new();
+    for spanned in raw {
+        let span = problems.line_at(spanned.span().start);
+        let entry = spanned.into_inner();
+        if !has_reason(
+            &entry.reason,
+            span,
+            problems,
+            "an allow entry needs a reason: say why this drift is accepted",
+        ) {
+            continue;
+        }
+        if entry.check == AllowCheck::Parity && (entry.dialect.is_some() || entry.chain.is_some()) {
+            problems.at(
+                Some(span),
+                "a parity entry takes no `dialect` or `chain`: a difference between the \
+                 dialects' fresh installs belongs to both dialects and to no chain",
+            );
+            continue;
+        }
+        allows.push(Allow {
+            check: entry.check,
+            dialect: entry.dialect,
+            chain: entry.chain,
+            object: entry.object,
+            aspect: entry.aspect,
+            span,
+        });
+    }
+    allows
+}
+
+/// The level a `[[severity]]` setting gives its findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+    /// The finding is not reported at all.
+    Off,
+}
+
+impl Level {
+    /// The severity it stands for; `None` for `off`.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Note => Some(Severity::Note),
+            Level::Off => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+            Level::Off => "off",
+        }
+    }
+}
+
+/// A `[[severity]]` setting: a code's level, optionally per dialect and path glob
+/// (`accept/severity.rs` applies it).
+#[derive(Debug, Clone)]
+pub struct SeveritySetting {
+    pub code: Code,
+    pub level: Level,
+    pub dialect: Option<Dialect>,
+    /// A path glob relative to the store.
+    pub files: Option<String>,
+    /// The entry in the configuration file.
+    pub span: Span,
+}
+
+/// The `[[severity]]` settings, checked: a known code that may be set, a reason, and a glob
+/// relative to the store. A wrong setting is recorded and left out.
+pub(super) fn severities(
+    raw: Vec<toml::Spanned<RawSeverity>>,
+    problems: &mut Problems,
+) -> Vec<SeveritySetting> {
+    let mut settings = Vec::new();
+    for spanned in raw {
+        let span = problems.line_at(spanned.span().start);
+        let raw = spanned.into_inner();
+        let Some(code) = accepted_code("severity", &raw.code, span, problems) else {
+            continue;
+        };
+        if !has_reason(
+            &raw.reason,
+            span,
+            problems,
+            "a severity setting needs a reason: say why this level is right here",
+        ) {
+            continue;
+        }
+        if let Some(files) = raw.files.as_deref().filter(|files| {
+            files.is_empty()
+                || files.starts_with('/')
+                || files.contains('\\')
+                || files.split('/').any(|part| part == ".." || part.is_empty())
+        }) {
+            problems.at(
+                Some(span),
+                format!(
+                    "files = `{files}` must be a glob relative to the store, with `/` separators \
+                     (e.g. `migration/sqlite/0.1*/**`)"
+                ),
+            );
+            continue;
+        }
+        settings.push(SeveritySetting {
+            code,
+            level: raw.level,
+            dialect: raw.dialect,
+            files: raw.files,
+            span,
+        });
+    }
+    settings
 }
 
 /// An entry of a list of accepted findings that accepted nothing in a run that could have

@@ -6,9 +6,9 @@
 //!
 //! Paths in the file are relative to the store's folder, with `/`. Two placeholders stand for a
 //! dialect: `{dialect}` for its name (`postgres`, `sqlite`) and `{dir}` for its migration folder
-//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, see `allowlist.rs`),
+//! as configured. The same file holds the reviewed allowlist (`[[allow]]`, applied by `allowlist.rs`),
 //! silences of findings (`[[silence]]`, see `rules/lint/silence.rs` and `accept/silence.rs`)
-//! and severity settings (`[[severity]]`, see `accept/severity.rs`).
+//! and severity settings (`[[severity]]`, applied by `accept/severity.rs`), read and checked here.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -27,7 +27,7 @@ mod raw;
 mod replay;
 mod stamp;
 
-pub use acceptance::Silence;
+pub use acceptance::{Allow, AllowCheck, Level, SeveritySetting, Silence};
 use history::{LatestAtTags, Releases};
 use layout::DEFAULT_FOLDER_PATTERN;
 pub use layout::{Layout, Target, VersionRule};
@@ -58,6 +58,10 @@ pub struct Config {
     pub transaction: Transaction,
     pub sqlite_foreign_keys: bool,
     pub silences: Vec<Silence>,
+    /// The reviewed schema differences (`[[allow]]`).
+    pub allows: Vec<Allow>,
+    /// The codes' levels changed (`[[severity]]`).
+    pub severities: Vec<SeveritySetting>,
     /// Extensions the replay's PostgreSQL may lack: a chain that reaches their `CREATE
     /// EXTENSION` stops there, reported as not checked (`replay.skip-extensions`). Lower-cased.
     pub skip_extensions: Vec<String>,
@@ -113,6 +117,8 @@ impl Default for Config {
             transaction: Transaction::All,
             sqlite_foreign_keys: true,
             silences: Vec::new(),
+            allows: Vec::new(),
+            severities: Vec::new(),
             skip_extensions: Vec::new(),
             privileges: Privileges::default(),
             releases: Releases::default(),
@@ -197,6 +203,8 @@ impl Config {
         let privileges = replay::privileges(&raw.replay, &mut problems);
         let full_chain = replay::full_chain(&raw.replay, &layout, &mut problems);
         let silences = acceptance::silences(raw.silence, &mut problems, display);
+        let allows = acceptance::allows(raw.allow, &mut problems);
+        let severities = acceptance::severities(raw.severity, &mut problems);
         let releases = history::releases(raw.history);
         let releases = problems.ok_any("history", releases).unwrap_or_default();
         problems.finish()?;
@@ -218,6 +226,8 @@ impl Config {
                 .sqlite_foreign_keys
                 .unwrap_or(defaults.sqlite_foreign_keys),
             silences,
+            allows,
+            severities,
             skip_extensions: replay::lower_case(&raw.replay.skip_extensions),
             privileges,
             releases,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::history;
-use super::{StampWriter, Target, Transaction, VersionRule};
+use super::{AllowCheck, Level, StampWriter, Target, Transaction, VersionRule};
 use crate::dialect::Dialect;
 
 #[derive(Deserialize, Default)]
@@ -22,12 +22,10 @@ pub(super) struct RawFile {
     pub(super) replay: RawReplay,
     #[serde(default)]
     pub(super) lint: RawLint,
-    /// The allowlist, which `allowlist.rs` reads; named here so that unknown keys are refused.
-    #[serde(default, rename = "allow")]
-    pub(super) _allow: Vec<toml::Value>,
-    /// The severity settings, which `accept/severity.rs` reads.
-    #[serde(default, rename = "severity")]
-    pub(super) _severity: Vec<toml::Value>,
+    #[serde(default)]
+    pub(super) allow: Vec<toml::Spanned<RawAllow>>,
+    #[serde(default)]
+    pub(super) severity: Vec<toml::Spanned<RawSeverity>>,
     #[serde(default)]
     pub(super) silence: Vec<toml::Spanned<RawSilence>>,
     #[serde(default)]
@@ -125,5 +123,27 @@ pub(super) struct RawSilence {
     pub(super) code: String,
     pub(super) file: String,
     pub(super) line: Option<u32>,
+    pub(super) reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAllow {
+    #[serde(default)]
+    pub(super) check: AllowCheck,
+    pub(super) dialect: Option<Dialect>,
+    pub(super) chain: Option<String>,
+    pub(super) object: String,
+    pub(super) aspect: Option<String>,
+    pub(super) reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSeverity {
+    pub(super) code: String,
+    pub(super) level: Level,
+    pub(super) dialect: Option<Dialect>,
+    pub(super) files: Option<String>,
     pub(super) reason: String,
 }

@@ -20,7 +20,7 @@ mod stamp_write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::allowlist::Allowlist;
+use crate::allowlist;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 pub use crate::engine::postgres::PostgresSource;
@@ -211,13 +211,16 @@ pub struct Input<'a> {
     /// The dialects selected for this run.
     pub dialects: &'a [Dialect],
     pub options: &'a Options,
-    /// The reviewed differences, which the reports consult and whose unused entries they find.
-    pub allowlist: &'a Allowlist,
 }
 
 /// Plans the chains, runs this shard's share of them on the engines, and reports what they
-/// found into `out`.
-pub fn run(input: &Input<'_>, out: &mut Vec<Diagnostic>) -> anyhow::Result<Summary> {
+/// found into `out`, less the differences the reviewed allowlist accepts (recorded in its
+/// `Uses`, which the acceptance stage judges at the end).
+pub fn run(
+    input: &Input<'_>,
+    allowlist: &mut allowlist::Consulted<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Summary> {
     let options = input.options;
     let plan::Planned {
         mut chains,
@@ -251,7 +254,15 @@ pub fn run(input: &Input<'_>, out: &mut Vec<Diagnostic>) -> anyhow::Result<Summa
         }
     }
     summarize(&chains, &mut outcomes, options.shard, &mut summary);
-    report_findings(input, &chains, &outcomes, &plans, &summary.engines, out);
+    report_findings(
+        input,
+        &chains,
+        &outcomes,
+        &plans,
+        &summary.engines,
+        allowlist,
+        out,
+    );
     Ok(summary)
 }
 
@@ -310,17 +321,18 @@ fn summarize(
 }
 
 /// Turns the outcomes into diagnostics: per dialect the chains' failures, their differences
-/// from `fresh` and what introspection could not read; then parity between the dialects, and
-/// the allowlist's entries that no chain used.
+/// from `fresh` and what introspection could not read; then parity between the dialects. The
+/// chains that ran are recorded with the allowlist's use, so that its entries are judged.
 fn report_findings(
     input: &Input<'_>,
     chains: &[Chain<'_>],
     outcomes: &[chain::Outcome<'_>],
     plans: &[(Dialect, Plan<'_>)],
     engines: &[Engine],
+    allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let (store, files, allowlist) = (input.store, input.files, input.allowlist);
+    let (store, files) = (input.store, input.files);
     let reports = |chain: &Chain<'_>| reported(chain, input.options.shard);
     let version_file = store
         .version_file
@@ -349,9 +361,7 @@ fn report_findings(
     {
         parity::report(chains, outcomes, files, allowlist, out);
     }
-    let ran: Vec<(Dialect, &str)> = chains
-        .iter()
-        .map(|c| (c.dialect, c.name.as_str()))
-        .collect();
-    allowlist.unused(&ran, out);
+    for chain in chains {
+        allowlist.ran(chain.dialect, &chain.name);
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::chain::{Chain, ChainKind, Outcome};
 use super::report::locate;
-use crate::allowlist::Allowlist;
+use crate::allowlist;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
@@ -13,8 +13,9 @@ use crate::sql::{Role, SqlFile};
 
 /// Compares the fresh install of each pair of dialects that were both built (in the order of
 /// `Dialect::ALL`: with PostgreSQL and SQLite, one pair) and reports every difference with the
-/// `dialect-parity` code, unless a parity entry of the allowlist accepts it. Parity entries are
-/// judged here too, since only a run that compared dialects can tell that one is unused.
+/// `dialect-parity` code, unless a parity entry of the allowlist accepts it. The comparison is
+/// recorded with the allowlist's use, since only a run that compared dialects can tell that a
+/// parity entry is unused.
 ///
 /// A difference is located in the first dialect's `LATEST.sql` (PostgreSQL's), at the statement
 /// that creates the object: the PostgreSQL schema is the explicit one (a real `boolean`,
@@ -26,7 +27,7 @@ pub fn report(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     files: &[SqlFile],
-    allowlist: &Allowlist,
+    allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let built: Vec<Fresh<'_>> = Dialect::ALL
@@ -43,6 +44,7 @@ pub fn report(
     if built.len() < 2 {
         return;
     }
+    allowlist.parity_compared();
     let latest = |dialect: Dialect| {
         files
             .iter()
@@ -58,7 +60,6 @@ pub fn report(
             }
         }
     }
-    allowlist.unused_parity(out);
 }
 
 /// A parity difference of the pair `dialects`, located in the first of `scripts` (their

@@ -8,7 +8,7 @@ use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
 use super::failure;
 pub use super::stamp_write::StampFiles;
 use super::Engine;
-use crate::allowlist::Allowlist;
+use crate::allowlist;
 use crate::codes::Code;
 use crate::config::StampWriter;
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -127,7 +127,7 @@ pub fn differences(
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
     latest: Option<&SqlFile>,
-    allowlist: &Allowlist,
+    allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let of_dialect: Vec<(&Chain<'_>, &Outcome<'_>)> = chains
