@@ -40,17 +40,17 @@ pub(super) fn silences(
     for spanned in raw {
         let span = problems.line_at(spanned.span().start);
         let entry = spanned.into_inner();
-        let Some(code) = accepted_code("silence", &entry.code, span, problems) else {
-            continue;
-        };
-        if !has_reason(
+        let reason = "a silence needs a reason: say why this finding is accepted";
+        let Some(code) = accepted_entry(
+            "silence",
+            &entry.code,
             &entry.reason,
             span,
             problems,
-            "a silence needs a reason: say why this finding is accepted",
-        ) {
+            reason,
+        ) else {
             continue;
-        }
+        };
         let file = match relative("silence.file", &entry.file) {
             Ok(file) => file,
             Err(error) => {
@@ -82,6 +82,21 @@ fn accepted_code(table: &str, name: &str, span: Span, problems: &mut Problems) -
         return None;
     }
     Some(code)
+}
+
+/// The code of a `[[silence]]` or `[[severity]]` entry, where it names one that may be accepted
+/// and gives a reason; otherwise its problem is recorded (`missing`: the message for a missing
+/// reason).
+fn accepted_entry(
+    table: &str,
+    name: &str,
+    reason: &str,
+    span: Span,
+    problems: &mut Problems,
+    missing: &str,
+) -> Option<Code> {
+    let code = accepted_code(table, name, span, problems)?;
+    has_reason(reason, span, problems, missing).then_some(code)
 }
 
 /// Whether an entry gives a reason; else `missing` is recorded as its problem, since an
@@ -207,17 +222,11 @@ pub(super) fn severities(
     for spanned in raw {
         let span = problems.line_at(spanned.span().start);
         let raw = spanned.into_inner();
-        let Some(code) = accepted_code("severity", &raw.code, span, problems) else {
+        let reason = "a severity setting needs a reason: say why this level is right here";
+        let Some(code) = accepted_entry("severity", &raw.code, &raw.reason, span, problems, reason)
+        else {
             continue;
         };
-        if !has_reason(
-            &raw.reason,
-            span,
-            problems,
-            "a severity setting needs a reason: say why this level is right here",
-        ) {
-            continue;
-        }
         if let Some(files) = raw.files.as_deref().filter(|files| {
             files.is_empty()
                 || files.starts_with('/')
