@@ -10,7 +10,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Position, Span};
 use crate::source::SourceFile;
 
 /// One problem of the configuration, at its place.
@@ -123,31 +123,29 @@ impl<'a> Problems<'a> {
         if end.line == start.line {
             Span::new(start, end)
         } else {
-            let width = self
-                .source
-                .line(start.line)
-                .unwrap_or_default()
-                .chars()
-                .count() as u32;
-            Span::on_line(
-                start.line,
-                start.column,
-                width + 1 - start.column.min(width),
-            )
+            self.rest_of_line(start)
         }
     }
 
     /// From `offset` to the end of its line, for an entry of a list (`[[silence]]`) whose
     /// diagnostics mark its first line.
     pub(super) fn line_at(&self, offset: usize) -> Span {
-        let start = self.source.position(offset);
+        self.rest_of_line(self.source.position(offset))
+    }
+
+    /// From `start` to the end of its line.
+    fn rest_of_line(&self, start: Position) -> Span {
         let width = self
             .source
             .line(start.line)
             .unwrap_or_default()
             .chars()
             .count() as u32;
-        Span::on_line(start.line, start.column, width)
+        Span::on_line(
+            start.line,
+            start.column,
+            width + 1 - start.column.min(width),
+        )
     }
 
     /// Done: `Ok` without problems, else every problem, in the file's order.
