@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use xtask::engine::postgres::{
     BinariesOptions, Cluster, ClusterOptions, DataDirOrigin, ExistingServer, PgBinaries, PgServer,
+    PostgresDatabase,
 };
+use xtask::engine::Database as _;
 
 /// Set for a child process: what it should do (see `child_starts_a_cluster_and_waits`).
 const CHILD_ROLE: &str = "VALIDATE_MIGRATIONS_PG_TEST_CHILD";
@@ -174,7 +176,26 @@ fn a_cluster_runs_sql_and_leaves_nothing_when_stopped() -> Result<()> {
         .query_one("SELECT content FROM memo WHERE id = 1", &[])?
         .try_get(0)?;
     assert_eq!(content, "hello");
-    drop(client);
+    // The replay reads rows through `Database::query`, every value as PostgreSQL's text.
+    let mut db = PostgresDatabase::new(client);
+    let rows = db
+        .query(
+            "SELECT id, content, NULL::int, '{\"a\": 1}'::jsonb FROM memo",
+            Duration::from_secs(10),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let expected: Vec<Option<String>> = vec![
+        Some("1".into()),
+        Some("hello".into()),
+        None,
+        Some("{\"a\": 1}".into()),
+    ];
+    assert_eq!(rows, vec![expected]);
+    let error = db
+        .query("SELECT * FROM missing", Duration::from_secs(10))
+        .expect_err("a missing table is an error");
+    assert_eq!(error.sqlstate.as_deref(), Some("42P01"));
+    drop(db);
 
     // A template copy is how the replay forks a chain.
     cluster.create_database("chain_b", Some("chain_a"))?;

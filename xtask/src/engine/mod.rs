@@ -41,12 +41,22 @@ impl fmt::Display for StatementError {
     }
 }
 
+/// The rows a query returned, each value as text (`None` for NULL).
+pub type Rows = Vec<Vec<Option<String>>>;
+
 /// One database of an engine, owned by one chain. Statements are executed one at a time so
 /// that a failure is known by statement and therefore by file, line and column.
 pub trait Database {
     /// Runs one statement. A statement running longer than `timeout` is stopped and reported
     /// with `timed_out` set.
     fn execute(&mut self, sql: &str, timeout: Duration) -> Result<(), StatementError>;
+
+    /// Runs one query of the tool's own (the rows a populated chain compares, the checks of a
+    /// data test) and returns its rows, every value as text: PostgreSQL's text output; SQLite's
+    /// integers and reals as it prints them, its text as stored, its blobs as `x'hex'`; NULL
+    /// as `None`. It is stopped at `timeout` like a statement of the tree, since it may read the
+    /// tree's views and call its functions.
+    fn query(&mut self, sql: &str, timeout: Duration) -> Result<Rows, StatementError>;
 
     fn begin(&mut self) -> anyhow::Result<()>;
     fn commit(&mut self) -> Result<(), StatementError>;

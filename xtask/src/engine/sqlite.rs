@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rusqlite::fallible_iterator::FallibleIterator as _;
+use rusqlite::types::ValueRef;
 use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 
 use super::sqlite_box::{self, Denials};
-use super::{Database, Server, StatementError};
+use super::{Database, Rows, Server, StatementError};
 use crate::config::Stamp;
 use crate::dialect::Dialect;
 use crate::schema::sqlite::optional_text;
@@ -153,6 +154,27 @@ impl Database for SqliteDatabase {
         })
     }
 
+    fn query(&mut self, sql: &str, timeout: Duration) -> Result<Rows, StatementError> {
+        self.watchdog.arm(timeout);
+        let result = read_rows(&self.connection, sql);
+        let timed_out = self.watchdog.disarm();
+        result.map_err(|error| {
+            if timed_out && is_interrupt(&error) {
+                StatementError {
+                    message: format!(
+                        "the query ran longer than the timeout of {timeout:?} and was interrupted"
+                    ),
+                    sqlstate: None,
+                    offset: None,
+                    timed_out: true,
+                    denied: false,
+                }
+            } else {
+                statement_error(&error, sql)
+            }
+        })
+    }
+
     fn begin(&mut self) -> anyhow::Result<()> {
         self.connection
             .execute_batch("BEGIN")
@@ -244,6 +266,32 @@ fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
         while rows.next()?.is_some() {}
     }
     Ok(())
+}
+
+/// The rows of one query, every value as text (see `Database::query`).
+fn read_rows(connection: &Connection, sql: &str) -> rusqlite::Result<Rows> {
+    let mut statement = connection.prepare(sql)?;
+    let width = statement.column_count();
+    let mut rows = statement.query([])?;
+    let mut read = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..width)
+            .map(|index| {
+                Ok(match row.get_ref(index)? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(value) => Some(value.to_string()),
+                    ValueRef::Real(value) => Some(value.to_string()),
+                    ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                    ValueRef::Blob(bytes) => Some(format!(
+                        "x'{}'",
+                        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                    )),
+                })
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        read.push(values);
+    }
+    Ok(read)
 }
 
 fn is_interrupt(error: &rusqlite::Error) -> bool {
@@ -403,6 +451,29 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(error.message, "malformed JSON");
+    }
+
+    #[test]
+    fn a_query_returns_every_value_as_text() {
+        let mut db = database();
+        let rows = db
+            .query(
+                "SELECT 1, 2.5, 'é', x'00ff', NULL UNION ALL SELECT 2, 0, '', x'', 1",
+                SECOND,
+            )
+            .unwrap();
+        let text = |values: &[Option<&str>]| -> Vec<Option<String>> {
+            values.iter().map(|v| v.map(str::to_string)).collect()
+        };
+        assert_eq!(
+            rows,
+            vec![
+                text(&[Some("1"), Some("2.5"), Some("é"), Some("x'00ff'"), None]),
+                text(&[Some("2"), Some("0"), Some(""), Some("x''"), Some("1")]),
+            ]
+        );
+        let error = db.query("SELECT * FROM missing", SECOND).unwrap_err();
+        assert_eq!(error.message, "no such table: missing");
     }
 
     #[test]

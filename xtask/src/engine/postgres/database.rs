@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use postgres::error::ErrorPosition;
-use postgres::Client;
+use postgres::{Client, SimpleQueryMessage};
 
 use super::watchdog::{Stopped, Watchdog};
 use crate::config::Stamp;
-use crate::engine::{Database, StatementError};
+use crate::engine::{Database, Rows, StatementError};
 use crate::schema::Schema;
 
 /// SQLSTATE `query_canceled`: what PostgreSQL reports when `statement_timeout` stops a statement.
@@ -132,6 +132,32 @@ impl Database for PostgresDatabase {
             self.timeout = Some(timeout);
         }
         self.run_guarded(sql, timeout)
+    }
+
+    fn query(&mut self, sql: &str, timeout: Duration) -> Result<Rows, StatementError> {
+        if self.timeout != Some(timeout) {
+            self.run(&format!("SET statement_timeout = {}", timeout.as_millis()))?;
+            self.timeout = Some(timeout);
+        }
+        let (result, stopped) = self.guarded(timeout, |db| db.client.simple_query(sql));
+        let messages = match (result, stopped) {
+            (Ok(messages), _) => messages,
+            (Err(error), Some(stopped)) => {
+                return Err(stopped_error(statement_error(error), stopped, timeout))
+            }
+            (Err(error), None) => return Err(statement_error(error)),
+        };
+        Ok(messages
+            .iter()
+            .filter_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
     }
 
     fn begin(&mut self) -> anyhow::Result<()> {
