@@ -7,82 +7,169 @@ use crate::rules::judgement::{chains_phrase, Judgement};
 use crate::sql::token::span;
 use crate::sql::{Parsed, Role, SqlFile, Statement};
 
-pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
-    let engine = file.dialect.engine();
-    for statement in &file.statements {
-        match &statement.parsed {
-            Parsed::Ok(_) | Parsed::Valid | Parsed::Deferred => {}
-            Parsed::Gap { construct } => out.push(
-                Diagnostic::new(
-                    Code::ParserGap,
-                    format!(
-                        "sqlparser cannot read `{construct}`; the replay on {engine} judges this statement"
-                    ),
-                )
-                .file(&file.source.display)
-                .span(first_token_span(statement))
-                .help(
-                    "nothing to fix: this is valid SQL that the static checks skip; only the \
-                     replay on the real engine checks this statement",
+/// What the parse rule reports, as data: the check collects it, `From<ParseFinding> for
+/// Diagnostic` words it. `file` is the file as diagnostics show it, `engine` its dialect's
+/// engine (`PostgreSQL`).
+pub enum ParseFinding<'a> {
+    /// SQL the engine accepts and sqlparser cannot read: `construct` names it.
+    Gap {
+        file: &'a str,
+        span: Span,
+        engine: &'a str,
+        construct: &'a str,
+    },
+    /// A statement sqlparser could not parse, in its words.
+    Error {
+        file: &'a str,
+        span: Span,
+        engine: &'a str,
+        message: &'a str,
+    },
+    /// A file the tokenizer could not read to its end.
+    Unreadable {
+        file: &'a str,
+        span: Span,
+        engine: &'a str,
+        message: &'a str,
+    },
+    /// A file with no statement: `blank` where it holds not even comments.
+    Empty {
+        file: &'a str,
+        blank: bool,
+        role: &'a Role,
+    },
+}
+
+impl From<ParseFinding<'_>> for Diagnostic {
+    fn from(finding: ParseFinding<'_>) -> Diagnostic {
+        match finding {
+            ParseFinding::Gap {
+                file,
+                span,
+                engine,
+                construct,
+            } => Diagnostic::new(
+                Code::ParserGap,
+                format!(
+                    "sqlparser cannot read `{construct}`; the replay on {engine} judges this statement"
                 ),
+            )
+            .file(file)
+            .span(span)
+            .help(
+                "nothing to fix: this is valid SQL that the static checks skip; only the \
+                 replay on the real engine checks this statement",
             ),
-            Parsed::Error { message, position } => out.push(
-                Diagnostic::new(
-                    Code::ParseError,
-                    format!(
-                        "cannot parse this statement as {engine}: {}",
-                        readable(message)
-                    ),
-                )
-                .file(&file.source.display)
-                .span(token_span_at(statement, *position))
-                .help(format!(
-                    "fix the syntax here; if {engine} really accepts this statement, the replay \
-                     lets it judge: a statement the engine executes is a `parser-gap` note, not \
-                     an error"
-                )),
-            ),
-        }
-    }
-    if let Some((message, position)) = &file.tokenize_error {
-        out.push(
-            Diagnostic::new(
+            ParseFinding::Error {
+                file,
+                span,
+                engine,
+                message,
+            } => Diagnostic::new(
+                Code::ParseError,
+                format!(
+                    "cannot parse this statement as {engine}: {}",
+                    readable(message)
+                ),
+            )
+            .file(file)
+            .span(span)
+            .help(format!(
+                "fix the syntax here; if {engine} really accepts this statement, the replay \
+                 lets it judge: a statement the engine executes is a `parser-gap` note, not \
+                 an error"
+            )),
+            ParseFinding::Unreadable {
+                file,
+                span,
+                engine,
+                message,
+            } => Diagnostic::new(
                 Code::ParseError,
                 format!(
                     "cannot read this file as {engine}: {}; the rest of the file is not checked",
                     lowercase_first(message)
                 ),
             )
-            .file(&file.source.display)
-            .span(Span::on_line(position.line, position.column, 1))
+            .file(file)
+            .span(span)
             .help(
                 "an unterminated quote, `$$` string or comment runs to the end of the file: close \
                  the one that starts here (a quote inside a string is written twice: 'it''s')",
             ),
+            ParseFinding::Empty { file, blank, role } => empty_file(file, blank, role),
+        }
+    }
+}
+
+fn empty_file(file: &str, blank: bool, role: &Role) -> Diagnostic {
+    let message = if blank {
+        "this file is empty"
+    } else {
+        "this file holds only comments and no SQL statement"
+    };
+    let help = match role {
+        Role::Latest => {
+            "LATEST.sql creates the whole schema of a fresh install: write it, ending with \
+             the schema-version stamp"
+        }
+        Role::Migration(_) => {
+            "write the statements of this version; if the version really changes nothing in \
+             this dialect, say so in a comment above a no-op statement such as `SELECT 1;`"
+        }
+        Role::Baseline => "the baseline builds the schema the full chain starts from: write it",
+        Role::Seed => "add the demo data, or delete the file",
+    };
+    Diagnostic::new(Code::EmptyFile, message)
+        .file(file)
+        .help(help)
+}
+
+pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
+    let engine = file.dialect.engine();
+    let display = file.source.display.as_str();
+    for statement in &file.statements {
+        match &statement.parsed {
+            Parsed::Ok(_) | Parsed::Valid | Parsed::Deferred => {}
+            Parsed::Gap { construct } => out.push(
+                ParseFinding::Gap {
+                    file: display,
+                    span: first_token_span(statement),
+                    engine,
+                    construct,
+                }
+                .into(),
+            ),
+            Parsed::Error { message, position } => out.push(
+                ParseFinding::Error {
+                    file: display,
+                    span: token_span_at(statement, *position),
+                    engine,
+                    message,
+                }
+                .into(),
+            ),
+        }
+    }
+    if let Some((message, position)) = &file.tokenize_error {
+        out.push(
+            ParseFinding::Unreadable {
+                file: display,
+                span: Span::on_line(position.line, position.column, 1),
+                engine,
+                message,
+            }
+            .into(),
         );
     }
     if file.statements.is_empty() && file.tokenize_error.is_none() {
-        let message = if file.source.text.trim().is_empty() {
-            "this file is empty"
-        } else {
-            "this file holds only comments and no SQL statement"
-        };
-        let help = match file.role {
-            Role::Latest => {
-                "LATEST.sql creates the whole schema of a fresh install: write it, ending with \
-                 the schema-version stamp"
-            }
-            Role::Migration(_) => {
-                "write the statements of this version; if the version really changes nothing in \
-                 this dialect, say so in a comment above a no-op statement such as `SELECT 1;`"
-            }
-            Role::Baseline => "the baseline builds the schema the full chain starts from: write it",
-            Role::Seed => "add the demo data, or delete the file",
-        };
         out.push(
-            Diagnostic::new(Code::EmptyFile, message)
-                .file(&file.source.display)
-                .help(help),
+            ParseFinding::Empty {
+                file: display,
+                blank: file.source.text.trim().is_empty(),
+                role: &file.role,
+            }
+            .into(),
         );
     }
 }

@@ -28,6 +28,100 @@ struct Stamp {
     version: Result<semver::Version, String>,
 }
 
+/// What the stamp check finds, as data: the check collects it, `From<StampFinding> for
+/// Diagnostic` words it. `file` is the script as diagnostics show it, `name` its own name.
+pub enum StampFinding {
+    /// A stamp whose value is no version (`reason`); `label` names the row (`` `BASIC` stamp``).
+    Invalid {
+        file: String,
+        span: Span,
+        label: String,
+        reason: String,
+        /// The history table the row belongs to, where the record is one.
+        history: Option<String>,
+        /// The JSON field that holds the version, where the value is JSON.
+        field: Option<String>,
+    },
+    /// No stamp at all: `row` says what the script does not write, `statement` how to write it.
+    Missing {
+        file: String,
+        name: String,
+        row: String,
+        statement: String,
+    },
+    /// A stamp of another version than `source` (`VERSION`, `the highest migration`) says.
+    Mismatch {
+        file: String,
+        span: Span,
+        name: String,
+        stamped: String,
+        wanted: String,
+        source: String,
+    },
+    /// A stamp written before the script's last statement.
+    NotLast {
+        file: String,
+        span: Span,
+        name: String,
+    },
+}
+
+impl From<StampFinding> for Diagnostic {
+    fn from(finding: StampFinding) -> Diagnostic {
+        match finding {
+            StampFinding::Invalid {
+                file,
+                span,
+                label,
+                reason,
+                history,
+                field,
+            } => Diagnostic::new(Code::InvalidStamp, format!("the {label} {reason}"))
+                .file(file)
+                .span(span)
+                .help(match (history, field) {
+                    (Some(table), _) => format!("every row of {table} records an applied version: write it as X.Y.Z"),
+                    (None, Some(field)) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
+                    (None, None) => "write the target version as the value".to_string(),
+                }),
+            StampFinding::Missing {
+                file,
+                name,
+                row,
+                statement,
+            } => Diagnostic::new(
+                Code::MissingStamp,
+                format!("{name} does not write {row}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
+            )
+            .file(file)
+            .help(format!("end {name} with: {statement}")),
+            StampFinding::Mismatch {
+                file,
+                span,
+                name,
+                stamped,
+                wanted,
+                source,
+            } => Diagnostic::new(
+                Code::StampMismatch,
+                format!("{name} stamps schema version {stamped}, but {source} says {wanted}"),
+            )
+            .file(file)
+            .span(span)
+            .help(format!(
+                "stamp {wanted}: fresh installs would otherwise re-run or skip migrations on their next upgrade"
+            )),
+            StampFinding::NotLast { file, span, name } => Diagnostic::new(
+                Code::StampNotLast,
+                format!("the schema version is stamped before the end of {name}"),
+            )
+            .file(file)
+            .span(span)
+            .help("move the stamp to the end, so that it is written only once the whole schema exists"),
+        }
+    }
+}
+
 pub fn check(
     latest: &SqlFile,
     location: &Location,
@@ -60,14 +154,15 @@ pub fn check(
     for stamp in &stamps {
         if let Err(reason) = &stamp.version {
             out.push(
-                Diagnostic::new(Code::InvalidStamp, format!("the {label} {reason}"))
-                    .file(file.clone())
-                    .span(stamp.span)
-                    .help(match (&location.history, &location.field) {
-                        (Some(history), _) => format!("every row of {} records an applied version: write it as X.Y.Z", history.table),
-                        (None, Some(field)) => format!("write the value as JSON: '{{\"{field}\":\"X.Y.Z\"}}', with the target version"),
-                        (None, None) => "write the target version as the value".to_string(),
-                    }),
+                StampFinding::Invalid {
+                    file: file.clone(),
+                    span: stamp.span,
+                    label: label.clone(),
+                    reason: reason.clone(),
+                    history: location.history.as_ref().map(|h| h.table.clone()),
+                    field: location.field.clone(),
+                }
+                .into(),
             );
         }
     }
@@ -114,12 +209,13 @@ fn missing(
         ),
     };
     out.push(
-        Diagnostic::new(
-            Code::MissingStamp,
-            format!("{name} does not write {what}: a fresh install has no schema version, and the service cannot tell which migrations it needs"),
-        )
-        .file(file.clone())
-        .help(format!("end {name} with: {write}")),
+        StampFinding::Missing {
+            file: file.clone(),
+            name: name.to_string(),
+            row: what,
+            statement: write,
+        }
+        .into(),
     );
 }
 
@@ -152,31 +248,27 @@ fn recorded(
             (Ok(stamped), Some(expected)) if stamped != expected.version => {
                 let (stamped, wanted) = (rule.show(stamped), rule.show(expected.version));
                 out.push(
-                    Diagnostic::new(
-                        Code::StampMismatch,
-                        format!(
-                            "{name} stamps schema version {stamped}, but {} says {wanted}",
-                            expected.source
-                        ),
-                    )
-                    .file(file.clone())
-                    .span(stamp.span)
-                    .help(format!(
-                        "stamp {wanted}: fresh installs would otherwise re-run or skip migrations on their next upgrade"
-                    )),
+                    StampFinding::Mismatch {
+                        file: file.clone(),
+                        span: stamp.span,
+                        name: name.to_string(),
+                        stamped,
+                        wanted,
+                        source: expected.source.to_string(),
+                    }
+                    .into(),
                 )
             }
             _ => {}
         }
         if stamp.statement != last_statement {
             out.push(
-                Diagnostic::new(
-                    Code::StampNotLast,
-                    format!("the schema version is stamped before the end of {name}"),
-                )
-                .file(file.clone())
-                .span(stamp.span)
-                .help("move the stamp to the end, so that it is written only once the whole schema exists"),
+                StampFinding::NotLast {
+                    file: file.clone(),
+                    span: stamp.span,
+                    name: name.to_string(),
+                }
+                .into(),
             );
         }
     }
