@@ -65,7 +65,13 @@ impl Context<'_> {
         }
     }
 
-    pub(super) fn changed(&self, path: &str, tags: &[&str], then: &[u8], now: &[u8]) -> Diagnostic {
+    pub(super) fn changed(
+        &self,
+        path: &str,
+        tags: &[&str],
+        then: &[u8],
+        now: &[u8],
+    ) -> ReleasedFinding {
         let tag = tags.last().copied().unwrap_or_default();
         let display = self.display(path);
         let (diff, line) = short_diff(
@@ -78,66 +84,48 @@ impl Context<'_> {
             .lines()
             .nth(line as usize - 1)
             .map_or(1, |l| l.chars().count() as u32);
-        Diagnostic::new(
-            Code::ReleasedMigrationChanged,
-            format!(
-                "`{path}` was released in {} and has changed since:\n{diff}",
-                releases_phrase(tags)
-            ),
-        )
-        .file(display)
-        .span(Span::on_line(line, 1, width))
-        .help(format!(
-            "installations of {tag} ran the released text and never run this file again: restore it (`{}`) and make the change in a new migration",
-            self.restore(tag, path)
-        ))
+        ReleasedFinding::Changed {
+            path: path.to_string(),
+            file: display,
+            span: Span::on_line(line, 1, width),
+            tags: owned(tags),
+            diff,
+            restore: self.restore(tag, path),
+        }
     }
 
-    pub(super) fn gone(&self, path: &str, tags: &[&str], new_name: Option<&str>) -> Diagnostic {
+    pub(super) fn gone(
+        &self,
+        path: &str,
+        tags: &[&str],
+        new_name: Option<&str>,
+    ) -> ReleasedFinding {
         let tag = tags.last().copied().unwrap_or_default();
         match new_name {
-            Some(new_name) => Diagnostic::new(
-                Code::ReleasedMigrationRenamed,
-                format!(
-                    "`{path}` was released in {} and has been renamed to `{new_name}` (same text): released names are history, and a new number is a new version, which installations of {tag} run again or never",
-                    releases_phrase(tags)
-                ),
-            )
-            .file(self.display(new_name))
-            .label(Label::new(
-                self.display(path),
-                None,
-                format!("the name released in {tag}"),
-            ))
-            .help(format!("rename it back to `{path}`")),
-            None => Diagnostic::new(
-                Code::ReleasedMigrationDeleted,
-                format!(
-                    "`{path}` was released in {} and is gone: installations of {tag} ran it, and upgrades from older releases no longer do",
-                    releases_phrase(tags)
-                ),
-            )
-            .file(self.display(path))
-            .help(format!(
-                "restore it (`{}`); to undo what it did, add a new migration",
-                self.restore(tag, path)
-            )),
+            Some(new_name) => ReleasedFinding::Renamed {
+                path: path.to_string(),
+                released_file: self.display(path),
+                new_name: new_name.to_string(),
+                file: self.display(new_name),
+                tags: owned(tags),
+            },
+            None => ReleasedFinding::Deleted {
+                path: path.to_string(),
+                file: self.display(path),
+                tags: owned(tags),
+                restore: self.restore(tag, path),
+            },
         }
     }
 
     /// A released file whose name the service cannot read, deleted: no installation ran it, so
     /// its deletion changes none, but what it was meant to do may be missing.
-    pub(super) fn unreadable_gone(&self, path: &str, tags: &[&str]) -> Diagnostic {
-        Diagnostic::new(
-            Code::ReleasedMigrationDeleted,
-            format!(
-                "`{path}` was released in {} under a name the service cannot read, so no installation applied it, and it is gone",
-                releases_phrase(tags)
-            ),
-        )
-        .severity(crate::diagnostic::Severity::Warning)
-        .file(self.display(path))
-        .help("nothing changes for installations; if what it meant to do is needed, add it as a new migration above the latest release")
+    pub(super) fn unreadable_gone(&self, path: &str, tags: &[&str]) -> ReleasedFinding {
+        ReleasedFinding::UnreadableDeleted {
+            path: path.to_string(),
+            file: self.display(path),
+            tags: owned(tags),
+        }
     }
 
     pub(super) fn fixed(
@@ -148,29 +136,16 @@ impl Context<'_> {
         version: &semver::Version,
         skipping: &[&str],
         changed: bool,
-    ) -> Diagnostic {
-        let version = self.rule.show(version);
-        let text = if changed { ", with a changed text" } else { "" };
-        let help = if skipping.is_empty() {
-            format!(
-                "nothing to do for upgrades: the schema versions of {} are below {version}, so they apply `{fixed}` on upgrade; keep the new name",
-                releases_phrase(tags)
-            )
-        } else {
-            format!(
-                "installations of {} stored a schema version at or above {version} and skip `{fixed}` on upgrade, so they never get it: apply it to them by hand, or add a new migration that does what it does and tolerates having run (`IF NOT EXISTS`); keep the new name",
-                releases_phrase(skipping)
-            )
-        };
-        Diagnostic::new(
-            Code::ReleasedNameFixed,
-            format!(
-                "`{path}` was released in {} under a name the service cannot read, so it never applied it; it is now `{fixed}` (version {version}){text}",
-                releases_phrase(tags)
-            ),
-        )
-        .file(self.display(fixed))
-        .help(help)
+    ) -> ReleasedFinding {
+        ReleasedFinding::NameFixed {
+            path: path.to_string(),
+            fixed: fixed.to_string(),
+            file: self.display(fixed),
+            tags: owned(tags),
+            version: self.rule.show(version),
+            skipping: owned(skipping),
+            changed,
+        }
     }
 
     pub(super) fn in_the_past(
@@ -180,12 +155,7 @@ impl Context<'_> {
         release: &Release,
         schema: &semver::Version,
         stamped: bool,
-    ) -> Diagnostic {
-        let source = if stamped {
-            "its highest migration"
-        } else {
-            "its tag, as it shipped no migration of this dialect"
-        };
+    ) -> ReleasedFinding {
         let description = path
             .rsplit('/')
             .next()
@@ -196,40 +166,266 @@ impl Context<'_> {
             .target()
             .filter(|t| *t > schema)
             .unwrap_or(schema);
-        let show = |v: &semver::Version| self.rule.show(v);
         let example = match self.rule {
-            VersionRule::Store => format!(
-                ", e.g. `{}.{}/{:02}__{description}`",
+            VersionRule::Store => Some(format!(
+                "{}.{}/{:02}__{description}",
                 newest.major, newest.minor, newest.patch
-            ),
-            _ => String::new(),
+            )),
+            _ => None,
         };
-        Diagnostic::new(
-            Code::MigrationInThePast,
-            format!(
-                "`{path}` (version {}) is new since {tag}, whose schema version is {} ({source}): the service skips it on every installation already at {tag}",
-                show(version),
-                show(schema),
-                tag = release.tag
-            ),
-        )
-        .file(self.display(path))
-        .help(format!(
-            "give it a version above {} and after the newest migration{example}",
-            show(schema)
-        ))
+        ReleasedFinding::InThePast {
+            path: path.to_string(),
+            file: self.display(path),
+            version: self.rule.show(version),
+            tag: release.tag.clone(),
+            schema: self.rule.show(schema),
+            stamped,
+            example,
+        }
     }
 }
 
+fn owned(tags: &[&str]) -> Vec<String> {
+    tags.iter().map(|tag| tag.to_string()).collect()
+}
+
+/// What the released-history check finds, as data: the check collects it, `From<ReleasedFinding>
+/// for Diagnostic` words it. `path` is the migration relative to its dialect folder, `file` as
+/// diagnostics show it; `tags` are the releases that shipped it, oldest first; `restore` is the
+/// command that brings the released text back; versions are shown as the version rule shows them.
+pub(super) enum ReleasedFinding {
+    /// A released migration whose text changed: `diff` shows how, from `span` on.
+    Changed {
+        path: String,
+        file: String,
+        span: Span,
+        tags: Vec<String>,
+        diff: String,
+        restore: String,
+    },
+    /// A released migration renamed to `new_name`, its text the same.
+    Renamed {
+        path: String,
+        released_file: String,
+        new_name: String,
+        file: String,
+        tags: Vec<String>,
+    },
+    /// A released migration that is gone.
+    Deleted {
+        path: String,
+        file: String,
+        tags: Vec<String>,
+        restore: String,
+    },
+    /// A released file under a name the service cannot read, gone.
+    UnreadableDeleted {
+        path: String,
+        file: String,
+        tags: Vec<String>,
+    },
+    /// A released file under a name the service cannot read, now named `fixed`; `skipping` are
+    /// the releases whose installations skip it on upgrade.
+    NameFixed {
+        path: String,
+        fixed: String,
+        file: String,
+        tags: Vec<String>,
+        version: String,
+        skipping: Vec<String>,
+        changed: bool,
+    },
+    /// A migration new since the release `tag`, at a version below its schema version;
+    /// `stamped` where that version is the release's highest migration, not its tag.
+    InThePast {
+        path: String,
+        file: String,
+        version: String,
+        tag: String,
+        schema: String,
+        stamped: bool,
+        /// A name above the newest migration, where the version rule gives one.
+        example: Option<String>,
+    },
+}
+
+impl From<ReleasedFinding> for Diagnostic {
+    fn from(finding: ReleasedFinding) -> Diagnostic {
+        match finding {
+            ReleasedFinding::Changed {
+                path,
+                file,
+                span,
+                tags,
+                diff,
+                restore,
+            } => changed(&path, &tags, &diff, &restore).file(file).span(span),
+            ReleasedFinding::Renamed {
+                path,
+                released_file,
+                new_name,
+                file,
+                tags,
+            } => renamed(&path, &new_name, &tags)
+                .file(file)
+                .label(Label::new(
+                    released_file,
+                    None,
+                    format!("the name released in {}", last(&tags)),
+                )),
+            ReleasedFinding::Deleted {
+                path,
+                file,
+                tags,
+                restore,
+            } => deleted(&path, &tags, &restore).file(file),
+            ReleasedFinding::UnreadableDeleted { path, file, tags } => {
+                unreadable_deleted(&path, &tags).file(file)
+            }
+            ReleasedFinding::NameFixed {
+                path,
+                fixed,
+                file,
+                tags,
+                version,
+                skipping,
+                changed,
+            } => name_fixed(&path, &fixed, &tags, &version, &skipping, changed).file(file),
+            ReleasedFinding::InThePast {
+                path,
+                file,
+                version,
+                tag,
+                schema,
+                stamped,
+                example,
+            } => in_the_past(&path, &version, &tag, &schema, stamped, example).file(file),
+        }
+    }
+}
+
+fn changed(path: &str, tags: &[String], diff: &str, restore: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ReleasedMigrationChanged,
+        format!(
+            "`{path}` was released in {} and has changed since:\n{diff}",
+            releases_phrase(tags)
+        ),
+    )
+    .help(format!(
+        "installations of {} ran the released text and never run this file again: restore it (`{restore}`) and make the change in a new migration",
+        last(tags)
+    ))
+}
+
+fn renamed(path: &str, new_name: &str, tags: &[String]) -> Diagnostic {
+    Diagnostic::new(
+        Code::ReleasedMigrationRenamed,
+        format!(
+            "`{path}` was released in {} and has been renamed to `{new_name}` (same text): released names are history, and a new number is a new version, which installations of {} run again or never",
+            releases_phrase(tags),
+            last(tags)
+        ),
+    )
+    .help(format!("rename it back to `{path}`"))
+}
+
+fn deleted(path: &str, tags: &[String], restore: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ReleasedMigrationDeleted,
+        format!(
+            "`{path}` was released in {} and is gone: installations of {} ran it, and upgrades from older releases no longer do",
+            releases_phrase(tags),
+            last(tags)
+        ),
+    )
+    .help(format!(
+        "restore it (`{restore}`); to undo what it did, add a new migration"
+    ))
+}
+
+fn unreadable_deleted(path: &str, tags: &[String]) -> Diagnostic {
+    Diagnostic::new(
+        Code::ReleasedMigrationDeleted,
+        format!(
+            "`{path}` was released in {} under a name the service cannot read, so no installation applied it, and it is gone",
+            releases_phrase(tags)
+        ),
+    )
+    .severity(crate::diagnostic::Severity::Warning)
+    .help("nothing changes for installations; if what it meant to do is needed, add it as a new migration above the latest release")
+}
+
+fn name_fixed(
+    path: &str,
+    fixed: &str,
+    tags: &[String],
+    version: &str,
+    skipping: &[String],
+    changed: bool,
+) -> Diagnostic {
+    let text = if changed { ", with a changed text" } else { "" };
+    let help = if skipping.is_empty() {
+        format!(
+            "nothing to do for upgrades: the schema versions of {} are below {version}, so they apply `{fixed}` on upgrade; keep the new name",
+            releases_phrase(tags)
+        )
+    } else {
+        format!(
+            "installations of {} stored a schema version at or above {version} and skip `{fixed}` on upgrade, so they never get it: apply it to them by hand, or add a new migration that does what it does and tolerates having run (`IF NOT EXISTS`); keep the new name",
+            releases_phrase(skipping)
+        )
+    };
+    Diagnostic::new(
+        Code::ReleasedNameFixed,
+        format!(
+            "`{path}` was released in {} under a name the service cannot read, so it never applied it; it is now `{fixed}` (version {version}){text}",
+            releases_phrase(tags)
+        ),
+    )
+    .help(help)
+}
+
+fn in_the_past(
+    path: &str,
+    version: &str,
+    tag: &str,
+    schema: &str,
+    stamped: bool,
+    example: Option<String>,
+) -> Diagnostic {
+    let source = if stamped {
+        "its highest migration"
+    } else {
+        "its tag, as it shipped no migration of this dialect"
+    };
+    let example = example.map_or_else(String::new, |example| format!(", e.g. `{example}`"));
+    Diagnostic::new(
+        Code::MigrationInThePast,
+        format!(
+            "`{path}` (version {version}) is new since {tag}, whose schema version is {schema} ({source}): the service skips it on every installation already at {tag}"
+        ),
+    )
+    .help(format!(
+        "give it a version above {schema} and after the newest migration{example}"
+    ))
+}
+
+/// The tag of the last release of `tags`.
+fn last(tags: &[String]) -> &str {
+    tags.last().map_or("", String::as_str)
+}
 /// `v0.1.2`, or `v0.1.2 (and 3 later releases, up to v0.4.0)`.
-fn releases_phrase(tags: &[&str]) -> String {
+fn releases_phrase<S: AsRef<str>>(tags: &[S]) -> String {
     match tags {
         [] => String::new(),
-        [one] => (*one).to_string(),
+        [one] => one.as_ref().to_string(),
         [first, .., last] => format!(
-            "{first} (and {} later release{}, up to {last})",
+            "{} (and {} later release{}, up to {})",
+            first.as_ref(),
             tags.len() - 1,
-            if tags.len() == 2 { "" } else { "s" }
+            if tags.len() == 2 { "" } else { "s" },
+            last.as_ref()
         ),
     }
 }

@@ -237,7 +237,7 @@ impl<'a> DialectHistory<'a> {
                     for (id, tags) in texts {
                         let then = self.blob(id)?;
                         if then != now.as_slice() {
-                            out.push(self.context.changed(path, tags, then, now));
+                            out.push(self.context.changed(path, tags, then, now).into());
                         }
                     }
                 }
@@ -305,15 +305,16 @@ impl<'a> DialectHistory<'a> {
                 .is_some_and(|now| now.as_slice() != last_text);
             out.push(
                 self.context
-                    .fixed(path, fixed, &tags, &version, &skipping, changed),
+                    .fixed(path, fixed, &tags, &version, &skipping, changed)
+                    .into(),
             );
             return Ok(Some(fixed.to_string()));
         }
         if unreadable && new_name.is_none() {
-            out.push(self.context.unreadable_gone(path, &tags));
+            out.push(self.context.unreadable_gone(path, &tags).into());
             return Ok(None);
         }
-        out.push(self.context.gone(path, &tags, new_name));
+        out.push(self.context.gone(path, &tags, new_name).into());
         Ok(new_name.map(String::from))
     }
 
@@ -341,13 +342,17 @@ impl<'a> DialectHistory<'a> {
             }
             let schema = shipped_schema.as_ref().unwrap_or(&latest_release.version);
             if version <= schema {
-                out.push(self.context.in_the_past(
-                    &path,
-                    version,
-                    latest_release,
-                    schema,
-                    shipped_schema.is_some(),
-                ));
+                out.push(
+                    self.context
+                        .in_the_past(
+                            &path,
+                            version,
+                            latest_release,
+                            schema,
+                            shipped_schema.is_some(),
+                        )
+                        .into(),
+                );
             }
         }
     }
