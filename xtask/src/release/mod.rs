@@ -202,6 +202,96 @@ fn released_history(
     }
 }
 
+/// A release gate that fails, as data: `gates` collects them, `From<GateFailure> for
+/// Diagnostic` words each. `version_file` is the file the store's version comes from (`None`
+/// where it is the highest migration), which says how to set the version.
+enum GateFailure<'a> {
+    /// The store ships another schema version than the release's; `file` is the version file
+    /// as shown, with the width of its first line, where the validation read it.
+    VersionMismatch {
+        shipped: &'a semver::Version,
+        release: &'a semver::Version,
+        version_file: Option<&'a str>,
+        file: Option<(String, u32)>,
+    },
+    /// The release is not newer than the latest one.
+    NotNewer {
+        latest_tag: &'a str,
+        latest: &'a semver::Version,
+        release: &'a semver::Version,
+        version_file: Option<&'a str>,
+    },
+    /// The release's tag exists already.
+    TagExists {
+        tag: &'a str,
+        release: &'a semver::Version,
+    },
+    /// Files under the store (`store`, a `git status` pathspec) differ from the last commit.
+    Uncommitted {
+        store: String,
+        changes: Vec<UncommittedFile>,
+    },
+}
+
+impl From<GateFailure<'_>> for Diagnostic {
+    fn from(gate: GateFailure<'_>) -> Diagnostic {
+        match gate {
+            GateFailure::VersionMismatch {
+                shipped,
+                release,
+                version_file,
+                file,
+            } => {
+                let diagnostic = Diagnostic::new(
+                    Code::ReleaseVersionMismatch,
+                    format!(
+                        "the store ships schema version {shipped}, but the release is {release}"
+                    ),
+                )
+                .help(format!(
+                    "to release {release}, {} (with the migrations that reach it); or check the \
+                     version the store ships, {shipped}",
+                    set_version(version_file, &release.to_string())
+                ));
+                match file {
+                    Some((file, width)) => diagnostic.file(file).span(Span::on_line(1, 1, width)),
+                    None => diagnostic,
+                }
+            }
+            GateFailure::NotNewer {
+                latest_tag,
+                latest,
+                release,
+                version_file,
+            } => Diagnostic::new(
+                Code::ReleaseNotNewer,
+                format!("{latest_tag} is already released, and {release} is not newer than it"),
+            )
+            .help(format!(
+                "release a version above {latest}: put the schema changes in migrations newer \
+                 than it and {}",
+                set_version(version_file, "that version")
+            )),
+            GateFailure::TagExists { tag, release } => Diagnostic::new(
+                Code::ReleaseTagExists,
+                format!("tag {tag} already exists: version {release} has been released"),
+            )
+            .help(format!(
+                "release the next version; if {tag} was made by mistake and never pushed, delete \
+                 it with `git tag -d {tag}`"
+            )),
+            GateFailure::Uncommitted { store, changes } => Diagnostic::new(
+                Code::ReleaseUncommittedChanges,
+                uncommitted_message(&store, &changes),
+            )
+            .help(format!(
+                "commit or stash them (`git status -- {store}`): the release is the tree as \
+                 committed, which is what the tag will point at"
+            )),
+        }
+    }
+}
+
 /// Every release gate that fails, as a diagnostic of its own code.
 fn gates(
     validation: &validate::Outcome,
@@ -212,54 +302,38 @@ fn gates(
     root: &Path,
 ) -> anyhow::Result<Vec<Diagnostic>> {
     let mut gates = Vec::new();
-    if let Some(diagnostic) = version_mismatch(validation, release) {
-        gates.push(diagnostic);
+    let version_file = validation.version_file.as_deref();
+    if let Some(gate) = version_mismatch(validation, release) {
+        gates.push(gate.into());
     }
     if let Some(latest) = releases.last().filter(|l| l.version > release.version) {
         gates.push(
-            Diagnostic::new(
-                Code::ReleaseNotNewer,
-                format!(
-                    "{} is already released, and {} is not newer than it",
-                    latest.tag, release.version
-                ),
-            )
-            .help(format!(
-                "release a version above {}: put the schema changes in migrations newer than it \
-                 and {}",
-                latest.version,
-                set_version(validation, "that version")
-            )),
+            GateFailure::NotNewer {
+                latest_tag: &latest.tag,
+                latest: &latest.version,
+                release: &release.version,
+                version_file,
+            }
+            .into(),
         );
     }
     if tag_exists || releases.iter().any(|r| r.tag == release.tag) {
         gates.push(
-            Diagnostic::new(
-                Code::ReleaseTagExists,
-                format!(
-                    "tag {} already exists: version {} has been released",
-                    release.tag, release.version
-                ),
-            )
-            .help(format!(
-                "release the next version; if {} was made by mistake and never pushed, delete \
-                 it with `git tag -d {}`",
-                release.tag, release.tag
-            )),
+            GateFailure::TagExists {
+                tag: &release.tag,
+                release: &release.version,
+            }
+            .into(),
         );
     }
     let changes = uncommitted_changes(repository, root)?;
     if !changes.is_empty() {
-        let store = store_pathspec(repository, root);
         gates.push(
-            Diagnostic::new(
-                Code::ReleaseUncommittedChanges,
-                uncommitted_message(&store, &changes),
-            )
-            .help(format!(
-                "commit or stash them (`git status -- {store}`): the release is the tree as \
-                 committed, which is what the tag will point at"
-            )),
+            GateFailure::Uncommitted {
+                store: store_pathspec(repository, root),
+                changes,
+            }
+            .into(),
         );
     }
     Ok(gates)
@@ -268,42 +342,34 @@ fn gates(
 /// The store must ship the version being released. It is read from the validation's outcome,
 /// which knows where the shipped version comes from; where the store has no valid version at
 /// all, the validation has reported that already.
-fn version_mismatch(validation: &validate::Outcome, release: &Release) -> Option<Diagnostic> {
+fn version_mismatch<'a>(
+    validation: &'a validate::Outcome,
+    release: &'a Release,
+) -> Option<GateFailure<'a>> {
     let shipped = validation.shipped_version.as_ref()?;
     if *shipped == release.version {
         return None;
     }
-    let mut diagnostic = Diagnostic::new(
-        Code::ReleaseVersionMismatch,
-        format!(
-            "the store ships schema version {shipped}, but the release is {}",
-            release.version
-        ),
-    )
-    .help(format!(
-        "to release {}, {} (with the migrations that reach it); or check the version the store \
-         ships, {shipped}",
-        release.version,
-        set_version(validation, &release.version.to_string())
-    ));
-    let source = validation
+    let file = validation
         .version_file
         .as_ref()
-        .and_then(|file| validation.sources.get(file));
-    if let Some(source) = source {
-        let version_file = source.display.clone();
-        let width = source.line(1).map_or(0, |l| l.trim_end().chars().count());
-        diagnostic = diagnostic
-            .file(version_file)
-            .span(Span::on_line(1, 1, width as u32));
-    }
-    Some(diagnostic)
+        .and_then(|file| validation.sources.get(file))
+        .map(|source| {
+            let width = source.line(1).map_or(0, |l| l.trim_end().chars().count());
+            (source.display.clone(), width as u32)
+        });
+    Some(GateFailure::VersionMismatch {
+        shipped,
+        release: &release.version,
+        version_file: validation.version_file.as_deref(),
+        file,
+    })
 }
 
 /// What to change for the store to ship `version`: the version file and the stamps, or (where
 /// the target is the highest migration) the migrations.
-fn set_version(validation: &validate::Outcome, version: &str) -> String {
-    match &validation.version_file {
+fn set_version(version_file: Option<&str>, version: &str) -> String {
+    match version_file {
         Some(file) => format!("set {file} and the stamp in each fresh-install script to {version}"),
         None => format!("make {version} the highest migration (and the version any fresh-install script stamps)"),
     }
