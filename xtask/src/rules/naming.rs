@@ -2,6 +2,7 @@
 //! configuration's patterns say). Under the store convention each known wrong form gets its own
 //! explanation and the name it should have.
 
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -19,6 +20,101 @@ static FILE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// A version folder or migration file whose name does not match, as data: the check collects
+/// it, `From<NamingFinding> for Diagnostic` words it.
+pub struct NamingFinding {
+    /// The folder or file as diagnostics show it.
+    pub file: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it is a version folder (else a migration file).
+    pub folder: bool,
+    pub problem: NameProblem,
+}
+
+/// What is wrong with a name.
+pub enum NameProblem {
+    /// Under the store convention: what is wrong, and the right name where one can be told.
+    Conventional {
+        problem: String,
+        fixed: Option<String>,
+    },
+    /// Under configured patterns: the pattern it does not match; for a file, whether the
+    /// service can read its version, and the version rule's example where the pattern takes it.
+    Pattern {
+        pattern: String,
+        unread: bool,
+        example: Option<&'static str>,
+    },
+}
+
+impl From<NamingFinding> for Diagnostic {
+    fn from(finding: NamingFinding) -> Diagnostic {
+        let NamingFinding {
+            file,
+            name,
+            folder,
+            problem,
+        } = finding;
+        let escaped = crate::input::escape_name(&name);
+        let (problem, help) = match (problem, folder) {
+            (NameProblem::Conventional { problem, fixed }, true) => (
+                problem,
+                match fixed {
+                    Some(fixed) => format!("rename the folder to `{fixed}`"),
+                    None => "name version folders MAJOR.MINOR, e.g. `0.12`".to_string(),
+                },
+            ),
+            (NameProblem::Conventional { problem, fixed }, false) => (
+                problem,
+                match fixed {
+                    Some(fixed) => format!("rename it: git mv {escaped} {fixed}"),
+                    None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
+                },
+            ),
+            (NameProblem::Pattern { pattern, .. }, true) => (
+                format!("does not match the configured folder pattern `{pattern}`"),
+                "rename it to match layout.folder-pattern".to_string(),
+            ),
+            (
+                NameProblem::Pattern {
+                    pattern,
+                    unread,
+                    example,
+                },
+                false,
+            ) => pattern_words(&pattern, unread, example),
+        };
+        if folder {
+            Diagnostic::new(
+                Code::BadFolderName,
+                format!("version folder `{escaped}` {problem}"),
+            )
+        } else {
+            Diagnostic::new(Code::BadFileName, format!("`{escaped}` {problem}"))
+        }
+        .file(file)
+        .help(help)
+    }
+}
+
+/// The problem and help of a file name that a configured pattern refuses.
+fn pattern_words(pattern: &str, unread: bool, example: Option<&str>) -> (String, String) {
+    let unread = if unread {
+        ": the service cannot read its version"
+    } else {
+        ""
+    };
+    let help = match example {
+        Some(example) => format!("rename it to match layout.file-pattern, e.g. `{example}`"),
+        None => "rename it to match layout.file-pattern".to_string(),
+    };
+    (
+        format!("does not match the configured file pattern `{pattern}`{unread}"),
+        help,
+    )
+}
+
 pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     let layout = &store.config.layout;
     for driver in store
@@ -28,88 +124,57 @@ pub fn check(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>) {
     {
         for folder in &driver.folders {
             if !layout.folder_pattern.is_match(&folder.name) {
-                out.push(folder_diagnostic(store, &folder.name, &folder.path));
+                let problem = if layout.conventional_names {
+                    let (problem, fixed) = folder_problem(&folder.name);
+                    NameProblem::Conventional { problem, fixed }
+                } else {
+                    NameProblem::Pattern {
+                        pattern: layout.folder_pattern.to_string(),
+                        unread: false,
+                        example: None,
+                    }
+                };
+                out.push(found(store, &folder.path, &folder.name, true, problem));
             }
         }
         for file in driver.all_files() {
             if !layout.file_pattern.is_match(&file.name) {
-                out.push(file_diagnostic(store, file));
+                out.push(found(
+                    store,
+                    &file.path,
+                    &file.name,
+                    false,
+                    file_problem_of(store, file),
+                ));
             }
         }
     }
 }
 
-/// A version folder whose name does not match. The store convention's names have an
-/// explanation for every known wrong form; configured patterns get the pattern itself.
-fn folder_diagnostic(store: &Store, name: &str, path: &std::path::Path) -> Diagnostic {
-    let layout = &store.config.layout;
-    let (problem, help) = if layout.conventional_names {
-        let (problem, fix) = folder_problem(name);
-        let help = match fix {
-            Some(fixed) => format!("rename the folder to `{fixed}`"),
-            None => "name version folders MAJOR.MINOR, e.g. `0.12`".to_string(),
-        };
-        (problem, help)
-    } else {
-        (
-            format!(
-                "does not match the configured folder pattern `{}`",
-                layout.folder_pattern
-            ),
-            "rename it to match layout.folder-pattern".to_string(),
-        )
-    };
-    Diagnostic::new(
-        Code::BadFolderName,
-        format!(
-            "version folder `{}` {problem}",
-            crate::input::escape_name(name)
-        ),
-    )
-    .file(store.display(path))
-    .help(help)
+fn found(store: &Store, path: &Path, name: &str, folder: bool, problem: NameProblem) -> Diagnostic {
+    NamingFinding {
+        file: store.display(path),
+        name: name.to_string(),
+        folder,
+        problem,
+    }
+    .into()
 }
 
-/// A migration file whose name does not match, explained like a folder's.
-fn file_diagnostic(store: &Store, file: &MigrationFile) -> Diagnostic {
+/// What is wrong with a migration file's name: under the store convention each known wrong
+/// form; under configured patterns the pattern, with the rule's example where it matches.
+fn file_problem_of(store: &Store, file: &MigrationFile) -> NameProblem {
     let layout = &store.config.layout;
-    let (problem, help) = if layout.conventional_names {
+    if layout.conventional_names {
         let (problem, fixed) = file_problem(&file.name);
-        let help = match fixed {
-            Some(fixed) => format!(
-                "rename it: git mv {} {fixed}",
-                crate::input::escape_name(&file.name)
-            ),
-            None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
-        };
-        (problem, help)
-    } else {
-        let unread = if file.version.is_none() {
-            ": the service cannot read its version"
-        } else {
-            ""
-        };
-        // The rule's example is offered only where the configured pattern accepts it.
-        let example = example(layout.versions);
-        let help = if layout.file_pattern.is_match(example) {
-            format!("rename it to match layout.file-pattern, e.g. `{example}`")
-        } else {
-            "rename it to match layout.file-pattern".to_string()
-        };
-        (
-            format!(
-                "does not match the configured file pattern `{}`{unread}",
-                layout.file_pattern
-            ),
-            help,
-        )
-    };
-    Diagnostic::new(
-        Code::BadFileName,
-        format!("`{}` {problem}", crate::input::escape_name(&file.name)),
-    )
-    .file(store.display(&file.path))
-    .help(help)
+        return NameProblem::Conventional { problem, fixed };
+    }
+    let example = example(layout.versions);
+    NameProblem::Pattern {
+        pattern: layout.file_pattern.to_string(),
+        unread: file.version.is_none(),
+        example: layout.file_pattern.is_match(example).then_some(example),
+    }
 }
 
 /// A well-formed migration name under a version rule, for help texts.
