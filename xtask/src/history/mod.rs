@@ -63,21 +63,7 @@ pub fn check(
         }
     }
     if let (Some(why), false) = (why_no_tags, unrecorded.is_empty()) {
-        out.push(
-            Diagnostic::new(
-                Code::HistoryUnchecked,
-                format!(
-                    "released history was not checked: {why}, and {} {} no {}",
-                    unrecorded.join(" and "),
-                    if unrecorded.len() == 1 { "has" } else { "have" },
-                    sum::FILE_NAME
-                ),
-            )
-            .help(format!(
-                "nothing to do before the first release; after it, fetch the tags where the check runs, or record the migrations with `cargo xtask validate-migrations --update-sum` and commit the {} files",
-                sum::FILE_NAME
-            )),
-        );
+        out.push(HistoryUnchecked { why, unrecorded }.into());
     }
     Ok(())
 }
@@ -116,6 +102,32 @@ fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
         rest = tail;
     }
     Cow::Owned(normalized)
+}
+
+/// Released history left unchecked, as data: there are no release tags (`why`), and the dialect
+/// folders in `unrecorded` have no sum file to check instead.
+struct HistoryUnchecked {
+    why: String,
+    unrecorded: Vec<String>,
+}
+
+impl From<HistoryUnchecked> for Diagnostic {
+    fn from(unchecked: HistoryUnchecked) -> Diagnostic {
+        let HistoryUnchecked { why, unrecorded } = unchecked;
+        Diagnostic::new(
+            Code::HistoryUnchecked,
+            format!(
+                "released history was not checked: {why}, and {} {} no {}",
+                unrecorded.join(" and "),
+                if unrecorded.len() == 1 { "has" } else { "have" },
+                sum::FILE_NAME
+            ),
+        )
+        .help(format!(
+            "nothing to do before the first release; after it, fetch the tags where the check runs, or record the migrations with `cargo xtask validate-migrations --update-sum` and commit the {} files",
+            sum::FILE_NAME
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -194,39 +194,68 @@ pub(super) fn verify(
     else {
         return Ok(());
     };
-    let update = "cargo xtask validate-migrations --update-sum";
-    let (code, message, help) = match (authority, difference.kind) {
-        (Authority::Tags, _) | (_, Kind::Appended) => (
-            Code::SumOutdated,
-            format!("{FILE_NAME} is out of date: {}", difference.what),
-            format!("run `{update}` and commit {FILE_NAME} with the migrations"),
-        ),
-        (Authority::Sum, Kind::Recorded) => (
-            Code::SumMismatch,
-            format!(
-                "{}; without release tags, {FILE_NAME} is the record of released migrations",
-                difference.what
-            ),
-            format!("restore the recorded migration and make the change in a new one, newer than every release; only for a deliberate change to a migration no release shipped, run `{update}`"),
-        ),
-        (Authority::Sum, Kind::Damaged) => (
-            Code::SumMismatch,
-            difference.what,
-            format!("restore {FILE_NAME} from git; if the migrations are as they should be, write it again with `{update}`"),
-        ),
-    };
-    let mut diagnostic = Diagnostic::new(code, message)
-        .file(store.display(path))
-        .help(help);
-    if let Some(line) = difference.line {
+    let span = difference.line.map(|line| {
         let width = String::from_utf8_lossy(&bytes)
             .lines()
             .nth(line as usize - 1)
             .map_or(1, |l| l.chars().count() as u32);
-        diagnostic = diagnostic.span(Span::on_line(line, 1, width));
-    }
-    out.push(diagnostic);
+        Span::on_line(line, 1, width)
+    });
+    out.push(
+        SumFinding {
+            file: store.display(path),
+            span,
+            authority,
+            kind: difference.kind,
+            what: difference.what,
+        }
+        .into(),
+    );
     Ok(())
+}
+
+/// A sum file that differs from the migrations, as data: `From<SumFinding> for Diagnostic`
+/// words it by whether the sum is the record of releases and how it differs.
+struct SumFinding {
+    /// The sum file as diagnostics show it.
+    file: String,
+    /// Its first line that differs, where one does.
+    span: Option<Span>,
+    authority: Authority,
+    kind: Kind,
+    /// What differs, in words.
+    what: String,
+}
+
+impl From<SumFinding> for Diagnostic {
+    fn from(finding: SumFinding) -> Diagnostic {
+        let update = "cargo xtask validate-migrations --update-sum";
+        let what = finding.what;
+        let (code, message, help) = match (finding.authority, finding.kind) {
+            (Authority::Tags, _) | (_, Kind::Appended) => (
+                Code::SumOutdated,
+                format!("{FILE_NAME} is out of date: {what}"),
+                format!("run `{update}` and commit {FILE_NAME} with the migrations"),
+            ),
+            (Authority::Sum, Kind::Recorded) => (
+                Code::SumMismatch,
+                format!(
+                    "{what}; without release tags, {FILE_NAME} is the record of released migrations"
+                ),
+                format!("restore the recorded migration and make the change in a new one, newer than every release; only for a deliberate change to a migration no release shipped, run `{update}`"),
+            ),
+            (Authority::Sum, Kind::Damaged) => (
+                Code::SumMismatch,
+                what,
+                format!("restore {FILE_NAME} from git; if the migrations are as they should be, write it again with `{update}`"),
+            ),
+        };
+        let diagnostic = Diagnostic::new(code, message).file(finding.file).help(help);
+        match finding.span {
+            Some(span) => diagnostic.span(span),
+            None => diagnostic,
+        }
+    }
 }
 
 fn first_difference(

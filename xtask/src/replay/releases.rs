@@ -90,10 +90,13 @@ fn tags<'h>(
             ..
         } => (repository, releases, *shallow),
         History::Unavailable(why) => {
-            out.push(skipped(
-                dialect,
-                &format!("{why}, so there are no release tags"),
-            ));
+            out.push(
+                UpgradeChainsSkipped {
+                    dialect,
+                    why: format!("{why}, so there are no release tags"),
+                }
+                .into(),
+            );
             return None;
         }
     };
@@ -106,7 +109,7 @@ fn tags<'h>(
                 releases.store.config.releases.tag_pattern.describe()
             )
         };
-        out.push(skipped(dialect, &why));
+        out.push(UpgradeChainsSkipped { dialect, why }.into());
         return None;
     }
     Some((repository.as_path(), tags.as_slice()))
@@ -232,12 +235,22 @@ fn stamps(
     }
 }
 
-fn skipped(dialect: Dialect, why: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::UpgradeChainsSkipped,
-        format!(
-            "{}: upgrade chains from released versions were not replayed: {why}",
-            dialect.engine()
-        ),
-    )
+/// A dialect's upgrade chains left out, and why (no tags, a shallow clone): as data, worded by
+/// `From<UpgradeChainsSkipped> for Diagnostic`.
+struct UpgradeChainsSkipped {
+    dialect: Dialect,
+    why: String,
+}
+
+impl From<UpgradeChainsSkipped> for Diagnostic {
+    fn from(skipped: UpgradeChainsSkipped) -> Diagnostic {
+        Diagnostic::new(
+            Code::UpgradeChainsSkipped,
+            format!(
+                "{}: upgrade chains from released versions were not replayed: {}",
+                skipped.dialect.engine(),
+                skipped.why
+            ),
+        )
+    }
 }
