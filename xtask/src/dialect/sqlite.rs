@@ -12,6 +12,32 @@ const LINT: LintPolicy = LintPolicy {
     drop_indexed_column: DropIndexedColumn::Refused,
 };
 
+/// The declared integer types (integer affinity) the parity families know.
+const INTEGER: [&str; 8] = [
+    "integer",
+    "int",
+    "bigint",
+    "smallint",
+    "tinyint",
+    "mediumint",
+    "int2",
+    "int8",
+];
+
+/// A boolean is declared `boolean`, `bool`, or as an integer type (with its 0/1 CHECK): the
+/// integer types are copied from `INTEGER`, so that the two lists cannot drift apart.
+static BOOLEAN: [&str; INTEGER.len() + 2] = {
+    let mut all = [""; INTEGER.len() + 2];
+    all[0] = "boolean";
+    all[1] = "bool";
+    let mut index = 0;
+    while index < INTEGER.len() {
+        all[index + 2] = INTEGER[index];
+        index += 1;
+    }
+    all
+};
+
 impl Spec for Sqlite {
     fn folder(&self) -> &'static str {
         "sqlite"
@@ -67,16 +93,7 @@ impl Spec for Sqlite {
     fn family_types(&self, family: Family) -> &'static [&'static str] {
         // Declared types, which SQLite reads by affinity; a boolean also needs its 0/1 CHECK.
         match family {
-            Family::Integer => &[
-                "integer",
-                "int",
-                "bigint",
-                "smallint",
-                "tinyint",
-                "mediumint",
-                "int2",
-                "int8",
-            ],
+            Family::Integer => &INTEGER,
             Family::Text => &[
                 "text",
                 "varchar",
@@ -87,18 +104,7 @@ impl Spec for Sqlite {
                 "nchar",
                 "clob",
             ],
-            Family::Boolean => &[
-                "boolean",
-                "bool",
-                "integer",
-                "int",
-                "bigint",
-                "smallint",
-                "tinyint",
-                "mediumint",
-                "int2",
-                "int8",
-            ],
+            Family::Boolean => &BOOLEAN,
             Family::Binary => &["blob"],
             Family::Json => &["json", "jsonb", "text"],
             Family::Timestamp => &["datetime", "timestamp", "text"],
@@ -109,5 +115,17 @@ impl Spec for Sqlite {
 
     fn boolean_needs_check(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_boolean_may_be_declared_as_every_integer_type() {
+        let boolean = Sqlite.family_types(Family::Boolean);
+        assert_eq!(&boolean[..2], ["boolean", "bool"]);
+        assert_eq!(&boolean[2..], Sqlite.family_types(Family::Integer));
     }
 }
