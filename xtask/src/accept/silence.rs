@@ -111,15 +111,41 @@ impl<'a> Configured<'a> {
             let judged = (!lint_only || is_silenceable(silence.code))
                 && could_report(silence.code, store.dialect_of(&silence.display));
             if judged && !used {
-                out.push(Diagnostic::from(UnusedEntry {
-                    file: &source.display,
-                    span: silence.span,
-                    entry: EntryKind::Silence {
+                let entry = match unlinted(store, silence) {
+                    Some(minimum) => EntryKind::UnlintedSilence {
+                        code: silence.code,
+                        file: &silence.file,
+                        minimum,
+                    },
+                    None => EntryKind::Silence {
                         code: silence.code,
                         file: &silence.file,
                     },
+                };
+                out.push(Diagnostic::from(UnusedEntry {
+                    file: &source.display,
+                    span: silence.span,
+                    entry,
                 }));
             }
         }
     }
+}
+
+/// The minimum upgrade version, as shown, where a silence of a lint code names a migration
+/// below it that the lint leaves out (`lint.below-minimum-upgrade` unset): such a silence can
+/// match nothing, and its report says why.
+fn unlinted(store: &Store, silence: &Silence) -> Option<String> {
+    if !is_silenceable(silence.code) {
+        return None;
+    }
+    let config = &store.config;
+    store
+        .drivers
+        .iter()
+        .flat_map(|driver| driver.all_files())
+        .find(|file| store.display(&file.path) == silence.display)
+        .and_then(|file| file.version.as_ref())
+        .filter(|version| !config.lints(version))
+        .map(|_| config.layout.versions.show(&config.minimum_upgrade))
 }

@@ -270,6 +270,13 @@ pub enum EntryKind<'a> {
     ParityAllow { object: &'a str },
     /// `[[silence]]`: its code and the migration it names.
     Silence { code: Code, file: &'a str },
+    /// `[[silence]]` of a lint code in a migration below the minimum upgrade version
+    /// (`minimum`, as shown), which the lint does not read: it can match nothing.
+    UnlintedSilence {
+        code: Code,
+        file: &'a str,
+        minimum: String,
+    },
     /// `[[severity]]`: its code, its level and where it applies (` of sqlite in `0.1/*``).
     Severity {
         code: Code,
@@ -308,6 +315,20 @@ impl From<UnusedEntry<'_>> for Diagnostic {
                     code.name()
                 ),
                 "remove the entry: the finding is gone (or its file or line moved)",
+            ),
+            EntryKind::UnlintedSilence {
+                code,
+                file,
+                minimum,
+            } => (
+                Code::UnusedSilence,
+                format!(
+                    "this silence of `{}` in {file} matches no finding: the lint does not read \
+                     migrations below the minimum upgrade version {minimum}",
+                    code.name()
+                ),
+                "remove the entry: no installation can apply this migration any more, so the \
+                 lint leaves it out (or set `lint.below-minimum-upgrade = true` to lint it again)",
             ),
             EntryKind::Severity { code, level, scope } => (
                 Code::UnusedSeverity,
