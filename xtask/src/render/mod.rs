@@ -10,7 +10,8 @@ pub mod sarif;
 
 use std::fmt::Write as _;
 
-use crate::diagnostic::Diagnostic;
+use crate::codes::Code;
+use crate::diagnostic::{Counts, Diagnostic};
 use crate::replay;
 use crate::validate::Outcome;
 
@@ -29,14 +30,34 @@ pub(crate) fn message_text(d: &Diagnostic) -> String {
 
 /// The closing lines every human-facing format prints: what was checked and what was found.
 pub fn summary(outcome: &Outcome) -> String {
-    let dialects: Vec<&str> = outcome.dialects.iter().map(|d| d.folder()).collect();
     let counts = outcome.counts();
     let mut text = String::new();
+    if outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::InvalidConfig)
+    {
+        // The run stopped at the configuration: it read no file and replayed nothing, so there
+        // is nothing to count but the configuration's problems.
+        let _ = writeln!(
+            text,
+            "{} not validated: its configuration is not valid (invalid-config)",
+            outcome.root
+        );
+        text.push_str(&found(counts));
+        return text;
+    }
+    let dialects: Vec<&str> = outcome.dialects.iter().map(|d| d.folder()).collect();
+    // A tree without a dialect folder has no dialect to name.
+    let dialects = if dialects.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", dialects.join(", "))
+    };
     let _ = writeln!(
         text,
-        "validated {} ({}): {} files, {} statements, in {:.2}s",
+        "validated {}{dialects}: {} files, {} statements, in {:.2}s",
         outcome.root,
-        dialects.join(", "),
         outcome.files,
         outcome.statements,
         outcome.elapsed.as_secs_f64()
@@ -46,6 +67,13 @@ pub fn summary(outcome: &Outcome) -> String {
     for unchecked in &outcome.unchecked {
         let _ = writeln!(text, "not checked: {}: {}", unchecked.what, unchecked.why);
     }
+    text.push_str(&found(counts));
+    text.push_str(&acceptance(outcome));
+    text
+}
+
+/// `found 1 error, 2 warnings`, or `no problems found`.
+fn found(counts: Counts) -> String {
     let found = [
         (counts.errors, "error"),
         (counts.warnings, "warning"),
@@ -56,12 +84,10 @@ pub fn summary(outcome: &Outcome) -> String {
     .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
     .collect::<Vec<_>>();
     if found.is_empty() {
-        text.push_str("no problems found\n");
+        "no problems found\n".to_string()
     } else {
-        let _ = writeln!(text, "found {}", found.join(", "));
+        format!("found {}\n", found.join(", "))
     }
-    text.push_str(&acceptance(outcome));
-    text
 }
 
 /// What the replay did: its engines, and how many chains applied.
