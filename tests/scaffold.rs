@@ -205,3 +205,42 @@ fn new_lint_refuses_a_name_that_exists_or_is_not_kebab_case_and_writes_nothing()
         "the refusal changed the tree"
     );
 }
+
+#[test]
+fn new_lint_wraps_the_comments_of_a_long_name_at_100_columns() {
+    let dir = repository();
+    let name = "add-foreign-key-without-an-index-on-the-referencing-columns";
+    let output = new_lint(dir.path(), name);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let after = contents(dir.path());
+    let module = name.replace('-', "_");
+    let rule = &after[&format!("xtask/src/rules/lint/{module}.rs")];
+    let case = &after[&format!("tests/cases/lint/{name}.txt")];
+    let comment = |line: &&str| {
+        let body = line.trim_start();
+        body.starts_with("//") || body.starts_with("# ")
+    };
+    for (path, text) in [("rule", rule), ("case", case)] {
+        for line in text.lines().filter(comment) {
+            assert!(line.chars().count() <= 100, "{path}: {line:?}");
+        }
+    }
+    // Wrapped, not cut: the comments say what they said, the name included.
+    let words = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(comment)
+            .flat_map(|line| line.split_whitespace().skip(1).map(String::from))
+            .collect::<Vec<_>>()
+    };
+    let rule_words = words(rule);
+    assert_eq!(rule_words[0], format!("`{name}`:"));
+    assert!(rule_words.join(" ").contains(
+        "what the rule finds, and what it breaks on an installation that upgrades (say it \
+         here, as the other rules' files do)."
+    ));
+    assert!(
+        case.starts_with(&format!("# What {name} finds, in one sentence:")),
+        "{case}"
+    );
+    assert!(case.contains("\n-- base: minimal\n"), "{case}");
+}

@@ -61,10 +61,13 @@ pub fn new_lint(options: &Options) -> anyhow::Result<Vec<PathBuf>> {
     let new_files = [
         (
             format!("xtask/src/rules/lint/{module}.rs"),
-            rule_file(name, &module, &variant),
+            wrap_comments(&rule_file(name, &module, &variant)),
         ),
         (format!("xtask/src/explain/{name}.md"), explain_file(name)),
-        (format!("tests/cases/lint/{name}.txt"), case_file(name)),
+        (
+            format!("tests/cases/lint/{name}.txt"),
+            wrap_comments(&case_file(name)),
+        ),
     ];
     for (path, _) in &new_files {
         ensure!(
@@ -203,6 +206,78 @@ fn register(text: &str, module: &str) -> anyhow::Result<String> {
         &text[..end],
         &text[end..]
     ))
+}
+
+/// The widest line of the files written: rustfmt's width, which the rest of the source keeps to.
+const WIDTH: usize = 100;
+
+/// The comment markers whose lines `wrap_comments` wraps: Rust's, and the case file's `#`.
+const COMMENT_MARKERS: [&str; 4] = ["//! ", "/// ", "// ", "# "];
+
+/// `text` with every comment wider than `WIDTH` wrapped again at spaces: the lines of one
+/// comment (the same indentation and marker) are read as one paragraph and filled up to the
+/// width. The templates name the rule, and a long name would push their comments past the width
+/// (rustfmt does not wrap comments); comments that fit are left as written.
+fn wrap_comments(text: &str) -> String {
+    let mut wrapped = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut index = 0;
+    while index < lines.len() {
+        let Some(prefix) = comment_prefix(lines[index]) else {
+            wrapped.push_str(lines[index]);
+            wrapped.push('\n');
+            index += 1;
+            continue;
+        };
+        let count = lines[index..]
+            .iter()
+            .take_while(|line| comment_prefix(line) == Some(prefix))
+            .count();
+        let comment = &lines[index..index + count];
+        index += count;
+        if comment.iter().all(|line| line.chars().count() <= WIDTH) {
+            for line in comment {
+                wrapped.push_str(line);
+                wrapped.push('\n');
+            }
+            continue;
+        }
+        let words = comment
+            .iter()
+            .flat_map(|line| line[prefix.len()..].split_whitespace());
+        fill(prefix, words, &mut wrapped);
+    }
+    wrapped
+}
+
+/// The indentation and marker of a comment line (`    // `), where it is one.
+fn comment_prefix(line: &str) -> Option<&str> {
+    let body = line.trim_start();
+    let indent = line.len() - body.len();
+    COMMENT_MARKERS
+        .iter()
+        .find(|marker| body.starts_with(**marker))
+        .map(|marker| &line[..indent + marker.len()])
+}
+
+/// `words` as lines of at most `WIDTH` characters, each starting with `prefix` (a word longer
+/// than the width gets a line of its own).
+fn fill<'a>(prefix: &str, words: impl Iterator<Item = &'a str>, out: &mut String) {
+    let mut line = prefix.to_string();
+    for word in words {
+        let width = line.chars().count();
+        if width > prefix.len() && width + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = prefix.to_string();
+        }
+        if line.len() > prefix.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
 }
 
 /// The rule's file: registered, reporting nothing, with a test that says what to write.
