@@ -5,7 +5,7 @@ use super::chain::{Chain, ChainKind, Outcome};
 use super::report::locate;
 use crate::allowlist;
 use crate::codes::Code;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Dialect;
 use crate::schema::diff::Difference;
 use crate::schema::parity::{self, Fresh};
@@ -55,59 +55,83 @@ pub fn report(
             let scripts = [latest(left.dialect), latest(right.dialect)];
             for d in parity::compare(left, right) {
                 if !allowlist.allows_parity(&d.object, &d.aspect) {
-                    out.push(diagnostic(&d, (left.dialect, right.dialect), scripts));
+                    out.push(
+                        ParityDifference {
+                            difference: &d,
+                            left: left.dialect,
+                            right: right.dialect,
+                            place: place(&d, scripts),
+                        }
+                        .into(),
+                    );
                 }
             }
         }
     }
 }
 
-/// A parity difference of the pair `dialects`, located in the first of `scripts` (their
-/// `LATEST.sql`) that creates the object.
-fn diagnostic(
-    d: &Difference,
-    (left, right): (Dialect, Dialect),
-    scripts: [Option<&SqlFile>; 2],
-) -> Diagnostic {
-    let (left, right) = (left.engine(), right.engine());
-    let headline = match (&d.expected, &d.actual) {
-        (Some(_), None) => format!("is in {left} but not in {right}"),
-        (None, Some(_)) => format!("is in {right} but not in {left}"),
-        _ => format!("differs between {left} and {right}"),
-    };
-    let what = if d.aspect.is_empty() {
-        d.object.clone()
-    } else {
-        format!("{}, {}", d.object, d.aspect)
-    };
-    // The values line up after the longer engine name: `PostgreSQL: ` and `SQLite:     `.
-    let width = left.len().max(right.len()) + 1;
-    let side = |engine: &str, value: &Option<String>| {
-        let value = value.as_deref().unwrap_or("absent");
-        format!("    {:<width$} {value}", format!("{engine}:"))
-    };
-    let message = format!(
-        "{what} {headline}\n{}\n{}",
-        side(left, &d.expected),
-        side(right, &d.actual)
-    );
-    let mut diagnostic = Diagnostic::new(Code::DialectParity, message)
-        .help(
-            "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
-             accept the difference in validate-migrations.toml with `check = \"parity\"` and a \
-             reason",
-        )
-        .difference(d.clone());
+/// A difference between the fresh installs of two dialects, as data: `From<ParityDifference>
+/// for Diagnostic` words it.
+struct ParityDifference<'a> {
+    /// `expected` is the left dialect's side, `actual` the right's.
+    difference: &'a Difference,
+    left: Dialect,
+    right: Dialect,
+    /// The `LATEST.sql` it is shown in, as diagnostics show it, and the statement that creates
+    /// the object there, if one does.
+    place: Option<(&'a str, Option<Span>)>,
+}
+
+/// Where a parity difference is shown: the first of `scripts` (the pair's `LATEST.sql`) that
+/// creates the object, else the first script at all.
+fn place<'a>(d: &Difference, scripts: [Option<&'a SqlFile>; 2]) -> Option<(&'a str, Option<Span>)> {
     let located = scripts
         .into_iter()
         .flatten()
         .find_map(|latest| locate(latest, &d.object).map(|span| (latest, span)));
     match (located, scripts.into_iter().flatten().next()) {
-        (Some((latest, span)), _) => {
-            diagnostic = diagnostic.file(latest.source.display.clone()).span(span);
-        }
-        (None, Some(latest)) => diagnostic = diagnostic.file(latest.source.display.clone()),
-        (None, None) => {}
+        (Some((latest, span)), _) => Some((latest.source.display.as_str(), Some(span))),
+        (None, Some(latest)) => Some((latest.source.display.as_str(), None)),
+        (None, None) => None,
     }
-    diagnostic
+}
+
+impl From<ParityDifference<'_>> for Diagnostic {
+    fn from(parity: ParityDifference<'_>) -> Diagnostic {
+        let d = parity.difference;
+        let (left, right) = (parity.left.engine(), parity.right.engine());
+        let headline = match (&d.expected, &d.actual) {
+            (Some(_), None) => format!("is in {left} but not in {right}"),
+            (None, Some(_)) => format!("is in {right} but not in {left}"),
+            _ => format!("differs between {left} and {right}"),
+        };
+        let what = if d.aspect.is_empty() {
+            d.object.clone()
+        } else {
+            format!("{}, {}", d.object, d.aspect)
+        };
+        // The values line up after the longer engine name: `PostgreSQL: ` and `SQLite:     `.
+        let width = left.len().max(right.len()) + 1;
+        let side = |engine: &str, value: &Option<String>| {
+            let value = value.as_deref().unwrap_or("absent");
+            format!("    {:<width$} {value}", format!("{engine}:"))
+        };
+        let message = format!(
+            "{what} {headline}\n{}\n{}",
+            side(left, &d.expected),
+            side(right, &d.actual)
+        );
+        let diagnostic = Diagnostic::new(Code::DialectParity, message)
+            .help(
+                "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
+                 accept the difference in validate-migrations.toml with `check = \"parity\"` and a \
+                 reason",
+            )
+            .difference(d.clone());
+        match parity.place {
+            Some((file, Some(span))) => diagnostic.file(file).span(span),
+            Some((file, None)) => diagnostic.file(file),
+            None => diagnostic,
+        }
+    }
 }
