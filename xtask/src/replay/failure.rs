@@ -2,6 +2,7 @@
 //! refused, in the engine's words, with what to do.
 
 use super::chain::{Failure, Plan, Refusal};
+use super::drill::{Finding, RestoreDiffers, RestoreFailed};
 use super::stamp_write::StampFiles;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Span};
@@ -176,6 +177,26 @@ fn describe(
             format!("{engine} failed outside the tree's SQL: {message}"),
         )
         .help("this is a problem of the engine or the tool, not of the migrations; run again, and report it if it stays"),
+        Failure::Restore(finding) => restore(finding, engine, files.latest),
+    }
+}
+
+/// The restore drill's finding, at the table it concerns in `LATEST.sql`.
+fn restore(finding: &Finding, engine: &str, latest: Option<&SqlFile>) -> Diagnostic {
+    match finding {
+        Finding::Failed(message) => RestoreFailed {
+            engine,
+            message,
+            latest,
+        }
+        .into(),
+        Finding::Differs { schema, rows } => RestoreDiffers {
+            engine,
+            schema,
+            rows,
+            latest,
+        }
+        .into(),
     }
 }
 

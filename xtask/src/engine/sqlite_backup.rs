@@ -1,0 +1,42 @@
+//! The restore drill on SQLite: the chain's in-memory database copied with the online backup
+//! API (what `sqlite3 .backup` and the service's own backups use) into a file in a private
+//! folder of the run, the file reopened as a database of its own, and the folder removed.
+
+use anyhow::Context as _;
+use rusqlite::{Connection, OpenFlags, MAIN_DB};
+
+use super::postgres::{temp_base, PrivateDir};
+use super::sqlite::SqliteDatabase;
+use super::{Database, Drill};
+
+/// Backs `connection`'s main database up into a file, reopens the file and runs `work` on it.
+pub(super) fn drill(
+    connection: &Connection,
+    work: &mut dyn FnMut(&mut dyn Database),
+) -> anyhow::Result<Drill> {
+    let dir = PrivateDir::create(&temp_base())?;
+    let path = dir.path().join("backup.sqlite");
+    let drill = match connection.backup(MAIN_DB, &path, None::<fn(_)>) {
+        Err(error) => Ok(Drill::Failed(format!("the backup failed: {error}"))),
+        Ok(()) => restore(&path, work),
+    };
+    dir.release()?;
+    drill
+}
+
+/// Opens the backup at `path` as a database of its own and runs `work` on it.
+fn restore(
+    path: &std::path::Path,
+    work: &mut dyn FnMut(&mut dyn Database),
+) -> anyhow::Result<Drill> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = match Connection::open_with_flags(path, flags) {
+        Ok(connection) => connection,
+        Err(error) => return Ok(Drill::Failed(format!("the backup does not open: {error}"))),
+    };
+    // Foreign keys are a setting of the connection, not of the file; the drill only reads.
+    let mut restored = SqliteDatabase::boxed(connection, false)
+        .with_context(|| format!("opening the backup {}", path.display()))?;
+    work(&mut restored);
+    Ok(Drill::Restored)
+}
