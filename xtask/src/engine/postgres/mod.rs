@@ -33,7 +33,6 @@ pub use chain_role::{ChainAccess, ChainScope, ReplayAs};
 pub(crate) use cluster::temp_base;
 pub use cluster::{Cluster, ClusterOptions, DataDirOrigin, StartupReport};
 pub use database::PostgresDatabase;
-pub use dump::{DumpTools, Tools};
 pub use existing::{redact_url, ExistingServer};
 #[cfg(feature = "fetch-postgres")]
 pub use fetch::FetchSource;
