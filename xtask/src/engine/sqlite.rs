@@ -269,7 +269,11 @@ impl Database for SqliteDatabase {
     ) -> anyhow::Result<Drill> {
         // The backup copies pages, not statements: nothing of the tree runs, so there is no
         // statement to stop at a timeout.
-        super::sqlite_backup::drill(&self.connection, work)
+        // Foreign keys are a setting of the connection, not of the file; the drill only reads.
+        let reopen = |connection| -> anyhow::Result<Box<dyn Database>> {
+            Ok(Box::new(SqliteDatabase::boxed(connection, false)?))
+        };
+        super::sqlite_backup::drill(&self.connection, &reopen, work)
     }
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {

@@ -6,19 +6,23 @@ use anyhow::Context as _;
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
 use super::postgres::{temp_base, PrivateDir};
-use super::sqlite::SqliteDatabase;
 use super::{Database, Drill};
 
-/// Backs `connection`'s main database up into a file, reopens the file and runs `work` on it.
+/// How the engine opens a connection to a file as one of its databases.
+pub(super) type Reopen<'a> = &'a dyn Fn(Connection) -> anyhow::Result<Box<dyn Database>>;
+
+/// Backs `connection`'s main database up into a file, reopens the file with `reopen` and runs
+/// `work` on it.
 pub(super) fn drill(
     connection: &Connection,
+    reopen: Reopen<'_>,
     work: &mut dyn FnMut(&mut dyn Database),
 ) -> anyhow::Result<Drill> {
     let dir = PrivateDir::create(&temp_base())?;
     let path = dir.path().join("backup.sqlite");
     let drill = match connection.backup(MAIN_DB, &path, None::<fn(_)>) {
         Err(error) => Ok(Drill::Failed(format!("the backup failed: {error}"))),
-        Ok(()) => restore(&path, work),
+        Ok(()) => restore(&path, reopen, work),
     };
     dir.release()?;
     drill
@@ -27,6 +31,7 @@ pub(super) fn drill(
 /// Opens the backup at `path` as a database of its own and runs `work` on it.
 fn restore(
     path: &std::path::Path,
+    reopen: Reopen<'_>,
     work: &mut dyn FnMut(&mut dyn Database),
 ) -> anyhow::Result<Drill> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -34,9 +39,8 @@ fn restore(
         Ok(connection) => connection,
         Err(error) => return Ok(Drill::Failed(format!("the backup does not open: {error}"))),
     };
-    // Foreign keys are a setting of the connection, not of the file; the drill only reads.
-    let mut restored = SqliteDatabase::boxed(connection, false)
-        .with_context(|| format!("opening the backup {}", path.display()))?;
-    work(&mut restored);
+    let mut restored =
+        reopen(connection).with_context(|| format!("opening the backup {}", path.display()))?;
+    work(restored.as_mut());
     Ok(Drill::Restored)
 }

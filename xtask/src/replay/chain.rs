@@ -253,7 +253,6 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
             break;
         }
     }
-    super::drill::run(chain, plan, db, &mut outcome);
     outcome
 }
 

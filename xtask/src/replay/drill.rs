@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
 use super::report::locate;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Difference};
@@ -46,35 +45,9 @@ struct Contents {
     rows: BTreeMap<String, u64>,
 }
 
-/// Drills `db` at the end of `chain`, where the chain reached its end and is `fresh` or an
-/// upgrade (the full chain's database is an upgrade's of an empty one, with nothing of its own
-/// to restore): a finding becomes a failure of the chain, an engine that cannot drill a note in
-/// the outcome.
-pub(super) fn run<'f>(
-    chain: &Chain<'f>,
-    plan: &Plan<'f>,
-    db: &mut dyn Database,
-    outcome: &mut Outcome<'f>,
-) {
-    if !plan.restore_drill || chain.kind() == ChainKind::Full || !outcome.failures.is_empty() {
-        return;
-    }
-    let Some(timeout) = plan.time_for_statement() else {
-        outcome.failures.push(Failure::OutOfTime);
-        return;
-    };
-    match drill(db, timeout) {
-        Ok(Ok(None)) => {}
-        Ok(Ok(Some(finding))) => outcome.failures.push(Failure::Restore(finding)),
-        Ok(Err(why)) => outcome.not_drilled = Some(why),
-        Err(error) => outcome
-            .failures
-            .push(Failure::Engine(format!("the restore drill: {error:#}"))),
-    }
-}
-
-/// Backs `db` up, restores it and compares: `Ok(Err(why))` where the engine cannot drill.
-fn drill(
+/// Backs `db` up, restores it and compares: `Ok(Ok(None))` where the restore holds the same
+/// database, `Ok(Err(why))` where the engine cannot drill.
+pub(super) fn drill(
     db: &mut dyn Database,
     timeout: Duration,
 ) -> anyhow::Result<Result<Option<Finding>, String>> {

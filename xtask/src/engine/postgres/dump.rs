@@ -56,9 +56,9 @@ impl DumpTools {
         };
         Err(format!(
             "{found}, and pg_dump refuses a server newer than itself: install the client \
-             programs of PostgreSQL {server_major} or newer beside the server's (Debian and \
-             Ubuntu: apt-get install postgresql-client-{server_major}; Fedora: dnf install \
-             postgresql; macOS: brew install postgresql@{server_major})"
+             programs of PostgreSQL {server_major} or newer there (Debian and Ubuntu: apt-get \
+             install postgresql-client-{server_major}, into /usr/lib/postgresql/{server_major}/bin; \
+             Fedora: dnf install postgresql; macOS: brew install postgresql@{server_major})"
         ))
     }
 
