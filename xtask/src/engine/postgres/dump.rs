@@ -155,27 +155,25 @@ pub fn drill(
     let dir = PrivateDir::create(&cluster::temp_base())?;
     let dump = dir.path().join("backup.dump");
     let from = connection(server, &source.database)?;
-    let dumped = run(
-        &dir,
-        &tools.program("pg_dump"),
-        &[
-            OsStr::new("--format=custom"),
-            OsStr::new("--file"),
-            dump.as_os_str(),
-        ],
-        &from,
-        timeout,
-    )?;
-    if let Err(message) = dumped {
-        dir.release()?;
-        return Ok(Drill::Failed(format!("pg_dump failed: {message}")));
-    }
+    let arguments = [
+        OsStr::new("--format=custom"),
+        OsStr::new("--file"),
+        dump.as_os_str(),
+    ];
+    let dumping = Running::start(&dir, &tools.program("pg_dump"), &arguments, &from, timeout)?;
+    // The restore's database is created while pg_dump runs: the drill's time is the run's.
     let restored_name = format!("drill_{}", source.database);
-    server.create_database(&restored_name, None)?;
-    let restored = restore(server, tools, &dir, &dump, &restored_name, timeout, work);
+    let created = server.create_database(&restored_name, None);
+    let drill = dumping.finish(&dir).and_then(|dumped| {
+        created?;
+        match dumped {
+            Err(message) => Ok(Drill::Failed(format!("pg_dump failed: {message}"))),
+            Ok(()) => restore(server, tools, &dir, &dump, &restored_name, timeout, work),
+        }
+    });
     let dropped = server.drop_database(&restored_name);
     let released = dir.release();
-    let drill = restored?;
+    let drill = drill?;
     dropped?;
     released?;
     Ok(drill)
@@ -193,7 +191,8 @@ fn restore(
 ) -> Result<Drill> {
     let to = connection(server, name)?;
     let arguments = [OsStr::new("--exit-on-error"), dump.as_os_str()];
-    if let Err(message) = run(dir, &tools.program("pg_restore"), &arguments, &to, timeout)? {
+    let restoring = Running::start(dir, &tools.program("pg_restore"), &arguments, &to, timeout)?;
+    if let Err(message) = restoring.finish(dir)? {
         return Ok(Drill::Failed(message));
     }
     let client = server.connect(name)?;
@@ -209,57 +208,85 @@ fn connection(server: &PgServer, database: &str) -> Result<postgres::Config> {
     Ok(config)
 }
 
-/// Runs `program` with `arguments` against the database of `config` (given by the libpq
-/// environment, so that no password shows in the process list), in `dir`, which stops it
-/// should the run be interrupted. `Ok(Err(message))` is the program's failure in its own
-/// words.
-fn run(
-    dir: &PrivateDir,
-    program: &Path,
-    arguments: &[&OsStr],
-    config: &postgres::Config,
+/// A backup or restore program started in the drill's private folder.
+struct Running {
+    /// `pg_dump`, for messages.
+    name: String,
+    /// The file its standard error goes to.
+    errors: PathBuf,
     timeout: Duration,
-) -> Result<std::result::Result<(), String>> {
-    let errors = dir.path().join("stderr.txt");
-    let mut command = postgres_command(program, None);
-    // pg_restore writes a script to its output unless given a database, so the database is named
-    // on the command line for both programs.
-    let database = config.get_dbname().unwrap_or_default();
-    command
-        .arg("--no-password")
-        .arg(format!("--dbname={database}"))
-        .args(arguments)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&errors).with_context(|| format!("creating {}", errors.display()))?);
-    libpq_environment(&mut command, config);
-    let name = program.file_name().map_or_else(
-        || program.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    dir.spawn(command, libc::SIGTERM)
-        .with_context(|| format!("starting {}", program.display()))?;
-    let deadline = Instant::now() + timeout;
-    let status = match dir.wait_for_process(deadline) {
-        Ok(status) => status,
-        Err(_) if Instant::now() >= deadline => {
-            return Ok(Err(format!(
-                "{name} ran longer than the timeout of {timeout:?} and was stopped"
-            )))
-        }
-        Err(error) => return Err(error),
-    };
-    if status.success() {
-        return Ok(Ok(()));
+    deadline: Instant,
+}
+
+impl Running {
+    /// Starts `program` with `arguments` against the database of `config` (given by the libpq
+    /// environment, so that no password shows in the process list), in `dir`, which stops it
+    /// should the run be interrupted.
+    fn start(
+        dir: &PrivateDir,
+        program: &Path,
+        arguments: &[&OsStr],
+        config: &postgres::Config,
+        timeout: Duration,
+    ) -> Result<Running> {
+        let name = program.file_name().map_or_else(
+            || program.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let errors = dir.path().join(format!("{name}.stderr"));
+        let mut command = postgres_command(program, None);
+        // pg_restore writes a script to its output unless given a database, so the database is
+        // named on the command line for both programs.
+        let database = config.get_dbname().unwrap_or_default();
+        command
+            .arg("--no-password")
+            .arg(format!("--dbname={database}"))
+            .args(arguments)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(
+                File::create(&errors).with_context(|| format!("creating {}", errors.display()))?,
+            );
+        libpq_environment(&mut command, config);
+        dir.spawn(command, libc::SIGTERM)
+            .with_context(|| format!("starting {}", program.display()))?;
+        Ok(Running {
+            name,
+            errors,
+            timeout,
+            deadline: Instant::now() + timeout,
+        })
     }
-    let text = std::fs::read_to_string(&errors)
-        .with_context(|| format!("reading what {name} wrote to {}", errors.display()))?;
-    let text = text.trim();
-    Ok(Err(if text.is_empty() {
-        format!("{name} exited with {status}")
-    } else {
-        text.to_string()
-    }))
+
+    /// Waits for the program to end: `Ok(Err(message))` is its failure in its own words.
+    fn finish(self, dir: &PrivateDir) -> Result<std::result::Result<(), String>> {
+        let Running {
+            name,
+            errors,
+            timeout,
+            deadline,
+        } = self;
+        let status = match dir.wait_for_process(deadline) {
+            Ok(status) => status,
+            Err(_) if Instant::now() >= deadline => {
+                return Ok(Err(format!(
+                    "{name} ran longer than the timeout of {timeout:?} and was stopped"
+                )))
+            }
+            Err(error) => return Err(error),
+        };
+        if status.success() {
+            return Ok(Ok(()));
+        }
+        let text = std::fs::read_to_string(&errors)
+            .with_context(|| format!("reading what {name} wrote to {}", errors.display()))?;
+        let text = text.trim();
+        Ok(Err(if text.is_empty() {
+            format!("{name} exited with {status}")
+        } else {
+            text.to_string()
+        }))
+    }
 }
 
 /// The connection of `config` as libpq's environment variables.
