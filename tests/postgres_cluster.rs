@@ -776,19 +776,6 @@ mod pg_embed_fetch {
     }
 }
 
-/// The private folders of this process, where clusters and the restore drill's dumps live.
-fn private_dirs() -> BTreeSet<PathBuf> {
-    let prefix = format!("validate-migrations-pg-{}-", std::process::id());
-    [PathBuf::from("/dev/shm"), std::env::temp_dir()]
-        .iter()
-        .filter_map(|dir| fs::read_dir(dir).ok())
-        .flatten()
-        .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|entry| entry.path())
-        .collect()
-}
-
 /// The restore drill on a chain's database of the throwaway cluster: `pg_dump` into a private
 /// folder, `pg_restore` into a new database with the same rows, and afterwards neither the
 /// restored database nor the dump's folder is left.
@@ -815,13 +802,13 @@ fn the_restore_drill_restores_a_chain_database_and_leaves_nothing() -> Result<()
         let setup = "CREATE TABLE drill (id serial PRIMARY KEY, note text); \
                      INSERT INTO drill (note) VALUES ('a'), ('b'), (NULL)";
         db.execute(setup, timeout).expect("the setup runs");
-        let before = private_dirs();
+        let before = support::private_dirs();
         let drill = db.restore_drill(timeout, &mut |copy| {
             let rows = copy.query("SELECT count(*) FROM drill", timeout);
             seen.push(format!("restored rows: {}", text(rows.expect("count"))));
             seen.push(format!(
                 "folders during: +{}",
-                private_dirs().len() - before.len()
+                support::private_dirs().len() - before.len()
             ));
         });
         seen.push(format!("{:?}", drill.map_err(|e| format!("{e:#}"))));
@@ -833,7 +820,10 @@ fn the_restore_drill_restores_a_chain_database_and_leaves_nothing() -> Result<()
             "drill databases after: {}",
             text(left.expect("count"))
         ));
-        seen.push(format!("folders after: {}", private_dirs() == before));
+        seen.push(format!(
+            "folders after: {}",
+            support::private_dirs() == before
+        ));
     })?;
     Box::new(server).close()?;
     assert_eq!(

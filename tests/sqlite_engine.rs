@@ -657,20 +657,6 @@ fn pragmas_and_functions_that_reach_the_host_are_refused() {
     assert_eq!(read("temp_store"), 2);
 }
 
-/// The private folders of this process (`validate-migrations-pg-<pid>-<random>`), where the
-/// restore drill keeps its backups.
-fn private_dirs() -> Vec<PathBuf> {
-    let prefix = format!("validate-migrations-pg-{}-", std::process::id());
-    [PathBuf::from("/dev/shm"), std::env::temp_dir()]
-        .iter()
-        .filter_map(|dir| std::fs::read_dir(dir).ok())
-        .flatten()
-        .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|entry| entry.path())
-        .collect()
-}
-
 fn count(db: &mut dyn Database, table: &str) -> String {
     let rows = db
         .query(&format!("SELECT count(*) FROM {table}"), TIMEOUT)
@@ -691,11 +677,11 @@ fn the_backup_round_trip_restores_the_same_schema_and_rows() {
     )
     .unwrap_or_else(|error| panic!("{error}"));
     let schema = introspect(&mut db);
-    let before = private_dirs();
+    let before = support::private_dirs();
     let mut restored = None;
     let drill = db
         .restore_drill(TIMEOUT, &mut |copy| {
-            let folders = private_dirs().len();
+            let folders = support::private_dirs().len();
             let schema = copy
                 .introspect()
                 .unwrap_or_else(|error| panic!("{error:#}"));
@@ -711,5 +697,9 @@ fn the_backup_round_trip_restores_the_same_schema_and_rows() {
         before.len() + 1,
         "the backup is in a private folder"
     );
-    assert_eq!(private_dirs(), before, "the drill's folder was left behind");
+    assert_eq!(
+        support::private_dirs(),
+        before,
+        "the drill's folder was left behind"
+    );
 }

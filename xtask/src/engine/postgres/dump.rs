@@ -294,14 +294,22 @@ fn libpq_environment(command: &mut Command, config: &postgres::Config) {
     for variable in ["PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGPASSFILE"] {
         command.env_remove(variable);
     }
-    if let Some(host) = config.get_hosts().first() {
-        match host {
-            Host::Tcp(name) => command.env("PGHOST", name),
-            Host::Unix(path) => command.env("PGHOST", path),
-        };
+    // A URL may name several hosts (`localhost` and a `host=` socket folder): libpq tries them
+    // in order, as the replay's own client does.
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    if !hosts.is_empty() {
+        command.env("PGHOST", hosts.join(","));
     }
-    if let Some(port) = config.get_ports().first() {
-        command.env("PGPORT", port.to_string());
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    if !ports.is_empty() {
+        command.env("PGPORT", ports.join(","));
     }
     if let Some(user) = config.get_user() {
         command.env("PGUSER", user);
