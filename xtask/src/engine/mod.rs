@@ -50,7 +50,9 @@ pub type Rows = Vec<Vec<Option<String>>>;
 pub enum Drill {
     /// The backup restored, and the restored database was handed to the caller.
     Restored,
-    /// The backup or its restore failed: the program's own message.
+    /// The backup failed, so there was nothing to restore: the program's own message.
+    BackupFailed(String),
+    /// The restore failed: the program's own message.
     Failed(String),
     /// The engine has no way to back this database up here: why, and what to install.
     NotDrilled(String),

@@ -21,7 +21,7 @@ pub(super) fn drill(
     let dir = PrivateDir::create(&temp_base())?;
     let path = dir.path().join("backup.sqlite");
     let drill = match connection.backup(MAIN_DB, &path, None::<fn(_)>) {
-        Err(error) => Ok(Drill::Failed(format!("the backup failed: {error}"))),
+        Err(error) => Ok(Drill::BackupFailed(error.to_string())),
         Ok(()) => restore(&path, reopen, work),
     };
     dir.release()?;

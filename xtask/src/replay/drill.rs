@@ -20,7 +20,9 @@ use crate::sql::SqlFile;
 /// What the drill found wrong with a chain's backup.
 #[derive(Debug)]
 pub enum Finding {
-    /// The backup or its restore failed: the program's own message.
+    /// The backup failed, so nothing was restored: the program's own message.
+    BackupFailed(String),
+    /// The restore failed: the program's own message.
     Failed(String),
     /// The restore succeeded, but the restored database is not the one backed up.
     Differs {
@@ -58,6 +60,7 @@ pub(super) fn drill(
     })?;
     let restored = match drill {
         Drill::NotDrilled(why) => return Ok(Err(why)),
+        Drill::BackupFailed(message) => return Ok(Ok(Some(Finding::BackupFailed(message)))),
         Drill::Failed(message) => return Ok(Ok(Some(Finding::Failed(message)))),
         Drill::Restored => restored.context("the restored database was not read")??,
     };
@@ -119,6 +122,8 @@ fn quoted(key: &str) -> String {
 pub(super) struct RestoreFailed<'a> {
     /// `PostgreSQL 15.18`.
     pub engine: &'a str,
+    /// Whether the backup failed, rather than its restore.
+    pub backup: bool,
     pub message: &'a str,
     /// Where the tables are created, to point at the one the restore failed on.
     pub latest: Option<&'a SqlFile>,
@@ -131,21 +136,30 @@ impl From<RestoreFailed<'_>> for Diagnostic {
             .lines()
             .map(|line| format!("    {line}"))
             .collect();
+        let what = if failed.backup {
+            "cannot be made"
+        } else {
+            "does not restore"
+        };
         let diagnostic = Diagnostic::new(
             Code::RestoreFailed,
             format!(
-                "{}: a backup of the database at the chain's end does not restore: {}\n{}",
+                "{}: a backup of the database at the chain's end {what}: {}\n{}",
                 failed.engine,
                 how_backed_up(failed.engine),
                 body.join("\n")
             ),
         )
-        .help(
+        .help(if failed.backup {
+            "the backup itself failed, so no restore was tried: pg_dump's message says why (an \
+             object it cannot dump, or the connection); fix the schema so that it can be backed \
+             up, or run again where the drill's pg_dump can reach the server"
+        } else {
             "a restore runs with an empty search_path and loads each table before the objects \
              that come after it: a function that a CHECK, an index or a default calls must name \
              what it calls with its schema (public.f(x)) or set its own (ALTER FUNCTION ... SET \
-             search_path = public); fix the schema so that the backup restores",
-        );
+             search_path = public); fix the schema so that the backup restores"
+        });
         at_table(diagnostic, failed.latest, failed_table(failed.message))
     }
 }
@@ -269,5 +283,36 @@ mod tests {
         let index = "pg_restore: error: could not execute query: ERROR:  function g(integer) does not exist\nCommand was: CREATE INDEX memo_f ON public.memo USING btree (public.f(x));";
         assert_eq!(failed_table(index), Some("memo"));
         assert_eq!(failed_table("the backup failed: disk full"), None);
+    }
+
+    #[test]
+    fn a_failed_backup_is_told_from_a_failed_restore() {
+        let failed = |backup| {
+            Diagnostic::from(RestoreFailed {
+                engine: "PostgreSQL 15.18",
+                backup,
+                message: "pg_dump: error: query failed",
+                latest: None,
+            })
+        };
+        let (backup, restore) = (failed(true), failed(false));
+        assert!(
+            backup.message.contains("cannot be made"),
+            "{}",
+            backup.message
+        );
+        assert!(backup
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("no restore was tried")));
+        assert!(
+            restore.message.contains("does not restore"),
+            "{}",
+            restore.message
+        );
+        assert!(restore
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("search_path")));
     }
 }

@@ -184,8 +184,16 @@ fn describe(
 /// The restore drill's finding, at the table it concerns in `LATEST.sql`.
 fn restore(finding: &Finding, engine: &str, latest: Option<&SqlFile>) -> Diagnostic {
     match finding {
+        Finding::BackupFailed(message) => RestoreFailed {
+            engine,
+            backup: true,
+            message,
+            latest,
+        }
+        .into(),
         Finding::Failed(message) => RestoreFailed {
             engine,
+            backup: false,
             message,
             latest,
         }

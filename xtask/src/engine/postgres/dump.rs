@@ -167,7 +167,7 @@ pub fn drill(
     let drill = dumping.finish(&dir).and_then(|dumped| {
         created?;
         match dumped {
-            Err(message) => Ok(Drill::Failed(format!("pg_dump failed: {message}"))),
+            Err(message) => Ok(Drill::BackupFailed(message)),
             Ok(()) => restore(server, tools, &dir, &dump, &restored_name, timeout, work),
         }
     });
