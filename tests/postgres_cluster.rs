@@ -775,3 +775,66 @@ mod pg_embed_fetch {
         footprint.assert_gone(true)
     }
 }
+
+/// The restore drill on a chain's database of the throwaway cluster: `pg_dump` into a private
+/// folder, `pg_restore` into a new database with the same rows, and afterwards neither the
+/// restored database nor the dump's folder is left.
+#[test]
+fn the_restore_drill_restores_a_chain_database_and_leaves_nothing() -> Result<()> {
+    use xtask::config::Privileges;
+    use xtask::engine::postgres::{PostgresServer, PostgresSettings, PostgresSource, ReplayAs};
+    use xtask::engine::{Drill, Server as _};
+
+    let cache = tempfile::tempdir()?;
+    let server = PostgresServer::start(
+        &PostgresSettings {
+            source: &PostgresSource::Throwaway(BinariesOptions::default()),
+            cache_dir: cache.path(),
+            replay_as: ReplayAs::Owner,
+            privileges: &Privileges::default(),
+        },
+        &[],
+    )?;
+    let timeout = Duration::from_secs(30);
+    let text = |rows: xtask::engine::Rows| rows[0][0].clone().unwrap_or_default();
+    let mut seen = Vec::new();
+    server.with_database("fresh", &mut |db| {
+        let setup = "CREATE TABLE drill (id serial PRIMARY KEY, note text); \
+                     INSERT INTO drill (note) VALUES ('a'), ('b'), (NULL)";
+        db.execute(setup, timeout).expect("the setup runs");
+        let before = support::private_dirs();
+        let drill = db.restore_drill(timeout, &mut |copy| {
+            let rows = copy.query("SELECT count(*) FROM drill", timeout);
+            seen.push(format!("restored rows: {}", text(rows.expect("count"))));
+            seen.push(format!(
+                "folders during: +{}",
+                support::private_dirs().len() - before.len()
+            ));
+        });
+        seen.push(format!("{:?}", drill.map_err(|e| format!("{e:#}"))));
+        let left = db.query(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'drill%'",
+            timeout,
+        );
+        seen.push(format!(
+            "drill databases after: {}",
+            text(left.expect("count"))
+        ));
+        seen.push(format!(
+            "folders after: {}",
+            support::private_dirs() == before
+        ));
+    })?;
+    Box::new(server).close()?;
+    assert_eq!(
+        seen,
+        [
+            "restored rows: 3".to_string(),
+            "folders during: +1".to_string(),
+            format!("{:?}", Ok::<Drill, String>(Drill::Restored)),
+            "drill databases after: 0".to_string(),
+            "folders after: true".to_string(),
+        ]
+    );
+    Ok(())
+}

@@ -381,3 +381,94 @@ fn a_skipped_extension_leaves_its_chains_not_checked() {
     );
     assert!(markdown.contains("| sqlite | full | yes |"), "{markdown}");
 }
+
+/// The search_path case of `tests/cases/replay/restore-failed-search-path.txt`: a CHECK calls a
+/// function that calls another without its schema, so a backup does not restore.
+const SEARCH_PATH_FUNCTIONS: &str = "\
+CREATE FUNCTION is_positive(x integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT x > 0';
+CREATE FUNCTION valid_creator(x integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT is_positive(x)';
+";
+const SEARCH_PATH_CHECK: &str =
+    "ALTER TABLE memo ADD CONSTRAINT memo_creator_valid CHECK (valid_creator(creator_id));\n";
+
+/// The minimal tree released as v0.1.2, whose unreleased 0.2 migration adds the search_path
+/// case (and LATEST.sql with it).
+fn search_path_tree() -> Tree {
+    let tree = released_tree("", "0.1.2");
+    tree.write(
+        "migration/postgres/0.2/00__memo_index.sql",
+        format!(
+            "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+             {SEARCH_PATH_FUNCTIONS}{SEARCH_PATH_CHECK}"
+        )
+        .as_bytes(),
+    );
+    let latest = tree.store().join("migration/postgres/LATEST.sql");
+    let text = std::fs::read_to_string(&latest).expect("LATEST.sql");
+    let text = text.replace(
+        "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+        &format!(
+            "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n\
+             {SEARCH_PATH_FUNCTIONS}{SEARCH_PATH_CHECK}"
+        ),
+    );
+    tree.write("migration/postgres/LATEST.sql", text.as_bytes());
+    tree
+}
+
+/// The restore drill runs at the end of `fresh` and of every upgrade chain, not of the full
+/// chain (an upgrade of an empty database).
+#[test]
+fn the_restore_drill_runs_on_fresh_and_every_upgrade_chain() {
+    let tree = search_path_tree();
+    let output = validate(&tree, &["--dialect", "postgres", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let drilled: Vec<String> = support::diagnostics(&output)
+        .iter()
+        .filter(|d| d["code"] == "restore-failed")
+        .flat_map(|d| d["chains"].as_array().cloned().unwrap_or_default())
+        .map(|chain| chain.as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        drilled,
+        ["fresh", "upgrade-from-v0.1.2"],
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// Binaries without `pg_dump` (as the npm registry's server packages ship them): the chains run,
+/// the drill does not, and the summary says which PostgreSQL was not drilled and what to
+/// install, while the backup that would not restore goes unnoticed.
+#[test]
+fn a_server_without_pg_dump_is_not_drilled_and_the_summary_says_what_to_install() {
+    let tree = search_path_tree();
+    let installed = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .ok()
+        .filter(|dir| Path::new(dir).join("postgres").exists())
+        .unwrap_or_else(|| "/usr/lib/postgresql/15/bin".to_string());
+    let server_only = tree.dir.path().join("server-only");
+    std::fs::create_dir(&server_only).expect("create the folder");
+    for program in ["initdb", "pg_ctl", "postgres"] {
+        support::symlink(
+            &Path::new(&installed).join(program),
+            &server_only.join(program),
+        );
+    }
+    let pg_bin = server_only.to_str().expect("UTF-8 temporary path");
+    let output = validate(&tree, &["--dialect", "postgres", "--pg-bin", pg_bin]);
+    let text = stable(&stdout(&output));
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("not checked: the restore drill on PostgreSQL"))
+        .unwrap_or_else(|| panic!("no not-checked line for the drill:\n{text}"));
+    assert!(
+        line.contains(&format!("no pg_dump and pg_restore in {pg_bin}"))
+            && line.contains("apt-get install postgresql-client-"),
+        "{line}"
+    );
+}

@@ -656,3 +656,50 @@ fn pragmas_and_functions_that_reach_the_host_are_refused() {
     assert_eq!(read("trusted_schema"), 0);
     assert_eq!(read("temp_store"), 2);
 }
+
+fn count(db: &mut dyn Database, table: &str) -> String {
+    let rows = db
+        .query(&format!("SELECT count(*) FROM {table}"), TIMEOUT)
+        .unwrap_or_else(|error| panic!("{error}"));
+    rows[0][0].clone().unwrap_or_default()
+}
+
+/// The restore drill's round trip: the online backup into a file of a private folder, reopened
+/// with the same schema and rows; the folder is gone afterwards.
+#[test]
+fn the_backup_round_trip_restores_the_same_schema_and_rows() {
+    let mut db =
+        apply_in_one_transaction(&[load(Path::new("LATEST.sql"), latest_text(), Role::Latest)]);
+    db.execute(
+        "CREATE TABLE drill (id INTEGER PRIMARY KEY, note TEXT); \
+         INSERT INTO drill (note) VALUES ('a'), ('b'), (NULL);",
+        TIMEOUT,
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let schema = introspect(&mut db);
+    let before = support::private_dirs();
+    let mut restored = None;
+    let drill = db
+        .restore_drill(TIMEOUT, &mut |copy| {
+            let folders = support::private_dirs().len();
+            let schema = copy
+                .introspect()
+                .unwrap_or_else(|error| panic!("{error:#}"));
+            restored = Some((schema, count(copy, "drill"), folders));
+        })
+        .unwrap_or_else(|error| panic!("{error:#}"));
+    assert_eq!(drill, xtask::engine::Drill::Restored);
+    let (restored_schema, rows, folders) = restored.expect("the restored database was read");
+    assert_eq!(restored_schema, schema);
+    assert_eq!(rows, "3");
+    assert_eq!(
+        folders,
+        before.len() + 1,
+        "the backup is in a private folder"
+    );
+    assert_eq!(
+        support::private_dirs(),
+        before,
+        "the drill's folder was left behind"
+    );
+}

@@ -271,3 +271,19 @@ pub fn symlink(target: &Path, link: &Path) {
     }
     std::os::unix::fs::symlink(target, link).expect("symlink");
 }
+
+/// The private folders of this process (`validate-migrations-pg-<pid>-<random>`, under /dev/shm
+/// or the temporary folder), where clusters and the restore drill's backups live; sorted.
+pub fn private_dirs() -> Vec<PathBuf> {
+    let prefix = format!("validate-migrations-pg-{}-", std::process::id());
+    let mut dirs: Vec<PathBuf> = [PathBuf::from("/dev/shm"), std::env::temp_dir()]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|entry| entry.path())
+        .collect();
+    dirs.sort();
+    dirs
+}

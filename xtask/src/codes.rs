@@ -118,6 +118,8 @@ codes! {
     StoredVersionMismatch = "stored-version-mismatch", Error, "replay", "after a chain, BASIC.schemaVersion differs from VERSION";
     StampWriteFailed = "stamp-write-failed", Error, "replay", "the service's write of its schema version (configured or default) failed after a chain";
     SeedFailed = "seed-failed", Error, "replay", "a seed file does not apply on top of a migrated database";
+    RestoreFailed = "restore-failed", Error, "replay", "a backup of a chain's database does not restore (pg_dump and pg_restore, SQLite's backup)";
+    RestoreDiffers = "restore-differs", Error, "replay", "a backup of a chain's database restores another schema or other rows";
     SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";
     EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";
     ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";

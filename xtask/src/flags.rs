@@ -108,6 +108,11 @@ pub struct EngineArgs {
     /// then run programs and read and write files on this machine.
     #[arg(long, value_name = "WHO", default_value = "owner")]
     pub replay_as: ReplayAs,
+    /// Skip the restore drill: by default the database at the end of `fresh` and of every
+    /// upgrade chain is backed up and restored (PostgreSQL: pg_dump and pg_restore; SQLite: the
+    /// online backup), and a restore that fails or differs is an error.
+    #[arg(long)]
+    pub no_restore_drill: bool,
 }
 
 #[derive(clap::Args)]

@@ -231,6 +231,7 @@ fn engine_options(engines: &EngineArgs) -> replay::Options {
         progress: (std::io::stderr().is_terminal() && !in_github_actions())
             .then(|| replay::ProgressSink::new(draw_progress)),
         replay_as: engines.replay_as,
+        restore_drill: !engines.no_restore_drill,
         ..defaults
     }
 }

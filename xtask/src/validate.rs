@@ -321,8 +321,8 @@ fn replay_and_judge(
     Ok(replay)
 }
 
-/// What the replay left unchecked: PostgreSQL privileges it could not test, and the chains left
-/// to other shards.
+/// What the replay left unchecked: PostgreSQL privileges it could not test, the engines the
+/// restore drill could not run on, and the chains left to other shards.
 fn replay_coverage(
     summary: &replay::Summary,
     shard: Option<replay::Shard>,
@@ -331,6 +331,12 @@ fn replay_coverage(
     if let Some(why) = &summary.privileges_unchecked {
         unchecked.push(Unchecked {
             what: "PostgreSQL privileges".to_string(),
+            why: why.clone(),
+        });
+    }
+    for (engine, why) in &summary.not_drilled {
+        unchecked.push(Unchecked {
+            what: format!("the restore drill on {engine}"),
             why: why.clone(),
         });
     }

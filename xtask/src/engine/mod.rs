@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_backup;
 mod sqlite_box;
 
 use std::fmt;
@@ -44,6 +45,19 @@ impl fmt::Display for StatementError {
 /// The rows a query returned, each value as text (`None` for NULL).
 pub type Rows = Vec<Vec<Option<String>>>;
 
+/// How a restore drill went (`Database::restore_drill`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drill {
+    /// The backup restored, and the restored database was handed to the caller.
+    Restored,
+    /// The backup failed, so there was nothing to restore: the program's own message.
+    BackupFailed(String),
+    /// The restore failed: the program's own message.
+    Failed(String),
+    /// The engine has no way to back this database up here: why, and what to install.
+    NotDrilled(String),
+}
+
 /// One database of an engine, owned by one chain. Statements are executed one at a time so
 /// that a failure is known by statement and therefore by file, line and column.
 pub trait Database {
@@ -71,6 +85,17 @@ pub trait Database {
 
     /// Reads the whole schema from the engine's catalog.
     fn introspect(&mut self) -> anyhow::Result<Schema>;
+
+    /// The restore drill: backs the database up the way its operators do (PostgreSQL:
+    /// `pg_dump` in the custom format; SQLite: the online backup API into a file), restores the
+    /// backup into a new database (`pg_restore --exit-on-error`; SQLite: the file reopened), runs
+    /// `work` on it, and removes the backup and the restored database. Each backup or restore
+    /// program may run for `timeout`. An error is the engine's own: the drill could not be run.
+    fn restore_drill(
+        &mut self,
+        timeout: Duration,
+        work: &mut dyn FnMut(&mut dyn Database),
+    ) -> Result<Drill>;
 }
 
 /// An engine the chains of one dialect run on: a throwaway PostgreSQL cluster, an existing

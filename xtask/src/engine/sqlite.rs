@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Batch, Connection, ErrorCode, InterruptHandle};
 
 use super::sqlite_box::{self, Denials};
-use super::{Database, Rows, Server, StatementError};
+use super::{Database, Drill, Rows, Server, StatementError};
 use crate::config::Stamp;
 use crate::dialect::Dialect;
 use crate::schema::sqlite::optional_text;
@@ -87,10 +87,19 @@ impl SqliteDatabase {
     /// `PRAGMA foreign_keys` inside a migration's transaction cannot change. The database is
     /// boxed: no statement run on it reaches a file of the host (`sqlite_box`).
     pub fn open_in_memory(foreign_keys: bool) -> anyhow::Result<SqliteDatabase> {
-        let mut connection =
+        let connection =
             Connection::open_in_memory().context("cannot open an in-memory SQLite database")?;
-        let denials = sqlite_box::confine(&mut connection)
-            .context("cannot confine the in-memory SQLite database")?;
+        SqliteDatabase::boxed(connection, foreign_keys)
+    }
+
+    /// The database on `connection`, boxed and with `PRAGMA foreign_keys` set as the service
+    /// sets it.
+    pub(super) fn boxed(
+        mut connection: Connection,
+        foreign_keys: bool,
+    ) -> anyhow::Result<SqliteDatabase> {
+        let denials =
+            sqlite_box::confine(&mut connection).context("cannot confine the SQLite database")?;
         connection
             .pragma_update(None, "foreign_keys", foreign_keys)
             .context("cannot set PRAGMA foreign_keys")?;
@@ -251,6 +260,20 @@ impl Database for SqliteDatabase {
             values.extend(value);
         }
         Ok(values)
+    }
+
+    fn restore_drill(
+        &mut self,
+        _timeout: Duration,
+        work: &mut dyn FnMut(&mut dyn Database),
+    ) -> anyhow::Result<Drill> {
+        // The backup copies pages, not statements: nothing of the tree runs, so there is no
+        // statement to stop at a timeout.
+        // Foreign keys are a setting of the connection, not of the file; the drill only reads.
+        let reopen = |connection| -> anyhow::Result<Box<dyn Database>> {
+            Ok(Box::new(SqliteDatabase::boxed(connection, false)?))
+        };
+        super::sqlite_backup::drill(&self.connection, &reopen, work)
     }
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {

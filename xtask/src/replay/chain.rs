@@ -96,6 +96,8 @@ pub struct Plan<'a> {
     /// Extensions whose `CREATE EXTENSION` stops a chain unchecked (`replay.skip-extensions`),
     /// lower-cased.
     pub skip_extensions: Vec<String>,
+    /// Whether `fresh` and the upgrade chains end with the restore drill (`replay::drill`).
+    pub restore_drill: bool,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -145,6 +147,9 @@ pub enum Failure<'f> {
         statement: &'f Statement,
         error: StatementError,
     },
+    /// The restore drill at the chain's end: the backup did not restore, or restored another
+    /// database.
+    Restore(super::drill::Finding),
 }
 
 /// Below this, what is left of the run is no time for a statement: it would be stopped at once
@@ -154,7 +159,7 @@ const LEAST_TIME: Duration = Duration::from_millis(10);
 impl Plan<'_> {
     /// How long the next statement may run: the per-statement timeout, or what is left of the
     /// run if that is less; `None` once the run is out of time.
-    fn time_for_statement(&self) -> Option<Duration> {
+    pub(super) fn time_for_statement(&self) -> Option<Duration> {
         let Some(deadline) = self.deadline else {
             return Some(self.timeout);
         };
@@ -178,6 +183,8 @@ pub struct Outcome<'f> {
     /// The files the chain applied, in order, with how far each got: what the static findings
     /// that only the engine can settle are judged by (`replay::observed`).
     pub applied: Vec<Applied<'f>>,
+    /// Why the restore drill did not run on this chain's engine, where it could not.
+    pub not_drilled: Option<String>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -195,6 +202,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         failures: Vec::new(),
         statements: 0,
         applied: Vec::new(),
+        not_drilled: None,
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);

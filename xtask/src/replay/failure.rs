@@ -2,6 +2,7 @@
 //! refused, in the engine's words, with what to do.
 
 use super::chain::{Failure, Plan, Refusal};
+use super::drill::{Finding, RestoreDiffers, RestoreFailed};
 use super::stamp_write::{StampFiles, StampWriteFailure};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Span};
@@ -102,6 +103,12 @@ pub(super) enum ReplayFailure<'a> {
         location: &'a str,
         extension: String,
         error: &'a StatementError,
+    },
+    /// The restore drill's finding, at the fresh-install script where there is one.
+    Restore {
+        finding: &'a Finding,
+        engine: &'a str,
+        latest: Option<&'a SqlFile>,
     },
 }
 
@@ -266,6 +273,11 @@ fn describe<'a>(
         },
         Failure::OutOfTime => ReplayFailure::OutOfTime { engine },
         Failure::Engine(message) => ReplayFailure::Engine { engine, message },
+        Failure::Restore(finding) => ReplayFailure::Restore {
+            finding,
+            engine,
+            latest: files.latest,
+        },
     }
 }
 
@@ -387,7 +399,39 @@ impl From<ReplayFailure<'_>> for Diagnostic {
             } => extension_not_installed(error, &extension, engine, location)
                 .file(file)
                 .span(span),
+            ReplayFailure::Restore {
+                finding,
+                engine,
+                latest,
+            } => restore(finding, engine, latest),
         }
+    }
+}
+
+/// The restore drill's finding, at the table it concerns in `LATEST.sql`.
+fn restore(finding: &Finding, engine: &str, latest: Option<&SqlFile>) -> Diagnostic {
+    match finding {
+        Finding::BackupFailed(message) => RestoreFailed {
+            engine,
+            backup: true,
+            message,
+            latest,
+        }
+        .into(),
+        Finding::Failed(message) => RestoreFailed {
+            engine,
+            backup: false,
+            message,
+            latest,
+        }
+        .into(),
+        Finding::Differs { schema, rows } => RestoreDiffers {
+            engine,
+            schema,
+            rows,
+            latest,
+        }
+        .into(),
     }
 }
 

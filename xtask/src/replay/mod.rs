@@ -4,6 +4,7 @@
 //! per run.
 
 pub mod chain;
+mod drill;
 mod engines;
 mod extension;
 mod failure;
@@ -54,6 +55,9 @@ pub struct Options {
     pub capture_release: Option<String>,
     /// Who PostgreSQL chains run as (`--replay-as`).
     pub replay_as: ReplayAs,
+    /// Whether `fresh` and the upgrade chains end with the restore drill: their database backed
+    /// up and restored as operators do, and the restore compared with it.
+    pub restore_drill: bool,
 }
 
 impl Default for Options {
@@ -69,6 +73,7 @@ impl Default for Options {
             progress: None,
             capture_release: None,
             replay_as: ReplayAs::Owner,
+            restore_drill: true,
         }
     }
 }
@@ -146,6 +151,10 @@ pub struct Summary {
     /// did not (the validation's outcome lists it as not checked).
     #[serde(skip)]
     pub privileges_unchecked: Option<String>,
+    /// Engines the restore drill could not run on (`PostgreSQL 15.18`), each with why and what
+    /// to install (the validation's outcome lists them as not checked).
+    #[serde(skip)]
+    pub not_drilled: Vec<(String, String)>,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -301,6 +310,15 @@ fn summarize(
         }
     }
     summary.observed = observed::Observed::new(chains, outcomes, &summary.engines);
+    for (chain, outcome) in chains.iter().zip(outcomes.iter()) {
+        let engine = summary.engines.iter().find(|e| e.dialect == chain.dialect);
+        if let (Some(why), Some(engine)) = (&outcome.not_drilled, engine) {
+            let entry = (engine.name(), why.clone());
+            if !summary.not_drilled.contains(&entry) {
+                summary.not_drilled.push(entry);
+            }
+        }
+    }
     for (chain, outcome) in chains.iter().zip(outcomes.iter()) {
         if !reported(chain, shard) {
             continue;

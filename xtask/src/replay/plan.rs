@@ -135,6 +135,7 @@ fn plan<'a>(
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
             skip_extensions: store.config.skip_extensions.clone(),
+            restore_drill: options.restore_drill,
         },
         latest,
     ))

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 
-use super::chain::{self, Chain, Plan};
+use super::chain::{self, Chain, ChainKind, Failure, Plan};
+use super::drill;
 use super::engines::Engines;
 use super::progress::Progress;
 use super::Options;
@@ -75,7 +76,36 @@ fn run_one<'c>(
     engines
         .server(chain.dialect)?
         .with_database(&chain.name, &mut |db| {
-            outcome = Some(chain::run(chain, plan, db));
+            let mut ran = chain::run(chain, plan, db);
+            restore_drill(chain, plan, db, &mut ran);
+            outcome = Some(ran);
         })?;
     outcome.context("the chain's database was opened, yet the chain did not run")
+}
+
+/// The restore drill at the end of `chain`, after its seeds, where the chain reached its end and
+/// is `fresh` or an upgrade (the full chain's database is an upgrade of an empty one, with no
+/// rows of its own to restore): a finding becomes a failure of the chain, an engine that cannot
+/// drill a note of the outcome.
+fn restore_drill<'f>(
+    chain: &Chain<'f>,
+    plan: &Plan<'f>,
+    db: &mut dyn crate::engine::Database,
+    outcome: &mut chain::Outcome<'f>,
+) {
+    if !plan.restore_drill || chain.kind() == ChainKind::Full || !outcome.failures.is_empty() {
+        return;
+    }
+    let Some(timeout) = plan.time_for_statement() else {
+        outcome.failures.push(Failure::OutOfTime);
+        return;
+    };
+    match drill::drill(db, timeout) {
+        Ok(Ok(None)) => {}
+        Ok(Ok(Some(finding))) => outcome.failures.push(Failure::Restore(finding)),
+        Ok(Err(why)) => outcome.not_drilled = Some(why),
+        Err(error) => outcome
+            .failures
+            .push(Failure::Engine(format!("the restore drill: {error:#}"))),
+    }
 }

@@ -467,8 +467,8 @@ fn log_tail(path: &Path) -> String {
 }
 
 /// `/dev/shm` when it exists and is writable (tmpfs makes initdb several times faster), else
-/// the system's temporary directory.
-fn temp_base() -> PathBuf {
+/// the system's temporary directory. The restore drill's backups go there too.
+pub(crate) fn temp_base() -> PathBuf {
     let shm = Path::new("/dev/shm");
     if shm.is_dir() && is_writable(shm) {
         shm.to_path_buf()

@@ -6,9 +6,10 @@ use anyhow::Context as _;
 use postgres::error::ErrorPosition;
 use postgres::{Client, SimpleQueryMessage};
 
+use super::dump::{self, DrillSource};
 use super::watchdog::{Stopped, Watchdog};
 use crate::config::Stamp;
-use crate::engine::{Database, Rows, StatementError};
+use crate::engine::{Database, Drill, Rows, StatementError};
 use crate::schema::Schema;
 
 /// SQLSTATE `query_canceled`: what PostgreSQL reports when `statement_timeout` stops a statement.
@@ -25,6 +26,9 @@ pub struct PostgresDatabase {
     client: Client,
     /// The `statement_timeout` last set on this connection, so it is set only when it changes.
     timeout: Option<Duration>,
+    /// What the restore drill needs: the server and the database's name; `None` for a database
+    /// opened without its server, which cannot be drilled.
+    drill: Option<DrillSource>,
 }
 
 impl PostgresDatabase {
@@ -35,6 +39,7 @@ impl PostgresDatabase {
             watchdog: None,
             client,
             timeout: None,
+            drill: None,
         }
     }
 
@@ -56,7 +61,16 @@ impl PostgresDatabase {
             watchdog: Some(watchdog),
             client,
             timeout: None,
+            drill: None,
         })
+    }
+
+    /// The database as a chain's, which the restore drill can back up and restore on its server.
+    pub(super) fn drilled_by(self, source: DrillSource) -> PostgresDatabase {
+        PostgresDatabase {
+            drill: Some(source),
+            ..self
+        }
     }
 
     fn run(&mut self, sql: &str) -> Result<(), StatementError> {
@@ -226,5 +240,19 @@ impl Database for PostgresDatabase {
 
     fn introspect(&mut self) -> anyhow::Result<Schema> {
         crate::schema::postgres::introspect(&mut self.client)
+    }
+
+    fn restore_drill(
+        &mut self,
+        timeout: Duration,
+        work: &mut dyn FnMut(&mut dyn Database),
+    ) -> anyhow::Result<Drill> {
+        match &self.drill {
+            Some(source) => dump::drill(source, timeout, work),
+            None => anyhow::bail!(
+                "this database was opened without its server, so it cannot be backed up and \
+                 restored"
+            ),
+        }
     }
 }

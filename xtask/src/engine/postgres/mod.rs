@@ -13,6 +13,7 @@ mod chain_role;
 mod cluster;
 mod database;
 mod datadir;
+mod dump;
 mod existing;
 #[cfg(feature = "fetch-postgres")]
 mod fetch;
@@ -29,6 +30,7 @@ use postgres::Client;
 
 pub use binaries::{BinariesOptions, BinariesOrigin, PgBinaries};
 pub use chain_role::{ChainAccess, ChainScope, ReplayAs};
+pub(crate) use cluster::temp_base;
 pub use cluster::{Cluster, ClusterOptions, DataDirOrigin, StartupReport};
 pub use database::PostgresDatabase;
 pub use existing::{redact_url, ExistingServer};
@@ -37,6 +39,7 @@ pub use fetch::FetchSource;
 #[cfg(feature = "fetch-postgres")]
 pub use pg_embed::pg_fetch::PostgresVersion;
 pub use process::RunAs;
+pub(crate) use registry::PrivateDir;
 pub use registry::{abandon_run, report_cleanup_problems_to};
 pub use server::{PostgresServer, PostgresSettings, PostgresSource};
 

@@ -2,10 +2,11 @@
 //! server ([`PgServer`]), with how the chains get their databases and roles ([`ChainAccess`]).
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
 
+use super::dump::{DrillSource, DumpTools, Tools};
 use super::{
     BinariesOptions, ChainAccess, Cluster, ClusterOptions, ExistingServer, PgBinaries, PgServer,
     PostgresDatabase, ReplayAs,
@@ -36,12 +37,15 @@ pub struct PostgresSettings<'a> {
 
 /// The PostgreSQL server of a run, and how its chains get their databases.
 pub struct PostgresServer {
-    server: PgServer,
+    /// Shared with each chain's database, whose restore drill creates and drops a database on it.
+    server: Arc<PgServer>,
     access: ChainAccess,
     /// Held by each chain where chains may create roles, which are cluster-wide: the roles one
     /// chain created are dropped before the next begins.
     one_at_a_time: Mutex<()>,
     version: String,
+    /// The restore drill's `pg_dump` and `pg_restore`, or why there are none.
+    dump_tools: Tools,
 }
 
 impl PostgresServer {
@@ -62,12 +66,31 @@ impl PostgresServer {
             settings.privileges,
             creates_roles(sql),
         )?;
+        let dump_tools = dump_tools(&server, &version);
         Ok(PostgresServer {
-            server,
+            server: Arc::new(server),
             access,
             one_at_a_time: Mutex::new(()),
             version,
+            dump_tools,
         })
+    }
+}
+
+/// Where the restore drill finds `pg_dump` and `pg_restore`: next to the binaries the throwaway
+/// cluster runs (a newer major elsewhere would be another installation than the one named), or,
+/// for an existing server, in the installed PostgreSQL folders.
+fn dump_tools(server: &PgServer, version: &str) -> Tools {
+    match server {
+        PgServer::Throwaway(cluster) => {
+            let dir = cluster.binaries().bin_dir();
+            DumpTools::find(&[dir.to_path_buf()], version, &dir.display().to_string())
+        }
+        PgServer::Existing(_) => DumpTools::find(
+            &DumpTools::installed_dirs(),
+            version,
+            "pg_config --bindir, /usr/lib/postgresql/*/bin or PATH",
+        ),
     }
 }
 
@@ -98,7 +121,7 @@ impl Server for PostgresServer {
     }
 
     fn origin(&self) -> String {
-        match &self.server {
+        match &*self.server {
             PgServer::Throwaway(cluster) => format!(
                 "throwaway cluster, binaries in {} ({})",
                 cluster.binaries().bin_dir().display(),
@@ -109,7 +132,7 @@ impl Server for PostgresServer {
     }
 
     fn location(&self) -> String {
-        match &self.server {
+        match &*self.server {
             PgServer::Throwaway(cluster) => cluster.binaries().bin_dir().display().to_string(),
             PgServer::Existing(existing) => existing.to_string(),
         }
@@ -126,8 +149,13 @@ impl Server for PostgresServer {
                 .unwrap_or_else(PoisonError::into_inner)
         });
         let (scope, client) = self.access.open(&self.server, &database_name(chain))?;
+        let source = DrillSource {
+            server: Arc::clone(&self.server),
+            database: database_name(chain),
+            tools: self.dump_tools.clone(),
+        };
         let ran = PostgresDatabase::watched(client, self.server.admin_config())
-            .map(|mut db| work(&mut db));
+            .map(|db| work(&mut db.drilled_by(source)));
         // The connection is closed by now; the database and the roles go so that an existing
         // server is left as it was found, and the next chain finds no role of this one.
         self.access.close(&self.server, scope)?;
@@ -135,7 +163,10 @@ impl Server for PostgresServer {
     }
 
     fn close(self: Box<Self>) -> Result<()> {
-        self.server.close().context("stopping PostgreSQL")
+        let server = Arc::try_unwrap(self.server).map_err(|_| {
+            anyhow::anyhow!("stopping PostgreSQL while a chain's database is still open")
+        })?;
+        server.close().context("stopping PostgreSQL")
     }
 }
 
