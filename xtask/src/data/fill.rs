@@ -1,0 +1,174 @@
+//! Writing a table's rows: the regular rows in multi-row `INSERT`s of a few hundred, each batch
+//! the engine refuses written again row by row so that the rows it refuses are known, then the
+//! edge rows one by one; and, on PostgreSQL, the owned sequences brought past the keys written.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+
+use super::kind::Flavor;
+use super::plan::{Plans, Row, TablePlan};
+use super::sql::{insert, quote_identifier, table_ref};
+use super::{Filled, Skipped};
+use crate::dialect::Dialect;
+use crate::engine::{Database, StatementError};
+use crate::schema::Schema;
+
+/// Regular rows per `INSERT`: few enough that a statement stays small, many enough that
+/// `--rows 10000` takes few round trips.
+const BATCH: usize = 250;
+
+/// The edge rows, in the order they are written, with how a skipped one is named.
+const EDGES: [(Flavor, &str); 4] = [
+    (Flavor::Nulls, "edge row: every nullable column NULL"),
+    (
+        Flavor::Defaults,
+        "edge row: every column with a default left out",
+    ),
+    (
+        Flavor::Empty,
+        "edge row: empty strings, empty JSON and arrays, the oldest dates",
+    ),
+    (Flavor::Long, "edge row: long non-ASCII text"),
+];
+
+/// Fills the table of `plan` with `plans.rows` regular rows and its edge rows; returns what was
+/// filled and the regular rows inserted (the rows its children may reference).
+pub(super) fn fill_table(
+    db: &mut dyn Database,
+    plan: &TablePlan,
+    plans: &Plans,
+    dialect: Dialect,
+    timeout: Duration,
+) -> anyhow::Result<(Filled, Vec<usize>)> {
+    let mut filled = Filled {
+        table: plan.name.clone(),
+        inserted: 0,
+        attempted: 0,
+        skipped: Vec::new(),
+    };
+    let mut inserted = Vec::new();
+    let numbers: Vec<usize> = (0..plans.rows).collect();
+    for batch in numbers.chunks(BATCH) {
+        let rows: Vec<(usize, Row)> = batch
+            .iter()
+            .map(|&number| (number, plan.row(number, Flavor::Regular, plans)))
+            .collect();
+        let all: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
+        filled.attempted += rows.len();
+        let whole = if all.iter().all(Vec::is_empty) && all.len() > 1 {
+            Err(None)
+        } else {
+            db.execute(&insert(plan, &all, dialect), timeout)
+                .map_err(Some)
+        };
+        match whole {
+            Ok(()) => inserted.extend_from_slice(batch),
+            Err(error) => {
+                engine_failed(error.as_ref(), &plan.name, dialect)?;
+                for (number, row) in rows {
+                    let label = format!("row {number}");
+                    if write_one(db, plan, row, &label, dialect, timeout, &mut filled)? {
+                        inserted.push(number);
+                    }
+                }
+            }
+        }
+    }
+    filled.inserted = inserted.len();
+    for (offset, (flavor, label)) in EDGES.iter().enumerate() {
+        if plan.has_edge(*flavor) {
+            filled.attempted += 1;
+            let row = plan.row(plans.rows + offset, *flavor, plans);
+            if write_one(db, plan, row, label, dialect, timeout, &mut filled)? {
+                filled.inserted += 1;
+            }
+        }
+    }
+    Ok((filled, inserted))
+}
+
+/// Writes one row; a row the engine refuses is recorded in `filled` as skipped.
+fn write_one(
+    db: &mut dyn Database,
+    plan: &TablePlan,
+    row: Row,
+    label: &str,
+    dialect: Dialect,
+    timeout: Duration,
+    filled: &mut Filled,
+) -> anyhow::Result<bool> {
+    match db.execute(&insert(plan, &[row], dialect), timeout) {
+        Ok(()) => Ok(true),
+        Err(error) => {
+            engine_failed(Some(&error), &plan.name, dialect)?;
+            filled.skipped.push(Skipped {
+                row: label.to_string(),
+                error,
+            });
+            Ok(false)
+        }
+    }
+}
+
+/// An error that is the engine failing rather than a row it refused: on PostgreSQL, an error
+/// without an SQLSTATE that was no timeout (the connection was lost).
+fn engine_failed(
+    error: Option<&StatementError>,
+    table: &str,
+    dialect: Dialect,
+) -> anyhow::Result<()> {
+    match error {
+        Some(error)
+            if dialect == Dialect::Postgres
+                && error.sqlstate.is_none()
+                && !error.timed_out
+                && !error.denied =>
+        {
+            bail!("the engine failed while rows were written into table {table}: {error}")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Brings every sequence owned by a column of a filled table past the largest value the column
+/// holds, so that a later `INSERT` that leaves the column to its sequence does not collide with
+/// a generated row. SQLite needs nothing: its rowid, and `AUTOINCREMENT`'s record, follow the
+/// largest key by themselves.
+pub(super) fn advance_sequences(
+    db: &mut dyn Database,
+    schema: &Schema,
+    filled: &[String],
+    dialect: Dialect,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    if dialect != Dialect::Postgres {
+        return Ok(());
+    }
+    for sequence in schema.sequences.values() {
+        let Some((table, column)) = sequence
+            .owned_by
+            .as_deref()
+            .and_then(|owner| owner.rsplit_once('.'))
+        else {
+            continue;
+        };
+        if !filled.iter().any(|name| name == table) {
+            continue;
+        }
+        let sql = format!(
+            "SELECT setval({}::regclass, largest) FROM (SELECT max({}) AS largest FROM {}) AS filled \
+             WHERE largest IS NOT NULL",
+            super::kind::quote_literal(&table_ref(&sequence.name, dialect)),
+            quote_identifier(column),
+            table_ref(table, dialect),
+        );
+        db.query(&sql, timeout).map_err(|error| {
+            anyhow!(
+                "bringing sequence {} past the rows of table {table}: {error}",
+                sequence.name
+            )
+        })?;
+    }
+    Ok(())
+}
