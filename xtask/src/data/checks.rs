@@ -23,6 +23,8 @@ pub(super) struct Restriction {
     pub max: Option<i128>,
     /// The most characters a text may have.
     pub max_length: Option<usize>,
+    /// `json_valid(column)` (SQLite's way of declaring a JSON text column).
+    pub json: bool,
 }
 
 /// The restrictions the CHECKs of `table` put on its columns, by column name.
@@ -83,9 +85,29 @@ fn read(expr: &Expr, table: &Table, out: &mut BTreeMap<String, Restriction>) {
                 lower_max(restriction, high);
             }
         }
+        // PostgreSQL keeps an `IN` list of one value as `column = value`.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            let value = literals(std::slice::from_ref(&**right));
+            if let (Some(column), Some(values)) = (column_of(left, table), value) {
+                restrict(out, column).choices = Some(values);
+            }
+        }
         Expr::BinaryOp { left, op, right } => comparison(left, op, right, table, out),
-        _ => {}
+        _ => {
+            if let Some(column) = json_valid(expr, table) {
+                restrict(out, column).json = true;
+            }
+        }
     }
+}
+
+/// `json_valid(column)`.
+fn json_valid(expr: &Expr, table: &Table) -> Option<String> {
+    function_argument(expr, &["json_valid"], table)
 }
 
 /// `column op number`, `number op column`, or `length(column) op number`.
@@ -168,11 +190,16 @@ fn column_of(expr: &Expr, table: &Table) -> Option<String> {
 
 /// The column of `length(column)` or `char_length(column)`.
 fn length_of(expr: &Expr, table: &Table) -> Option<String> {
+    function_argument(expr, &["length", "char_length", "character_length"], table)
+}
+
+/// The column that is the one argument of a call of one of `functions`.
+fn function_argument(expr: &Expr, functions: &[&str], table: &Table) -> Option<String> {
     let Expr::Function(function) = uncast(expr) else {
         return None;
     };
     let name = function.name.to_string().to_ascii_lowercase();
-    if !matches!(name.as_str(), "length" | "char_length" | "character_length") {
+    if !functions.contains(&name.as_str()) {
         return None;
     }
     let FunctionArguments::List(list) = &function.args else {
@@ -260,12 +287,17 @@ mod tests {
         );
         assert_eq!((found["level"].min, found["level"].max), (Some(1), Some(5)));
         assert_eq!(found["name"].max_length, Some(8));
+        assert!(found["name"].json);
     }
 
     #[test]
     fn postgres_any_array_is_a_list() {
         let found = restrictions(
-            &table(&["(status)::text = ANY ((ARRAY['A'::character varying, 'B'::character varying])::text[])", "0 < level"]),
+            &table(&[
+                "(status)::text = ANY ((ARRAY['A'::character varying, 'B'::character varying])::text[])",
+                "0 < level",
+                "name = 'only'::text",
+            ]),
             Dialect::Postgres,
         );
         assert_eq!(
@@ -273,5 +305,6 @@ mod tests {
             Some(vec!["'A'".to_string(), "'B'".to_string()])
         );
         assert_eq!(found["level"].min, Some(1));
+        assert_eq!(found["name"].choices, Some(vec!["'only'".to_string()]));
     }
 }

@@ -116,17 +116,16 @@ impl TablePlan {
             let source = match reference_of(table, &references, &column.name) {
                 Some(source) => source,
                 None => {
-                    let kind = restricted(
-                        kind_of(&column.data_type, dialect, &schema.enums),
-                        restrictions.get(&column.name),
-                    );
+                    let restriction = restrictions.get(&column.name);
+                    let kind = kind_of(&column.data_type, dialect, &schema.enums);
+                    let kind = json_in_text(restricted(kind, restriction), column, restriction);
                     let start = match kind {
                         Kind::Integer { .. } if is_keyed => {
                             first_above(db, dialect, &table.name, &column.name, timeout)?
                         }
                         _ => FIRST_INTEGER,
                     };
-                    value_source(column, kind, start, restrictions.get(&column.name))
+                    value_source(column, kind, start, restriction)
                 }
             };
             columns.push(ColumnPlan {
@@ -341,6 +340,17 @@ fn restricted(kind: Kind, restriction: Option<&Restriction>) -> Kind {
                 (a, b) => a.or(b),
             },
         },
+        other => other,
+    }
+}
+
+/// A text column that holds JSON takes JSON objects: one whose CHECK calls `json_valid` on it,
+/// or whose default is an empty object or array (services keep JSON in text columns, SQLite
+/// always does).
+fn json_in_text(kind: Kind, column: &Column, restriction: Option<&Restriction>) -> Kind {
+    let json_default = matches!(column.default.as_deref(), Some("'{}'" | "'[]'"));
+    match kind {
+        Kind::Text { .. } if json_default || restriction.is_some_and(|r| r.json) => Kind::Json,
         other => other,
     }
 }
