@@ -23,7 +23,7 @@ const EDGES: [(Flavor, &str); 4] = [
     (Flavor::Nulls, "edge row: every nullable column NULL"),
     (
         Flavor::Defaults,
-        "edge row: every column with a default left out",
+        "edge row: every column with a default but the keys left out",
     ),
     (
         Flavor::Empty,

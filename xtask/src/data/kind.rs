@@ -78,7 +78,7 @@ pub(super) enum Flavor {
     Regular,
     /// Every nullable column NULL.
     Nulls,
-    /// Every column with a default left out.
+    /// Every column with a default left out, but the keyed ones.
     Defaults,
     /// Empty strings, empty JSON objects and arrays, the oldest date and timestamp.
     Empty,

@@ -27,7 +27,8 @@
 //!   past the largest key, so that a migration's own `INSERT` does not collide.
 //! - **Edge rows** after the regular rows, each where it differs from a regular row: every
 //!   nullable column NULL (so that a later `SET NOT NULL` meets one); every column with a default
-//!   left out; empty strings, `{}`, empty arrays and the oldest date and timestamp (Go's zero
+//!   left out but the keyed ones (a sequence behind rows written before would repeat a key);
+//!   empty strings, `{}`, empty arrays and the oldest date and timestamp (Go's zero
 //!   time, `0001-01-01`); long text outside ASCII.
 //! - **Fast.** Regular rows go in multi-row `INSERT`s (`fill.rs`); a batch the engine refuses is
 //!   written again row by row, so that each refused row is known.

@@ -149,7 +149,9 @@ impl TablePlan {
         self.columns.iter().any(|column| match flavor {
             Flavor::Regular => false,
             Flavor::Nulls => column.nullable && column.source != Source::Omitted,
-            Flavor::Defaults => column.has_default && column.source != Source::Omitted,
+            Flavor::Defaults => {
+                column.has_default && !column.keyed && column.source != Source::Omitted
+            }
             Flavor::Empty => empty_applies(column),
             Flavor::Long => matches!(
                 &column.source,
@@ -167,7 +169,7 @@ impl TablePlan {
         for (index, column) in self.columns.iter().enumerate() {
             let value = match flavor {
                 _ if column.source == Source::Omitted => continue,
-                Flavor::Defaults if column.has_default => continue,
+                Flavor::Defaults if column.has_default && !column.keyed => continue,
                 Flavor::Nulls if column.nullable => None,
                 Flavor::Empty if !empty_applies(column) => {
                     self.value(index, row, Flavor::Regular, plans, 0)
