@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail};
 
 use super::kind::Flavor;
 use super::plan::{Plans, Row, TablePlan};
-use super::sql::{insert, quote_identifier, table_ref};
+use super::sql::{quote_identifier, table_ref};
 use super::{Filled, Skipped};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
@@ -171,4 +171,39 @@ pub(super) fn advance_sequences(
         })?;
     }
     Ok(())
+}
+
+/// One `INSERT` of `rows`, which all name the same columns. A row that names no column is
+/// written with `DEFAULT VALUES`, alone.
+fn insert(plan: &TablePlan, rows: &[Row], dialect: Dialect) -> String {
+    let table = table_ref(&plan.name, dialect);
+    let Some(first) = rows.first().filter(|row| !row.is_empty()) else {
+        return format!("INSERT INTO {table} DEFAULT VALUES");
+    };
+    let columns: Vec<String> = first
+        .iter()
+        .map(|(index, _)| quote_identifier(&plan.columns[*index].name))
+        .collect();
+    let overriding = first
+        .iter()
+        .any(|(index, _)| plan.columns[*index].identity_always);
+    let mut sql = format!("INSERT INTO {table} ({})", columns.join(", "));
+    if overriding {
+        sql.push_str(" OVERRIDING SYSTEM VALUE");
+    }
+    sql.push_str(" VALUES ");
+    for (number, row) in rows.iter().enumerate() {
+        if number > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for (position, (_, value)) in row.iter().enumerate() {
+            if position > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(value.as_deref().unwrap_or("NULL"));
+        }
+        sql.push(')');
+    }
+    sql
 }
