@@ -492,3 +492,63 @@ fn later_statements_meet_the_rows(db: &mut dyn Database) {
         .expect_err("a NULL note");
     assert_eq!(error.sqlstate.as_deref(), Some("23502"), "{error}");
 }
+
+#[test]
+fn a_cycle_of_not_null_keys_is_checked_at_commit_on_sqlite() {
+    let mut db = sqlite();
+    run(
+        &mut db,
+        Dialect::Sqlite,
+        "CREATE TABLE chicken (id INTEGER PRIMARY KEY, ovum_id INTEGER NOT NULL REFERENCES ovum (id));
+         CREATE TABLE ovum (id INTEGER PRIMARY KEY, chicken_id INTEGER NOT NULL REFERENCES chicken (id));",
+    );
+    let (_, populated) = fill(&mut db, Dialect::Sqlite, &[]);
+    complete(&populated, "chicken");
+    complete(&populated, "ovum");
+    assert_eq!(
+        number(&mut db, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+}
+
+/// A cycle of `NOT NULL` keys: the deferrable one is filled in a transaction that checks it at
+/// commit; the rows of the other cannot be written, and are reported.
+const POSTGRES_CYCLES: &str = "
+CREATE TABLE chicken (id integer PRIMARY KEY, ovum_id integer NOT NULL);
+CREATE TABLE ovum (id integer PRIMARY KEY, chicken_id integer NOT NULL REFERENCES chicken (id));
+ALTER TABLE chicken ADD FOREIGN KEY (ovum_id) REFERENCES ovum (id) DEFERRABLE;
+CREATE TABLE hawk (id integer PRIMARY KEY, prey_id integer NOT NULL);
+CREATE TABLE prey (id integer PRIMARY KEY, hawk_id integer NOT NULL REFERENCES hawk (id));
+ALTER TABLE hawk ADD FOREIGN KEY (prey_id) REFERENCES prey (id);
+CREATE TABLE bystander (id serial PRIMARY KEY, name text NOT NULL);
+";
+
+#[test]
+fn a_cycle_of_not_null_keys_is_checked_at_commit_where_deferrable_on_postgres() {
+    let server = postgres();
+    on_database(&server, "cycles", |db| {
+        run(db, Dialect::Postgres, POSTGRES_CYCLES);
+        let (_, populated) = fill(db, Dialect::Postgres, &[]);
+        for table in ["chicken", "ovum", "bystander"] {
+            complete(&populated, table);
+        }
+        // The hawks reference prey that is not there; the prey then finds no hawk to reference.
+        for (table, sqlstate) in [("hawk", "23503"), ("prey", "23502")] {
+            let filled = filled(&populated, table);
+            assert_eq!(
+                (filled.inserted, filled.skipped.len()),
+                (0, ROWS),
+                "{filled:?}"
+            );
+            assert_eq!(filled.skipped[0].error.sqlstate.as_deref(), Some(sqlstate));
+        }
+        run(
+            db,
+            Dialect::Postgres,
+            "INSERT INTO bystander (name) VALUES ('later')",
+        );
+    });
+    Box::new(server)
+        .close()
+        .unwrap_or_else(|error| panic!("{error:#}"));
+}

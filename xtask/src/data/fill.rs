@@ -32,15 +32,42 @@ const EDGES: [(Flavor, &str); 4] = [
     (Flavor::Long, "edge row: long non-ASCII text"),
 ];
 
+/// Where rows are written, and how.
+pub(super) struct Writer<'a> {
+    pub db: &'a mut dyn Database,
+    pub dialect: Dialect,
+    pub timeout: Duration,
+    /// Inside a transaction: each `INSERT` runs under a savepoint, so that a refused one does not
+    /// end the transaction (PostgreSQL aborts a transaction at its first error).
+    pub savepoints: bool,
+}
+
+impl Writer<'_> {
+    /// Runs one `INSERT`; under a savepoint, a refused one is rolled back alone.
+    fn run(&mut self, sql: &str) -> Result<(), StatementError> {
+        if !self.savepoints {
+            return self.db.execute(sql, self.timeout);
+        }
+        self.db.execute("SAVEPOINT generated_rows", self.timeout)?;
+        let result = self.db.execute(sql, self.timeout);
+        if result.is_err() {
+            self.db
+                .execute("ROLLBACK TO SAVEPOINT generated_rows", self.timeout)?;
+        }
+        self.db
+            .execute("RELEASE SAVEPOINT generated_rows", self.timeout)?;
+        result
+    }
+}
+
 /// Fills the table of `plan` with `plans.rows` regular rows and its edge rows; returns what was
 /// filled and the regular rows inserted (the rows its children may reference).
 pub(super) fn fill_table(
-    db: &mut dyn Database,
+    writer: &mut Writer<'_>,
     plan: &TablePlan,
     plans: &Plans,
-    dialect: Dialect,
-    timeout: Duration,
 ) -> anyhow::Result<(Filled, Vec<usize>)> {
+    let dialect = writer.dialect;
     let mut filled = Filled {
         table: plan.name.clone(),
         inserted: 0,
@@ -59,8 +86,7 @@ pub(super) fn fill_table(
         let whole = if all.iter().all(Vec::is_empty) && all.len() > 1 {
             Err(None)
         } else {
-            db.execute(&insert(plan, &all, dialect), timeout)
-                .map_err(Some)
+            writer.run(&insert(plan, &all, dialect)).map_err(Some)
         };
         match whole {
             Ok(()) => inserted.extend_from_slice(batch),
@@ -68,7 +94,7 @@ pub(super) fn fill_table(
                 engine_failed(error.as_ref(), &plan.name, dialect)?;
                 for (number, row) in rows {
                     let label = format!("row {number}");
-                    if write_one(db, plan, row, &label, dialect, timeout, &mut filled)? {
+                    if write_one(writer, plan, row, &label, &mut filled)? {
                         inserted.push(number);
                     }
                 }
@@ -80,7 +106,7 @@ pub(super) fn fill_table(
         if plan.has_edge(*flavor) {
             filled.attempted += 1;
             let row = plan.row(plans.rows + offset, *flavor, plans);
-            if write_one(db, plan, row, label, dialect, timeout, &mut filled)? {
+            if write_one(writer, plan, row, label, &mut filled)? {
                 filled.inserted += 1;
             }
         }
@@ -90,18 +116,16 @@ pub(super) fn fill_table(
 
 /// Writes one row; a row the engine refuses is recorded in `filled` as skipped.
 fn write_one(
-    db: &mut dyn Database,
+    writer: &mut Writer<'_>,
     plan: &TablePlan,
     row: Row,
     label: &str,
-    dialect: Dialect,
-    timeout: Duration,
     filled: &mut Filled,
 ) -> anyhow::Result<bool> {
-    match db.execute(&insert(plan, &[row], dialect), timeout) {
+    match writer.run(&insert(plan, &[row], writer.dialect)) {
         Ok(()) => Ok(true),
         Err(error) => {
-            engine_failed(Some(&error), &plan.name, dialect)?;
+            engine_failed(Some(&error), &plan.name, writer.dialect)?;
             filled.skipped.push(Skipped {
                 row: label.to_string(),
                 error,
@@ -136,12 +160,11 @@ fn engine_failed(
 /// a generated row. SQLite needs nothing: its rowid, and `AUTOINCREMENT`'s record, follow the
 /// largest key by themselves.
 pub(super) fn advance_sequences(
-    db: &mut dyn Database,
+    writer: &mut Writer<'_>,
     schema: &Schema,
     filled: &[String],
-    dialect: Dialect,
-    timeout: Duration,
 ) -> anyhow::Result<()> {
+    let dialect = writer.dialect;
     if dialect != Dialect::Postgres {
         return Ok(());
     }
@@ -163,7 +186,7 @@ pub(super) fn advance_sequences(
             quote_identifier(column),
             table_ref(table, dialect),
         );
-        db.query(&sql, timeout).map_err(|error| {
+        writer.db.query(&sql, writer.timeout).map_err(|error| {
             anyhow!(
                 "bringing sequence {} past the rows of table {table}: {error}",
                 sequence.name

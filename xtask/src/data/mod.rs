@@ -91,6 +91,11 @@ pub struct Skipped {
 /// Fills every table of `schema` (read from the engine right before) in `db`, which holds no
 /// open transaction: deterministic rows, parents before children. An `Err` is the engine
 /// failing (a lost connection), never a row that does not fit.
+///
+/// Where a cycle of foreign keys has `NOT NULL` keys, the rows go in one transaction with the
+/// keys' checks deferred to its commit (PostgreSQL's deferrable constraints, SQLite's
+/// `defer_foreign_keys`); if the commit fails, the rows are written again without, and the rows
+/// of the cycle the engine refuses are reported.
 pub fn populate(
     db: &mut dyn Database,
     schema: &Schema,
@@ -109,13 +114,56 @@ pub fn populate(
         let plan = TablePlan::new(db, schema, table, dialect, &order.forward, timeout)?;
         plans.plans.insert(name.clone(), plan);
     }
+    let mut writer = fill::Writer {
+        db,
+        dialect,
+        timeout,
+        savepoints: order.needs_deferral(schema),
+    };
+    if writer.savepoints {
+        writer.db.begin()?;
+        let deferred = defer_keys(&mut writer)
+            .and_then(|()| fill_all(&mut writer, schema, &order, &mut plans));
+        match deferred.map(|populated| (writer.db.commit(), populated)) {
+            Ok((Ok(()), populated)) => return Ok(populated),
+            Ok((Err(_), _)) => writer.db.rollback()?,
+            Err(error) => {
+                writer.db.rollback()?;
+                return Err(error);
+            }
+        }
+        writer.savepoints = false;
+        plans.inserted.clear();
+    }
+    fill_all(&mut writer, schema, &order, &mut plans)
+}
+
+/// Defers the foreign keys' checks to the commit of the open transaction.
+fn defer_keys(writer: &mut fill::Writer<'_>) -> anyhow::Result<()> {
+    let sql = match writer.dialect {
+        Dialect::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+        Dialect::Sqlite => "PRAGMA defer_foreign_keys = ON",
+    };
+    writer
+        .db
+        .execute(sql, writer.timeout)
+        .map_err(|error| anyhow::anyhow!("{sql}: {error}"))
+}
+
+/// Fills the tables in `order`, then brings the sequences past the keys.
+fn fill_all(
+    writer: &mut fill::Writer<'_>,
+    schema: &Schema,
+    order: &order::Order,
+    plans: &mut Plans,
+) -> anyhow::Result<Populated> {
     let mut populated = Populated::default();
     for name in &order.tables {
         let plan = &plans.plans[name];
-        let (filled, inserted) = fill::fill_table(db, plan, &plans, dialect, timeout)?;
+        let (filled, inserted) = fill::fill_table(writer, plan, plans)?;
         plans.inserted.insert(name.clone(), inserted);
         populated.tables.push(filled);
     }
-    fill::advance_sequences(db, schema, &order.tables, dialect, timeout)?;
+    fill::advance_sequences(writer, schema, &order.tables)?;
     Ok(populated)
 }

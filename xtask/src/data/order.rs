@@ -16,6 +16,16 @@ pub(super) struct Order {
     pub forward: BTreeSet<(String, usize)>,
 }
 
+impl Order {
+    /// Whether a forward key has a `NOT NULL` column: its rows need the key checked at commit.
+    pub(super) fn needs_deferral(&self, schema: &Schema) -> bool {
+        self.forward.iter().any(|(name, index)| {
+            let table = &schema.tables[name];
+            required(table, &table.foreign_keys[*index])
+        })
+    }
+}
+
 /// The order in which the tables of `schema` but `skip` are filled.
 pub(super) fn fill_order(schema: &Schema, skip: &[String]) -> Order {
     let mut remaining: BTreeMap<&str, &Table> = schema
@@ -74,7 +84,7 @@ fn parents_in<'t>(
 }
 
 /// Whether a key has a `NOT NULL` column, so that a row cannot leave it empty.
-pub(super) fn required(table: &Table, key: &ForeignKey) -> bool {
+fn required(table: &Table, key: &ForeignKey) -> bool {
     key.columns.iter().any(|name| {
         table
             .columns
