@@ -175,6 +175,9 @@ fn the_store_fresh_install_is_filled_on_sqlite() {
     all_complete(&schema, &populated, "instance_setting");
     assert_eq!(filled(&populated, "attachment").inserted, ROWS + EDGE_ROWS);
     assert_eq!(number(&mut db, "SELECT count(*) FROM instance_setting"), 1);
+    // A text column whose default is `'{}'` holds JSON objects.
+    let not_json = "SELECT count(*) FROM memo WHERE json_type(payload) IS NOT 'object'";
+    assert_eq!(number(&mut db, not_json), 0);
     // The NULL edge row: a later rebuild into a NOT NULL column fails on it.
     assert_eq!(
         number(
@@ -202,11 +205,8 @@ fn the_store_fresh_install_is_filled_on_postgres() {
             0
         );
         // The sequences are past the keys: the service's next user gets a new id.
-        run(
-            db,
-            Dialect::Postgres,
-            "INSERT INTO \"user\" (username, password_hash) VALUES ('later', 'x')",
-        );
+        let insert = "INSERT INTO \"user\" (username, password_hash) VALUES ('later', 'x')";
+        takes_the_next_key(db, "user", insert);
         assert!(db
             .execute(
                 "ALTER TABLE attachment ALTER COLUMN memo_id SET NOT NULL",
@@ -263,7 +263,7 @@ CREATE TABLE link (
 CREATE TABLE task (
   status TEXT NOT NULL CHECK (status IN ('new', 'done')),
   level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
-  code VARCHAR(5) NOT NULL UNIQUE CHECK (length(code) <= 5)
+  code TEXT NOT NULL UNIQUE CHECK (length(code) <= 5)
 );
 CREATE TABLE flag (on_off BOOLEAN NOT NULL UNIQUE CHECK (on_off IN (0, 1)));
 CREATE TABLE odd (n INTEGER NOT NULL CHECK (n % 7 = 0));
@@ -391,7 +391,10 @@ CREATE TABLE child (
   token uuid UNIQUE,
   raw bytea,
   address inet,
-  shape point
+  shape point,
+  spot point NOT NULL DEFAULT '(0,0)',
+  net cidr,
+  mac macaddr
 );
 CREATE TABLE grandchild (child_id bigint NOT NULL REFERENCES child (id), note text NOT NULL);
 CREATE TABLE hen (id integer PRIMARY KEY, egg_id integer);
@@ -410,6 +413,7 @@ CREATE TABLE task (
   status varchar(10) NOT NULL CHECK (status IN ('new', 'done')),
   level smallint NOT NULL CHECK (level BETWEEN 1 AND 3),
   score integer CHECK (score >= 0 AND score < 10),
+  ratio real NOT NULL CHECK (ratio BETWEEN 0 AND 1),
   code varchar(5) NOT NULL UNIQUE
 );
 CREATE TABLE ticket (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text NOT NULL, title_length integer GENERATED ALWAYS AS (length(title)) STORED);
@@ -475,18 +479,20 @@ fn postgres_values(db: &mut dyn Database) {
     }
 }
 
+/// `insert`, which leaves `table`'s id to its sequence and returns it, takes an id above every
+/// generated one: the sequence was brought past them.
+fn takes_the_next_key(db: &mut dyn Database, table: &str, insert: &str) {
+    let id = number(db, &format!("{insert} RETURNING id"));
+    let largest = number(db, &format!("SELECT max(id) FROM \"{table}\""));
+    assert_eq!(id, largest, "{table}");
+}
+
 /// The sequences are past the generated keys, and the NULL edge row stops `SET NOT NULL`.
 fn later_statements_meet_the_rows(db: &mut dyn Database) {
-    run(
-        db,
-        Dialect::Postgres,
-        "INSERT INTO parent (name) VALUES ('later')",
-    );
-    run(
-        db,
-        Dialect::Postgres,
-        "INSERT INTO ticket (title) VALUES ('later')",
-    );
+    let insert = "INSERT INTO parent (name) VALUES ('later')";
+    takes_the_next_key(db, "parent", insert);
+    let insert = "INSERT INTO ticket (title) VALUES ('later')";
+    takes_the_next_key(db, "ticket", insert);
     let error = db
         .execute("ALTER TABLE parent ALTER COLUMN note SET NOT NULL", TIMEOUT)
         .expect_err("a NULL note");
@@ -547,6 +553,59 @@ fn a_cycle_of_not_null_keys_is_checked_at_commit_where_deferrable_on_postgres() 
             Dialect::Postgres,
             "INSERT INTO bystander (name) VALUES ('later')",
         );
+    });
+    Box::new(server)
+        .close()
+        .unwrap_or_else(|error| panic!("{error:#}"));
+}
+
+#[test]
+fn a_cycle_whose_commit_fails_is_written_again_and_reported_on_sqlite() {
+    let mut db = sqlite();
+    run(
+        &mut db,
+        Dialect::Sqlite,
+        "CREATE TABLE chicken (id INTEGER PRIMARY KEY, ovum_id INTEGER NOT NULL REFERENCES ovum (id));
+         CREATE TABLE ovum (
+           id INTEGER PRIMARY KEY CHECK (id % 2 = 0),
+           chicken_id INTEGER NOT NULL REFERENCES chicken (id)
+         );",
+    );
+    let (_, populated) = fill(&mut db, Dialect::Sqlite, &[]);
+    // Half the eggs break their CHECK, so the chickens that reference them fail the commit; written
+    // again without a transaction, no chicken finds its egg, and no egg a chicken.
+    for table in ["chicken", "ovum"] {
+        let filled = filled(&populated, table);
+        assert_eq!(
+            (filled.inserted, filled.skipped.len()),
+            (0, ROWS),
+            "{filled:?}"
+        );
+        assert_eq!(number(&mut db, &format!("SELECT count(*) FROM {table}")), 0);
+    }
+}
+
+#[test]
+fn a_lost_connection_is_an_error_on_postgres() {
+    let server = postgres();
+    on_database(&server, "lost", |db| {
+        run(
+            db,
+            Dialect::Postgres,
+            "CREATE FUNCTION end_session() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$;
+             CREATE TABLE doomed (id integer PRIMARY KEY);
+             CREATE TRIGGER doomed_insert BEFORE INSERT ON doomed
+               FOR EACH ROW EXECUTE FUNCTION end_session();",
+        );
+        let schema = db.introspect().unwrap_or_else(|error| panic!("{error:#}"));
+        let options = Options {
+            rows: ROWS,
+            skip_tables: Vec::new(),
+        };
+        let error = populate(db, &schema, Dialect::Postgres, &options, TIMEOUT)
+            .expect_err("the session ended");
+        assert!(format!("{error:#}").contains("doomed"), "{error:#}");
     });
     Box::new(server)
         .close()

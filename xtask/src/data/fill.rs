@@ -136,23 +136,24 @@ fn write_one(
 }
 
 /// An error that is the engine failing rather than a row it refused: on PostgreSQL, an error
-/// without an SQLSTATE that was no timeout (the connection was lost).
+/// without an SQLSTATE that was no timeout (the connection was lost), a connection exception
+/// (class `08`) or the server ending the session (`57P01` to `57P05`).
 fn engine_failed(
     error: Option<&StatementError>,
     table: &str,
     dialect: Dialect,
 ) -> anyhow::Result<()> {
-    match error {
-        Some(error)
-            if dialect == Dialect::Postgres
-                && error.sqlstate.is_none()
-                && !error.timed_out
-                && !error.denied =>
-        {
-            bail!("the engine failed while rows were written into table {table}: {error}")
-        }
-        _ => Ok(()),
+    let Some(error) = error.filter(|_| dialect == Dialect::Postgres) else {
+        return Ok(());
+    };
+    let lost = match error.sqlstate.as_deref() {
+        None => !error.timed_out && !error.denied,
+        Some(state) => state.starts_with("08") || state.starts_with("57P"),
+    };
+    if lost {
+        bail!("the engine failed while rows were written into table {table}: {error}");
     }
+    Ok(())
 }
 
 /// Brings every sequence owned by a column of a filled table past the largest value the column
