@@ -616,3 +616,23 @@ fn a_lost_connection_is_an_error_on_postgres() {
         .close()
         .unwrap_or_else(|error| panic!("{error:#}"));
 }
+
+#[test]
+fn a_table_left_alone_is_referenced_by_the_rows_it_holds_on_sqlite() {
+    let mut db = sqlite();
+    run(
+        &mut db,
+        Dialect::Sqlite,
+        "CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT INTO setting VALUES ('BASIC', '{}');
+         CREATE TABLE setting_note (setting_name TEXT NOT NULL REFERENCES setting (name), note TEXT);",
+    );
+    let (_, populated) = fill(&mut db, Dialect::Sqlite, &["setting"]);
+    complete(&populated, "setting_note");
+    let sql = "SELECT count(*) FROM setting_note WHERE setting_name = 'BASIC'";
+    assert_eq!(
+        number(&mut db, sql),
+        filled(&populated, "setting_note").inserted as i64
+    );
+    assert_eq!(number(&mut db, "SELECT count(*) FROM setting"), 1);
+}

@@ -13,7 +13,10 @@
 //!   for each of the table's keys into the same parent; a table's key into itself references the
 //!   row half its number (row 0 itself). A cycle is broken at the table with the fewest
 //!   `NOT NULL` keys into it: those keys are NULL where nullable; otherwise they reference the
-//!   rows planned in the table filled later, which only a deferred constraint accepts.
+//!   rows planned in the table filled later, in one transaction whose commit checks them
+//!   (PostgreSQL's deferrable constraints, SQLite's `defer_foreign_keys`); what the engine still
+//!   refuses is reported. A key into a table left alone (the stamp's) references the rows that
+//!   table holds.
 //! - **CHECKs the tool can read** (`checks.rs`): a column with an `IN` list or `= ANY (ARRAY[...])`
 //!   takes its values in turn (SQLite's `0/1` booleans among them), integer ranges and text
 //!   lengths narrow the values. A row that breaks a CHECK the tool cannot read is retried alone
@@ -111,7 +114,7 @@ pub fn populate(
     };
     for name in &order.tables {
         let table = &schema.tables[name];
-        let plan = TablePlan::new(db, schema, table, dialect, &order.forward, timeout)?;
+        let plan = TablePlan::new(db, schema, table, dialect, &order, timeout)?;
         plans.plans.insert(name.clone(), plan);
     }
     let mut writer = fill::Writer {
