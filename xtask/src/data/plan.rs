@@ -9,15 +9,19 @@ use std::time::Duration;
 use anyhow::anyhow;
 
 use super::checks::{restrictions, Restriction};
-use super::kind::{kind_of, literal, Flavor, Kind};
+use super::kind::{kind_of, literal, quote_literal, Flavor, Kind};
+use super::order::Order;
 use super::sql::{quote_identifier, table_ref};
 use crate::dialect::Dialect;
-use crate::engine::Database;
+use crate::engine::{Database, Rows};
 use crate::schema::{Column, Schema, Table};
 
 /// Where integer columns start counting, above the ids and settings rows a fresh install writes
 /// (`1`, `2`, ...), and low enough for a `smallint`.
 const FIRST_INTEGER: i128 = 1_000;
+
+/// The most rows of a parent the generator leaves alone that its children reference.
+const MAX_EXISTING: usize = 10_000;
 
 /// How deep a value may follow foreign keys to the column it copies (a key that references a
 /// key that references ...) before the generator gives up on it and writes NULL.
@@ -67,6 +71,9 @@ pub(super) struct Reference {
     pub slot: usize,
     /// The parent is filled after this table (a cycle): it references the rows planned there.
     pub forward: bool,
+    /// The referenced columns of the rows a parent the generator leaves alone (the stamp's
+    /// table, a table the configuration excludes) holds, as text; `None` for a parent it fills.
+    pub existing: Option<Rows>,
 }
 
 /// How every column of one table gets its values.
@@ -97,12 +104,20 @@ impl TablePlan {
         schema: &Schema,
         table: &Table,
         dialect: Dialect,
-        forward: &BTreeSet<(String, usize)>,
+        order: &Order,
         timeout: Duration,
     ) -> anyhow::Result<TablePlan> {
         let restrictions = restrictions(table, dialect);
         let keyed = keyed_columns(schema, table);
-        let references = references(table, forward);
+        let mut references = references(table, &order.forward);
+        for reference in &mut references {
+            let left_alone = reference.parent != table.name
+                && !order.tables.contains(&reference.parent)
+                && schema.tables.contains_key(&reference.parent);
+            if left_alone {
+                reference.existing = Some(existing_rows(db, dialect, reference, timeout)?);
+            }
+        }
         let mut columns = Vec::new();
         for column in &table.columns {
             if column
@@ -197,6 +212,13 @@ impl TablePlan {
             Source::Null | Source::Omitted => None,
             Source::Reference { key, position } => {
                 let reference = &self.references[*key];
+                if let Some(existing) = &reference.existing {
+                    let index = spread(row, reference.slot, existing.len())?;
+                    return existing[index]
+                        .get(*position)?
+                        .as_deref()
+                        .map(quote_literal);
+                }
                 let parent = if reference.parent == self.name {
                     self
                 } else {
@@ -231,9 +253,43 @@ impl TablePlan {
         } else {
             plans.inserted.get(&reference.parent)?
         };
-        let count = rows.len();
-        (count > 0).then(|| rows[(row + reference.slot * (1 + row / count)) % count])
+        Some(rows[spread(row, reference.slot, rows.len())?])
     }
+}
+
+/// Which of `count` parent rows row `row` references through the table's key number `slot`:
+/// row by row, and for each further key into the same parent one row further on, and one more
+/// in each round past the parent's rows, so that two keys of a row, or two rows, rarely repeat
+/// a pair. `None` where the parent has no rows.
+fn spread(row: usize, slot: usize, count: usize) -> Option<usize> {
+    (count > 0).then(|| (row + slot * (1 + row / count)) % count)
+}
+
+/// The rows of the parent of `reference`, which the generator leaves alone: the values of the
+/// referenced columns, in their order.
+fn existing_rows(
+    db: &mut dyn Database,
+    dialect: Dialect,
+    reference: &Reference,
+    timeout: Duration,
+) -> anyhow::Result<Rows> {
+    let columns: Vec<String> = reference
+        .referenced
+        .iter()
+        .map(|name| quote_identifier(name))
+        .collect();
+    let present: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{column} IS NOT NULL"))
+        .collect();
+    let sql = format!(
+        "SELECT {list} FROM {parent} WHERE {present} ORDER BY {list} LIMIT {MAX_EXISTING}",
+        list = columns.join(", "),
+        parent = table_ref(&reference.parent, dialect),
+        present = present.join(" AND "),
+    );
+    db.query(&sql, timeout)
+        .map_err(|error| anyhow!("reading the keys of table {}: {error}", reference.parent))
 }
 
 /// Whether the empty edge row gives `column` a value of its own: an empty text, JSON object or
@@ -290,6 +346,7 @@ fn references(table: &Table, forward: &BTreeSet<(String, usize)>) -> Vec<Referen
             referenced: key.referenced_columns.clone(),
             slot: index,
             forward: forward.contains(&(table.name.clone(), index)),
+            existing: None,
         })
         .collect()
 }
