@@ -278,6 +278,7 @@ mod tests {
                 "status IN ('A', 'B')",
                 "level BETWEEN 1 AND 5 AND level <> 3",
                 "length(name) <= 8",
+                "json_valid(name)",
             ]),
             Dialect::Sqlite,
         );

@@ -77,27 +77,26 @@ pub(super) fn fill_table(
     let mut inserted = Vec::new();
     let numbers: Vec<usize> = (0..plans.rows).collect();
     for batch in numbers.chunks(BATCH) {
-        let rows: Vec<(usize, Row)> = batch
+        let rows: Vec<Row> = batch
             .iter()
-            .map(|&number| (number, plan.row(number, Flavor::Regular, plans)))
+            .map(|&number| plan.row(number, Flavor::Regular, plans))
             .collect();
-        let all: Vec<Row> = rows.iter().map(|(_, row)| row.clone()).collect();
         filled.attempted += rows.len();
-        let whole = if all.iter().all(Vec::is_empty) && all.len() > 1 {
-            Err(None)
-        } else {
-            writer.run(&insert(plan, &all, dialect)).map_err(Some)
-        };
-        match whole {
-            Ok(()) => inserted.extend_from_slice(batch),
-            Err(error) => {
-                engine_failed(error.as_ref(), &plan.name, dialect)?;
-                for (number, row) in rows {
-                    let label = format!("row {number}");
-                    if write_one(writer, plan, row, &label, &mut filled)? {
-                        inserted.push(number);
-                    }
+        // A batch of one is written alone at once; so are rows that name no column, since
+        // `DEFAULT VALUES` writes a single row.
+        if rows.len() > 1 && rows.iter().any(|row| !row.is_empty()) {
+            match writer.run(&insert(plan, &rows, dialect)) {
+                Ok(()) => {
+                    inserted.extend_from_slice(batch);
+                    continue;
                 }
+                Err(error) => engine_failed(&error, &plan.name, dialect)?,
+            }
+        }
+        for (&number, row) in batch.iter().zip(rows) {
+            let label = format!("row {number}");
+            if write_one(writer, plan, row, &label, &mut filled)? {
+                inserted.push(number);
             }
         }
     }
@@ -125,7 +124,7 @@ fn write_one(
     match writer.run(&insert(plan, &[row], writer.dialect)) {
         Ok(()) => Ok(true),
         Err(error) => {
-            engine_failed(Some(&error), &plan.name, writer.dialect)?;
+            engine_failed(&error, &plan.name, writer.dialect)?;
             filled.skipped.push(Skipped {
                 row: label.to_string(),
                 error,
@@ -138,14 +137,10 @@ fn write_one(
 /// An error that is the engine failing rather than a row it refused: on PostgreSQL, an error
 /// without an SQLSTATE that was no timeout (the connection was lost), a connection exception
 /// (class `08`) or the server ending the session (`57P01` to `57P05`).
-fn engine_failed(
-    error: Option<&StatementError>,
-    table: &str,
-    dialect: Dialect,
-) -> anyhow::Result<()> {
-    let Some(error) = error.filter(|_| dialect == Dialect::Postgres) else {
+fn engine_failed(error: &StatementError, table: &str, dialect: Dialect) -> anyhow::Result<()> {
+    if dialect != Dialect::Postgres {
         return Ok(());
-    };
+    }
     let lost = match error.sqlstate.as_deref() {
         None => !error.timed_out && !error.denied,
         Some(state) => state.starts_with("08") || state.starts_with("57P"),
