@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["store", "allowlist"],
     &["history"],
     &["rules", "engine"],
+    &["data"],
     &["replay", "accept"],
     &["judge"],
     &["validate"],

@@ -9,6 +9,7 @@ pub(crate) mod allowlist;
 pub mod bench;
 pub mod codes;
 pub mod config;
+pub mod data;
 pub mod diagnostic;
 pub mod dialect;
 pub mod engine;

@@ -59,8 +59,9 @@ fn parser_for(sql: &str, dialect: Dialect) -> Result<Parser<'static>, ParserErro
     Ok(Parser::new(dialect.parser_dialect()).with_tokens_with_locations(tokens))
 }
 
-/// Parses exactly one expression: tokens left over after it are an error.
-fn parse_expression(sql: &str, dialect: Dialect) -> Result<Expr, ParserError> {
+/// Parses exactly one expression: tokens left over after it are an error. The row generator
+/// reads CHECK conditions with it.
+pub fn parse_expression(sql: &str, dialect: Dialect) -> Result<Expr, ParserError> {
     let mut parser = parser_for(sql, dialect)?;
     let expr = parser.parse_expr()?;
     let next = parser.peek_token();
