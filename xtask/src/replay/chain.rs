@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::measure::Measured;
 use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
@@ -178,6 +179,9 @@ pub struct Outcome<'f> {
     /// The files the chain applied, in order, with how far each got: what the static findings
     /// that only the engine can settle are judged by (`replay::observed`).
     pub applied: Vec<Applied<'f>>,
+    /// What the engine measured of the pending migrations, in an upgrade chain
+    /// (`replay::measure`).
+    pub measured: Option<Measured<'f>>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -195,6 +199,8 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         failures: Vec::new(),
         statements: 0,
         applied: Vec::new(),
+        // Only upgrades are measured: they are what runs on an installation's rows.
+        measured: (chain.kind() == ChainKind::Upgrade).then(|| Measured::new(chain.dialect)),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -352,7 +358,10 @@ fn apply_pending<'f>(
     plan: &Plan<'_>,
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
-    match plan.transaction {
+    if let Some(measured) = outcome.measured.as_mut() {
+        measured.start(db, plan.timeout).map_err(measure_failure)?;
+    }
+    let applied = match plan.transaction {
         Transaction::All if !pending.is_empty() => apply(db, pending, plan, outcome),
         Transaction::All => Ok(()),
         Transaction::PerFile => pending
@@ -361,7 +370,17 @@ fn apply_pending<'f>(
         Transaction::PerVersion => pending
             .chunk_by(|a, b| a.role == b.role)
             .try_for_each(|group| apply(db, group, plan, outcome)),
+    };
+    if let Some(measured) = outcome.measured.as_mut() {
+        measured.stop();
     }
+    applied
+}
+
+/// The engine did not answer the measurement's own query: the chain cannot go on, since the
+/// query's failure ended the transaction.
+fn measure_failure<'f>(error: StatementError) -> Failure<'f> {
+    Failure::Engine(format!("measuring the upgrade's statements: {error}"))
 }
 
 /// The last statement of `files` that changes the session's role for good (`SET ROLE`,
@@ -407,6 +426,12 @@ fn apply<'f>(
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
     db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
+    if let Some(measured) = outcome.measured.as_mut() {
+        if let Err(error) = measured.begin(db, plan.timeout) {
+            let _ = db.rollback();
+            return Err(measure_failure(error));
+        }
+    }
     for file in files {
         for (index, statement) in file.statements.iter().enumerate() {
             let stop = |outcome: &mut Outcome<'f>, failed| {
@@ -434,6 +459,7 @@ fn apply<'f>(
                 return Err(Failure::OutOfTime);
             };
             outcome.statements += 1;
+            let started = Instant::now();
             if let Err(error) = db.execute(file.text_of(statement), timeout) {
                 stop(outcome, true);
                 // The transaction is lost either way; a failed rollback adds nothing to report.
@@ -443,6 +469,20 @@ fn apply<'f>(
                     statement,
                     error,
                 });
+            }
+            let ran = (*file, statement, started.elapsed());
+            if let Some(Err(error)) = outcome
+                .measured
+                .as_mut()
+                .map(|measured| measured.record(db, ran, timeout))
+            {
+                stop(outcome, false);
+                // The statement ran; what failed is the tool's query after it.
+                if let Some(last) = outcome.applied.last_mut() {
+                    last.executed += 1;
+                }
+                let _ = db.rollback();
+                return Err(measure_failure(error));
             }
         }
         outcome.applied.push(Applied {

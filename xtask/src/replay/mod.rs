@@ -7,6 +7,7 @@ pub mod chain;
 mod engines;
 mod extension;
 mod failure;
+pub mod measure;
 mod names;
 pub mod observed;
 mod parity;
@@ -14,6 +15,7 @@ mod plan;
 mod progress;
 mod releases;
 mod report;
+mod rewrites;
 mod running;
 mod stamp_write;
 
@@ -200,6 +202,9 @@ pub struct ChainSummary {
     /// (`replay.skip-extensions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<String>,
+    /// What the engine measured of an upgrade chain's pending migrations (`measure.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<measure::ChainMeasure>,
 }
 
 /// What the replay reads: the tree, its history, what to replay and how.
@@ -316,6 +321,7 @@ fn summarize(
                 }
                 _ => None,
             }),
+            measured: outcome.measured.as_ref().map(measure::Measured::summary),
         });
     }
 }
@@ -353,6 +359,7 @@ fn report_findings(
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
+        rewrites::report(chains, outcomes, *dialect, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains
