@@ -416,10 +416,41 @@ fn role_changed_by<'f>(files: &[&'f SqlFile]) -> Option<(&'f SqlFile, &'f Statem
     changed
 }
 
+/// Applies files in one transaction. Where the engine takes several statements in one message
+/// (PostgreSQL) and nothing is measured, each file's statements go as one message, one round
+/// trip (`batch.rs`); only where that fails is the transaction rolled back and replayed
+/// statement by statement, so that a failure is still known by file and statement and the
+/// counts of what ran (`Applied`) stay exact. Under a run's time limit (`--timeout`) every
+/// statement is sent alone, so that the limit stops the statement that was running.
+fn apply<'f>(
+    db: &mut dyn Database,
+    files: &[&'f SqlFile],
+    plan: &Plan<'_>,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    let measuring = outcome.measured.as_ref().is_some_and(Measured::is_active);
+    if !measuring
+        && plan.deadline.is_none()
+        && db.runs_batches()
+        && super::batch::run(db, files, &plan.skip_extensions, plan.timeout)
+    {
+        for file in files {
+            outcome.statements += file.statements.len();
+            outcome.applied.push(Applied {
+                file,
+                executed: file.statements.len(),
+                failed: false,
+            });
+        }
+        return commit(db, files);
+    }
+    apply_statements(db, files, plan, outcome)
+}
+
 /// Applies files in one transaction, statement by statement, so that a failure is known by
 /// file and statement. A `CREATE EXTENSION` of an extension listed in `replay.skip-extensions`
 /// stops the chain before it runs.
-fn apply<'f>(
+fn apply_statements<'f>(
     db: &mut dyn Database,
     files: &[&'f SqlFile],
     plan: &Plan<'_>,
@@ -491,6 +522,11 @@ fn apply<'f>(
             failed: false,
         });
     }
+    commit(db, files)
+}
+
+/// Commits the transaction of `files`: deferred constraints and triggers run here.
+fn commit<'f>(db: &mut dyn Database, files: &[&'f SqlFile]) -> Result<(), Failure<'f>> {
     db.commit().map_err(|error| Failure::Commit {
         files: files.to_vec(),
         error,

@@ -110,6 +110,12 @@ impl<'f> Measured<'f> {
         self.active = false;
     }
 
+    /// Whether the statements applied now are the pending migrations, to be measured one by
+    /// one.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
     /// Reads the tables' state at the start of a transaction, which holds no lock yet.
     pub fn begin(
         &mut self,

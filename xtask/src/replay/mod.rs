@@ -3,6 +3,7 @@
 //! a database of its own: an in-memory SQLite database, or a database of one PostgreSQL server
 //! per run.
 
+mod batch;
 pub mod chain;
 mod engines;
 mod extension;

@@ -25,6 +25,8 @@ pub struct PostgresDatabase {
     client: Client,
     /// The `statement_timeout` last set on this connection, so it is set only when it changes.
     timeout: Option<Duration>,
+    /// Whether `execute` may be given several statements in one text (`Database::runs_batches`).
+    batches: bool,
 }
 
 impl PostgresDatabase {
@@ -35,6 +37,7 @@ impl PostgresDatabase {
             watchdog: None,
             client,
             timeout: None,
+            batches: true,
         }
     }
 
@@ -56,7 +59,16 @@ impl PostgresDatabase {
             watchdog: Some(watchdog),
             client,
             timeout: None,
+            batches: true,
         })
+    }
+
+    /// Sends each statement alone: where a statement may end this session (the watchdog
+    /// terminates one that catches its cancellation), a failed batch could not be replayed
+    /// statement by statement to name the statement that failed.
+    pub fn without_batches(mut self) -> PostgresDatabase {
+        self.batches = false;
+        self
     }
 
     fn run(&mut self, sql: &str) -> Result<(), StatementError> {
@@ -134,6 +146,13 @@ impl Database for PostgresDatabase {
         self.run_guarded(sql, timeout)
     }
 
+    /// The simple query protocol runs every statement of a text in order, and PostgreSQL 13
+    /// and later apply `statement_timeout` to each statement of it; the watchdog watches the
+    /// whole text.
+    fn runs_batches(&self) -> bool {
+        self.batches
+    }
+
     fn query(&mut self, sql: &str, timeout: Duration) -> Result<Rows, StatementError> {
         if self.timeout != Some(timeout) {
             self.run(&format!("SET statement_timeout = {}", timeout.as_millis()))?;
@@ -171,7 +190,10 @@ impl Database for PostgresDatabase {
         self.run_guarded("COMMIT", timeout)
     }
 
+    /// Rolls back; a `SET statement_timeout` made inside the transaction is undone with it, so
+    /// the next statement sets it again.
     fn rollback(&mut self) -> anyhow::Result<()> {
+        self.timeout = None;
         self.client.batch_execute("ROLLBACK").context("ROLLBACK")
     }
 

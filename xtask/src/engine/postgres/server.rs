@@ -42,6 +42,9 @@ pub struct PostgresServer {
     /// chain created are dropped before the next begins.
     one_at_a_time: Mutex<()>,
     version: String,
+    /// Whether a chain's session may be ended while a statement runs (`may_end_sessions`), so
+    /// that its statements are sent one at a time.
+    ends_sessions: bool,
 }
 
 impl PostgresServer {
@@ -67,6 +70,7 @@ impl PostgresServer {
             access,
             one_at_a_time: Mutex::new(()),
             version,
+            ends_sessions: may_end_sessions(sql),
         })
     }
 }
@@ -126,8 +130,14 @@ impl Server for PostgresServer {
                 .unwrap_or_else(PoisonError::into_inner)
         });
         let (scope, client) = self.access.open(&self.server, &database_name(chain))?;
-        let ran = PostgresDatabase::watched(client, self.server.admin_config())
-            .map(|mut db| work(&mut db));
+        let ran = PostgresDatabase::watched(client, self.server.admin_config()).map(|db| {
+            let mut db = if self.ends_sessions {
+                db.without_batches()
+            } else {
+                db
+            };
+            work(&mut db)
+        });
         // The connection is closed by now; the database and the roles go so that an existing
         // server is left as it was found, and the next chain finds no role of this one.
         self.access.close(&self.server, scope)?;
@@ -157,6 +167,22 @@ fn creates_roles(sql: &[&str]) -> bool {
     static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let pattern = CREATE_ROLE.get_or_init(|| {
         regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
+    });
+    sql.iter().any(|text| pattern.is_match(text))
+}
+
+/// Whether the SQL the chains run may end a chain's session while a statement runs: a PL/pgSQL
+/// `EXCEPTION` block can catch the cancellation of a statement past its timeout, which the
+/// watchdog then answers by terminating the session, and `pg_terminate_backend` ends other
+/// sessions outright. A batch of statements that fails that way cannot be replayed statement by
+/// statement in the same session to name the statement, so such trees send statements one at a
+/// time. As with `creates_roles`, a tree that builds the words at run time escapes it; its
+/// failure is then still reported, without the statement.
+fn may_end_sessions(sql: &[&str]) -> bool {
+    static ENDS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = ENDS.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b(exception|pg_terminate_backend)\b")
+            .expect("the pattern is valid")
     });
     sql.iter().any(|text| pattern.is_match(text))
 }
