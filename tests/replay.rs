@@ -381,3 +381,39 @@ fn a_skipped_extension_leaves_its_chains_not_checked() {
     );
     assert!(markdown.contains("| sqlite | full | yes |"), "{markdown}");
 }
+
+#[test]
+fn a_run_that_stops_before_the_replay_stops_the_cluster_started_beside_the_static_checks() {
+    // The cluster starts while the static checks run; a baseline that does not exist stops the
+    // run (exit 2) before the replay takes the cluster, which must be stopped all the same.
+    let tree = Tree::new("minimal");
+    let missing = tree.dir.path().join("no-such-baseline.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--dialect", "postgres", "--root"])
+        .arg(tree.store())
+        .arg("--baseline")
+        .arg(&missing)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start xtask");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("wait for xtask");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        cluster_dirs(pid).is_empty(),
+        "left behind: {:?}",
+        cluster_dirs(pid)
+    );
+    let name = format!("validate-migrations-pg-{pid}-");
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while process_mentions(&name) && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !process_mentions(&name),
+        "a postgres process of the run outlived it"
+    );
+}

@@ -13,6 +13,7 @@ mod names;
 pub mod observed;
 mod parity;
 mod plan;
+mod prestart;
 mod progress;
 mod releases;
 mod report;
@@ -34,6 +35,7 @@ use crate::store::Store;
 use chain::{Chain, ChainKind, Plan, Start};
 use engines::Engines;
 pub use names::name_chains;
+pub use prestart::Prestart;
 pub use progress::{Progress, ProgressSink};
 
 #[derive(Clone, Debug)]
@@ -217,6 +219,8 @@ pub struct Input<'a> {
     /// The dialects selected for this run.
     pub dialects: &'a [Dialect],
     pub options: &'a Options,
+    /// The throwaway cluster started while the static checks ran, if one was.
+    pub prestart: Option<&'a Prestart>,
 }
 
 /// Plans the chains, runs this shard's share of them on the engines, and reports what they
@@ -246,7 +250,7 @@ pub fn run(
         return Ok(summary);
     }
 
-    let engines = Engines::start(input.store, input.files, &chains, options)?;
+    let engines = Engines::start(input, &chains)?;
     summary.engines = engines.describe();
     summary.privileges_unchecked = engines.unchecked();
     let outcomes = running::run_chains(&chains, &plans, &engines, options);

@@ -55,9 +55,25 @@ impl PostgresServer {
         let server = match settings.source {
             PostgresSource::Existing(url) => PgServer::Existing(ExistingServer::open(url)?),
             PostgresSource::Throwaway(binaries) => {
-                PgServer::Throwaway(start_cluster(binaries, settings.cache_dir)?)
+                PostgresServer::start_throwaway(binaries, settings.cache_dir)?
             }
         };
+        PostgresServer::on(server, settings, sql)
+    }
+
+    /// Starts a throwaway cluster from the binaries found (or fetched) as `binaries` says, its
+    /// initialized data directory cached in `cache_dir`: the part of `start` that needs neither
+    /// the tree nor the configuration, so that it can run while the static checks do.
+    pub fn start_throwaway(binaries: &BinariesOptions, cache_dir: &Path) -> Result<PgServer> {
+        Ok(PgServer::Throwaway(start_cluster(binaries, cache_dir)?))
+    }
+
+    /// The rest of `start`, on a server already started or opened.
+    pub fn on(
+        server: PgServer,
+        settings: &PostgresSettings<'_>,
+        sql: &[&str],
+    ) -> Result<PostgresServer> {
         let version = server.server_version()?;
         let access = ChainAccess::decide(
             &server,
