@@ -63,3 +63,49 @@ impl Drop for Prestart {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// The cluster folders of this process (no other unit test starts a cluster), wherever the
+    /// cluster registry puts them.
+    fn cluster_dirs() -> Vec<PathBuf> {
+        let prefix = format!("validate-migrations-pg-{}-", std::process::id());
+        [PathBuf::from("/dev/shm"), std::env::temp_dir()]
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect()
+    }
+
+    #[test]
+    fn a_cluster_the_replay_does_not_take_is_stopped_when_dropped() {
+        let prestart = Prestart::begin(&[Dialect::Postgres], &Options::default());
+        // Dropped while the cluster starts: the drop waits for the start, then stops it.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let dirs = loop {
+            let dirs = cluster_dirs();
+            if !dirs.is_empty() {
+                break dirs;
+            }
+            assert!(Instant::now() < deadline, "no cluster folder appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        drop(prestart);
+        let left: Vec<&PathBuf> = dirs.iter().filter(|dir| dir.exists()).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+
+    #[test]
+    fn nothing_starts_without_postgres_chains() {
+        let prestart = Prestart::begin(&[Dialect::Sqlite], &Options::default());
+        assert!(prestart.take().is_none());
+    }
+}
