@@ -417,3 +417,49 @@ fn a_run_that_stops_before_the_replay_stops_the_cluster_started_beside_the_stati
         "a postgres process of the run outlived it"
     );
 }
+
+#[test]
+fn the_summary_keeps_what_the_upgrade_measured_per_statement() {
+    // Released before the 0.2 index: the upgrade from v0.1.2 runs its CREATE INDEX, which
+    // PostgreSQL does under a SHARE lock on memo, without rewriting it.
+    let tree = support::released_before_0_2(
+        "0.1.2",
+        |latest| {
+            latest.replace(
+                "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+                "",
+            )
+        },
+        |_| {},
+    );
+    let output = validate(&tree, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let chains = document["replay"]["chains"].as_array().expect("chains");
+    let measured = |dialect: &str, name: &str| {
+        chains
+            .iter()
+            .find(|c| c["dialect"] == dialect && c["name"] == name)
+            .map(|c| c["measured"].clone())
+            .expect("the chain")
+    };
+    let postgres = measured("postgres", "upgrade-from-v0.1.2");
+    assert!(postgres["elapsed_ms"].is_f64(), "{postgres:#}");
+    let statements = postgres["statements"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "{postgres:#}");
+    assert_eq!(
+        statements[0]["file"],
+        "store/migration/postgres/0.2/00__memo_index.sql"
+    );
+    assert_eq!(statements[0]["line"], 1);
+    assert!(statements[0].get("rewrote").is_none(), "{postgres:#}");
+    assert_eq!(
+        statements[0]["locks"],
+        serde_json::json!([{ "table": "memo", "mode": "ShareLock" }])
+    );
+    // SQLite's statements are timed, not probed; chains that are not upgrades are not measured.
+    let sqlite = measured("sqlite", "upgrade-from-v0.1.2");
+    assert_eq!(sqlite["statements"][0]["line"], 1, "{sqlite:#}");
+    assert!(sqlite["statements"][0].get("locks").is_none(), "{sqlite:#}");
+    assert!(measured("postgres", "full").is_null());
+}
