@@ -472,3 +472,84 @@ fn a_server_without_pg_dump_is_not_drilled_and_the_summary_says_what_to_install(
         "{line}"
     );
 }
+#[test]
+fn a_run_that_stops_before_the_replay_stops_the_cluster_started_beside_the_static_checks() {
+    // The cluster starts while the static checks run; a baseline that does not exist stops the
+    // run (exit 2) before the replay takes the cluster, which must be stopped all the same.
+    let tree = Tree::new("minimal");
+    let missing = tree.dir.path().join("no-such-baseline.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--dialect", "postgres", "--root"])
+        .arg(tree.store())
+        .arg("--baseline")
+        .arg(&missing)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start xtask");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("wait for xtask");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        cluster_dirs(pid).is_empty(),
+        "left behind: {:?}",
+        cluster_dirs(pid)
+    );
+    let name = format!("validate-migrations-pg-{pid}-");
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while process_mentions(&name) && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !process_mentions(&name),
+        "a postgres process of the run outlived it"
+    );
+}
+
+#[test]
+fn the_summary_keeps_what_the_upgrade_measured_per_statement() {
+    // Released before the 0.2 index: the upgrade from v0.1.2 runs its CREATE INDEX, which
+    // PostgreSQL does under a SHARE lock on memo, without rewriting it.
+    let tree = support::released_before_0_2(
+        "0.1.2",
+        |latest| {
+            latest.replace(
+                "CREATE INDEX idx_memo_creator_id ON memo (creator_id);\n",
+                "",
+            )
+        },
+        |_| {},
+    );
+    let output = validate(&tree, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let chains = document["replay"]["chains"].as_array().expect("chains");
+    let measured = |dialect: &str, name: &str| {
+        chains
+            .iter()
+            .find(|c| c["dialect"] == dialect && c["name"] == name)
+            .map(|c| c["measured"].clone())
+            .expect("the chain")
+    };
+    let postgres = measured("postgres", "upgrade-from-v0.1.2");
+    assert!(postgres["elapsed_ms"].is_f64(), "{postgres:#}");
+    let statements = postgres["statements"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "{postgres:#}");
+    assert_eq!(
+        statements[0]["file"],
+        "store/migration/postgres/0.2/00__memo_index.sql"
+    );
+    assert_eq!(statements[0]["line"], 1);
+    assert!(statements[0].get("rewrote").is_none(), "{postgres:#}");
+    assert_eq!(
+        statements[0]["locks"],
+        serde_json::json!([{ "table": "memo", "mode": "ShareLock" }])
+    );
+    // SQLite's statements are timed, not probed; chains that are not upgrades are not measured.
+    let sqlite = measured("sqlite", "upgrade-from-v0.1.2");
+    assert_eq!(sqlite["statements"][0]["line"], 1, "{sqlite:#}");
+    assert!(sqlite["statements"][0].get("locks").is_none(), "{sqlite:#}");
+    assert!(measured("postgres", "full").is_null());
+}

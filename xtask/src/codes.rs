@@ -128,6 +128,8 @@ codes! {
     ExtensionNotInstalled = "extension-not-installed", Error, "replay", "the replay's PostgreSQL lacks an extension that a script creates";
     ExtensionSkipped = "extension-skipped", Note, "replay", "a chain stopped unchecked at an extension listed in replay.skip-extensions";
     SchemaTextUnread = "schema-text-unread", Note, "replay", "part of a SQLite table's CREATE text is unreadable; the engine's pragmas gave the rest";
+    TableRewrite = "table-rewrite", Note, "replay", "an upgrade statement rewrote a table, as PostgreSQL measured it";
+    AccessExclusiveLock = "access-exclusive-lock", Note, "replay", "an upgrade statement took an ACCESS EXCLUSIVE lock on a table, as PostgreSQL measured it";
     UpgradeChainsSkipped = "upgrade-chains-skipped", Note, "replay", "no release tags: upgrade chains were not replayed";
     ReleasedMigrationChanged = "released-migration-changed", Error, "history", "a migration a release shipped has changed since";
     ReleasedMigrationRenamed = "released-migration-renamed", Error, "history", "a migration a release shipped is there under another name";

@@ -86,6 +86,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         Err(invalid) => return Ok(invalid),
     };
     let dialects = selected_dialects(&store, options);
+    // PostgreSQL starts while the static checks run; a cluster the replay does not take is
+    // stopped when this goes out of scope, on every path out of the run.
+    let prestart = options
+        .replay
+        .as_ref()
+        .map(|replay| replay::Prestart::begin(&dialects, replay));
     let mut suppressions = Suppressions::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
@@ -98,15 +104,16 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     check_chains(&store, &dialects, &files, &mut unchecked, &mut diagnostics);
 
     let shard = options.replay.as_ref().and_then(|r| r.shard);
-    let replay = replay_and_judge(
-        &store,
-        &history,
-        &files,
-        &dialects,
-        options,
-        &mut suppressions,
-        &mut diagnostics,
-    )?;
+    let input = options.replay.as_ref().map(|replay_options| replay::Input {
+        store: &store,
+        history: &history,
+        files: &files,
+        dialects: &dialects,
+        options: replay_options,
+        prestart: prestart.as_ref(),
+    });
+    let replay = replay_and_judge(input, &files, shard, &mut suppressions, &mut diagnostics)?;
+    drop(prestart);
     if let Some(summary) = &replay {
         replay_coverage(summary, shard, &mut unchecked);
     }
@@ -281,35 +288,23 @@ fn check_chains(
 /// Replays the chains when the run asks for it (consulting the allowlist of `suppressions`),
 /// then lets what the engines observed judge what the static checks guessed.
 fn replay_and_judge(
-    store: &Store,
-    history: &crate::git::releases::History,
+    input: Option<replay::Input<'_>>,
     files: &[SqlFile],
-    dialects: &[Dialect],
-    options: &Options,
+    shard: Option<replay::Shard>,
     suppressions: &mut Suppressions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Option<replay::Summary>> {
     // A CI matrix runs the static checks in every shard, but only the first reports them, so
     // that each problem is annotated once.
-    let shard = options.replay.as_ref().and_then(|r| r.shard);
     if shard.is_some_and(|shard| !shard.is_first()) {
         diagnostics.clear();
     }
-    let replay = match &options.replay {
-        Some(replay_options) => {
-            let input = replay::Input {
-                store,
-                history,
-                files,
-                dialects,
-                options: replay_options,
-            };
-            Some(replay::run(
-                &input,
-                &mut suppressions.allowlist(),
-                diagnostics,
-            )?)
-        }
+    let replay = match input {
+        Some(input) => Some(replay::run(
+            &input,
+            &mut suppressions.allowlist(),
+            diagnostics,
+        )?),
         None => None,
     };
     // The engine is the judge of what the static checks could only guess.

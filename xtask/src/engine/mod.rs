@@ -65,6 +65,12 @@ pub trait Database {
     /// with `timed_out` set.
     fn execute(&mut self, sql: &str, timeout: Duration) -> Result<(), StatementError>;
 
+    /// Whether `execute` takes several statements in one text and runs them in order, in one
+    /// round trip (PostgreSQL's simple query protocol), each still stopped at `timeout`.
+    fn runs_batches(&self) -> bool {
+        false
+    }
+
     /// Runs one query of the tool's own (the rows a populated chain compares, the checks of a
     /// data test) and returns its rows, every value as text: PostgreSQL's text output; SQLite's
     /// integers and reals as it prints them, its text as stored, its blobs as `x'hex'`; NULL
@@ -125,7 +131,8 @@ pub trait Server: Send + Sync {
 
     /// Gives the chain named `chain` a new, empty database, runs `work` on it, and then removes
     /// the database and what the chain left on the server, so that the next chain finds the
-    /// server as this one found it. An error is the engine's own: the chain could not be run.
+    /// server as this one found it (a throwaway cluster keeps the database and the chain's own
+    /// role until it stops, which removes them). An error is the engine's own: the chain could not be run.
     fn with_database(&self, chain: &str, work: &mut dyn FnMut(&mut dyn Database)) -> Result<()>;
 
     /// Stops the server, or removes what this run left on it; errors are reported rather than

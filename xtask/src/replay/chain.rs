@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::measure::Measured;
 use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
@@ -185,6 +186,9 @@ pub struct Outcome<'f> {
     pub applied: Vec<Applied<'f>>,
     /// Why the restore drill did not run on this chain's engine, where it could not.
     pub not_drilled: Option<String>,
+    /// What the engine measured of the pending migrations, in an upgrade chain
+    /// (`replay::measure`).
+    pub measured: Option<Measured<'f>>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -203,6 +207,8 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         statements: 0,
         applied: Vec::new(),
         not_drilled: None,
+        // Only upgrades are measured: they are what runs on an installation's rows.
+        measured: (chain.kind() == ChainKind::Upgrade).then(|| Measured::new(chain.dialect)),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -360,7 +366,11 @@ fn apply_pending<'f>(
     plan: &Plan<'_>,
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
-    match plan.transaction {
+    // An upgrade with nothing pending has nothing to measure, and costs no query.
+    if let Some(measured) = outcome.measured.as_mut().filter(|_| !pending.is_empty()) {
+        measured.start(db, plan.timeout).map_err(measure_failure)?;
+    }
+    let applied = match plan.transaction {
         Transaction::All if !pending.is_empty() => apply(db, pending, plan, outcome),
         Transaction::All => Ok(()),
         Transaction::PerFile => pending
@@ -369,7 +379,17 @@ fn apply_pending<'f>(
         Transaction::PerVersion => pending
             .chunk_by(|a, b| a.role == b.role)
             .try_for_each(|group| apply(db, group, plan, outcome)),
+    };
+    if let Some(measured) = outcome.measured.as_mut() {
+        measured.stop();
     }
+    applied
+}
+
+/// The engine did not answer the measurement's own query: the chain cannot go on, since the
+/// query's failure ended the transaction.
+fn measure_failure<'f>(error: StatementError) -> Failure<'f> {
+    Failure::Engine(format!("measuring the upgrade's statements: {error}"))
 }
 
 /// The last statement of `files` that changes the session's role for good (`SET ROLE`,
@@ -405,16 +425,53 @@ fn role_changed_by<'f>(files: &[&'f SqlFile]) -> Option<(&'f SqlFile, &'f Statem
     changed
 }
 
-/// Applies files in one transaction, statement by statement, so that a failure is known by
-/// file and statement. A `CREATE EXTENSION` of an extension listed in `replay.skip-extensions`
-/// stops the chain before it runs.
+/// Applies files in one transaction. Where the engine takes several statements in one message
+/// (PostgreSQL) and nothing is measured, each file's statements go as one message, one round
+/// trip (`batch.rs`); only where that fails is the transaction rolled back and replayed
+/// statement by statement, so that a failure is still known by file and statement and the
+/// counts of what ran (`Applied`) stay exact. Under a run's time limit (`--timeout`) every
+/// statement is sent alone, so that the limit stops the statement that was running.
 fn apply<'f>(
     db: &mut dyn Database,
     files: &[&'f SqlFile],
     plan: &Plan<'_>,
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
+    let measuring = outcome.measured.as_ref().is_some_and(Measured::is_active);
+    if !measuring
+        && plan.deadline.is_none()
+        && db.runs_batches()
+        && super::batch::run(db, files, &plan.skip_extensions, plan.timeout)
+    {
+        for file in files {
+            outcome.statements += file.statements.len();
+            outcome.applied.push(Applied {
+                file,
+                executed: file.statements.len(),
+                failed: false,
+            });
+        }
+        return commit(db, files);
+    }
+    apply_statements(db, files, plan, outcome)
+}
+
+/// Applies files in one transaction, statement by statement, so that a failure is known by
+/// file and statement. A `CREATE EXTENSION` of an extension listed in `replay.skip-extensions`
+/// stops the chain before it runs.
+fn apply_statements<'f>(
+    db: &mut dyn Database,
+    files: &[&'f SqlFile],
+    plan: &Plan<'_>,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
     db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
+    if let Some(measured) = outcome.measured.as_mut() {
+        if let Err(error) = measured.begin(db, plan.timeout) {
+            let _ = db.rollback();
+            return Err(measure_failure(error));
+        }
+    }
     for file in files {
         for (index, statement) in file.statements.iter().enumerate() {
             let stop = |outcome: &mut Outcome<'f>, failed| {
@@ -442,6 +499,7 @@ fn apply<'f>(
                 return Err(Failure::OutOfTime);
             };
             outcome.statements += 1;
+            let started = Instant::now();
             if let Err(error) = db.execute(file.text_of(statement), timeout) {
                 stop(outcome, true);
                 // The transaction is lost either way; a failed rollback adds nothing to report.
@@ -452,6 +510,20 @@ fn apply<'f>(
                     error,
                 });
             }
+            let ran = (*file, statement, started.elapsed());
+            if let Some(Err(error)) = outcome
+                .measured
+                .as_mut()
+                .map(|measured| measured.record(db, ran, timeout))
+            {
+                stop(outcome, false);
+                // The statement ran; what failed is the tool's query after it.
+                if let Some(last) = outcome.applied.last_mut() {
+                    last.executed += 1;
+                }
+                let _ = db.rollback();
+                return Err(measure_failure(error));
+            }
         }
         outcome.applied.push(Applied {
             file,
@@ -459,6 +531,11 @@ fn apply<'f>(
             failed: false,
         });
     }
+    commit(db, files)
+}
+
+/// Commits the transaction of `files`: deferred constraints and triggers run here.
+fn commit<'f>(db: &mut dyn Database, files: &[&'f SqlFile]) -> Result<(), Failure<'f>> {
     db.commit().map_err(|error| Failure::Commit {
         files: files.to_vec(),
         error,

@@ -5,31 +5,26 @@
 use anyhow::Context as _;
 
 use super::chain::{Chain, Start};
-use super::{Engine, Options};
+use super::{Engine, Input, Prestart};
 use crate::dialect::Dialect;
 use crate::engine::postgres::{PostgresServer, PostgresSettings};
 use crate::engine::sqlite::SqliteServer;
 use crate::engine::Server;
 use crate::sql::SqlFile;
-use crate::store::Store;
 
 pub(super) struct Engines {
     servers: Vec<Box<dyn Server>>,
 }
 
 impl Engines {
-    /// Starts a server for each dialect that `chains` hold, in the order of `Dialect::ALL`.
-    pub(super) fn start(
-        store: &Store,
-        files: &[SqlFile],
-        chains: &[Chain<'_>],
-        options: &Options,
-    ) -> anyhow::Result<Engines> {
+    /// Starts a server for each dialect that `chains` hold, in the order of `Dialect::ALL`,
+    /// taking the cluster started while the static checks ran where there is one.
+    pub(super) fn start(input: &Input<'_>, chains: &[Chain<'_>]) -> anyhow::Result<Engines> {
         let mut servers = Vec::new();
         for dialect in Dialect::ALL {
             if chains.iter().any(|chain| chain.dialect == dialect) {
-                let sql = sql_of(dialect, files, chains);
-                servers.push(start_server(dialect, store, options, &sql)?);
+                let sql = sql_of(dialect, input.files, chains);
+                servers.push(start_server(dialect, input, &sql)?);
             }
         }
         Ok(Engines { servers })
@@ -80,10 +75,10 @@ impl Engines {
 /// Starts the server of `dialect`. `sql` is every text its chains will run.
 fn start_server(
     dialect: Dialect,
-    store: &Store,
-    options: &Options,
+    input: &Input<'_>,
     sql: &[&str],
 ) -> anyhow::Result<Box<dyn Server>> {
+    let (store, options) = (input.store, input.options);
     Ok(match dialect {
         Dialect::Postgres => {
             let settings = PostgresSettings {
@@ -92,7 +87,10 @@ fn start_server(
                 replay_as: options.replay_as,
                 privileges: &store.config.privileges,
             };
-            Box::new(PostgresServer::start(&settings, sql)?)
+            match input.prestart.and_then(Prestart::take) {
+                Some(started) => Box::new(PostgresServer::on(started?, &settings, sql)?),
+                None => Box::new(PostgresServer::start(&settings, sql)?),
+            }
         }
         Dialect::Sqlite => Box::new(SqliteServer::new(store.config.sqlite_foreign_keys)),
     })

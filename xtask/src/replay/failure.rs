@@ -628,7 +628,7 @@ fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> 
 }
 
 /// The statement's first line.
-fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
+pub(super) fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
     let start = statement.span.start;
     let text = file.text_of(statement);
     let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;

@@ -3,18 +3,22 @@
 //! a database of its own: an in-memory SQLite database, or a database of one PostgreSQL server
 //! per run.
 
+mod batch;
 pub mod chain;
 mod drill;
 mod engines;
 mod extension;
 mod failure;
+pub mod measure;
 mod names;
 pub mod observed;
 mod parity;
 mod plan;
+mod prestart;
 mod progress;
 mod releases;
 mod report;
+mod rewrites;
 mod running;
 mod stamp_write;
 
@@ -32,6 +36,7 @@ use crate::store::Store;
 use chain::{Chain, ChainKind, Plan, Start};
 use engines::Engines;
 pub use names::name_chains;
+pub use prestart::Prestart;
 pub use progress::{Progress, ProgressSink};
 
 #[derive(Clone, Debug)]
@@ -209,6 +214,9 @@ pub struct ChainSummary {
     /// (`replay.skip-extensions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<String>,
+    /// What the engine measured of an upgrade chain's pending migrations (`measure.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<measure::ChainMeasure>,
 }
 
 /// What the replay reads: the tree, its history, what to replay and how.
@@ -220,6 +228,8 @@ pub struct Input<'a> {
     /// The dialects selected for this run.
     pub dialects: &'a [Dialect],
     pub options: &'a Options,
+    /// The throwaway cluster started while the static checks ran, if one was.
+    pub prestart: Option<&'a Prestart>,
 }
 
 /// Plans the chains, runs this shard's share of them on the engines, and reports what they
@@ -249,7 +259,7 @@ pub fn run(
         return Ok(summary);
     }
 
-    let engines = Engines::start(input.store, input.files, &chains, options)?;
+    let engines = Engines::start(input, &chains)?;
     summary.engines = engines.describe();
     summary.privileges_unchecked = engines.unchecked();
     let outcomes = running::run_chains(&chains, &plans, &engines, options);
@@ -334,6 +344,7 @@ fn summarize(
                 }
                 _ => None,
             }),
+            measured: outcome.measured.as_ref().map(measure::Measured::summary),
         });
     }
 }
@@ -371,6 +382,7 @@ fn report_findings(
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
+        rewrites::report(chains, outcomes, *dialect, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains

@@ -29,6 +29,8 @@ pub struct PostgresDatabase {
     /// What the restore drill needs: the server and the database's name; `None` for a database
     /// opened without its server, which cannot be drilled.
     drill: Option<DrillSource>,
+    /// Whether `execute` may be given several statements in one text (`Database::runs_batches`).
+    batches: bool,
 }
 
 impl PostgresDatabase {
@@ -40,6 +42,7 @@ impl PostgresDatabase {
             client,
             timeout: None,
             drill: None,
+            batches: true,
         }
     }
 
@@ -62,6 +65,7 @@ impl PostgresDatabase {
             client,
             timeout: None,
             drill: None,
+            batches: true,
         })
     }
 
@@ -71,6 +75,14 @@ impl PostgresDatabase {
             drill: Some(source),
             ..self
         }
+    }
+
+    /// Sends each statement alone: where a statement may end this session (the watchdog
+    /// terminates one that catches its cancellation), a failed batch could not be replayed
+    /// statement by statement to name the statement that failed.
+    pub fn without_batches(mut self) -> PostgresDatabase {
+        self.batches = false;
+        self
     }
 
     fn run(&mut self, sql: &str) -> Result<(), StatementError> {
@@ -148,6 +160,13 @@ impl Database for PostgresDatabase {
         self.run_guarded(sql, timeout)
     }
 
+    /// The simple query protocol runs every statement of a text in order, and PostgreSQL 13
+    /// and later apply `statement_timeout` to each statement of it; the watchdog watches the
+    /// whole text.
+    fn runs_batches(&self) -> bool {
+        self.batches
+    }
+
     fn query(&mut self, sql: &str, timeout: Duration) -> Result<Rows, StatementError> {
         if self.timeout != Some(timeout) {
             self.run(&format!("SET statement_timeout = {}", timeout.as_millis()))?;
@@ -185,7 +204,10 @@ impl Database for PostgresDatabase {
         self.run_guarded("COMMIT", timeout)
     }
 
+    /// Rolls back; a `SET statement_timeout` made inside the transaction is undone with it, so
+    /// the next statement sets it again.
     fn rollback(&mut self) -> anyhow::Result<()> {
+        self.timeout = None;
         self.client.batch_execute("ROLLBACK").context("ROLLBACK")
     }
 

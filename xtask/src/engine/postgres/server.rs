@@ -46,6 +46,9 @@ pub struct PostgresServer {
     version: String,
     /// The restore drill's `pg_dump` and `pg_restore`, or why there are none.
     dump_tools: Tools,
+    /// Whether a chain's session may be ended while a statement runs (`may_end_sessions`), so
+    /// that its statements are sent one at a time.
+    ends_sessions: bool,
 }
 
 impl PostgresServer {
@@ -56,9 +59,25 @@ impl PostgresServer {
         let server = match settings.source {
             PostgresSource::Existing(url) => PgServer::Existing(ExistingServer::open(url)?),
             PostgresSource::Throwaway(binaries) => {
-                PgServer::Throwaway(start_cluster(binaries, settings.cache_dir)?)
+                PostgresServer::start_throwaway(binaries, settings.cache_dir)?
             }
         };
+        PostgresServer::on(server, settings, sql)
+    }
+
+    /// Starts a throwaway cluster from the binaries found (or fetched) as `binaries` says, its
+    /// initialized data directory cached in `cache_dir`: the part of `start` that needs neither
+    /// the tree nor the configuration, so that it can run while the static checks do.
+    pub fn start_throwaway(binaries: &BinariesOptions, cache_dir: &Path) -> Result<PgServer> {
+        Ok(PgServer::Throwaway(start_cluster(binaries, cache_dir)?))
+    }
+
+    /// The rest of `start`, on a server already started or opened.
+    pub fn on(
+        server: PgServer,
+        settings: &PostgresSettings<'_>,
+        sql: &[&str],
+    ) -> Result<PostgresServer> {
         let version = server.server_version()?;
         let access = ChainAccess::decide(
             &server,
@@ -73,6 +92,7 @@ impl PostgresServer {
             one_at_a_time: Mutex::new(()),
             version,
             dump_tools,
+            ends_sessions: may_end_sessions(sql),
         })
     }
 }
@@ -154,8 +174,15 @@ impl Server for PostgresServer {
             database: database_name(chain),
             tools: self.dump_tools.clone(),
         };
-        let ran = PostgresDatabase::watched(client, self.server.admin_config())
-            .map(|db| work(&mut db.drilled_by(source)));
+        let ran = PostgresDatabase::watched(client, self.server.admin_config()).map(|db| {
+            let db = db.drilled_by(source);
+            let mut db = if self.ends_sessions {
+                db.without_batches()
+            } else {
+                db
+            };
+            work(&mut db)
+        });
         // The connection is closed by now; the database and the roles go so that an existing
         // server is left as it was found, and the next chain finds no role of this one.
         self.access.close(&self.server, scope)?;
@@ -188,6 +215,22 @@ fn creates_roles(sql: &[&str]) -> bool {
     static CREATE_ROLE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let pattern = CREATE_ROLE.get_or_init(|| {
         regex::Regex::new(r"(?i)\bcreate\s+(role|user|group)\b").expect("the pattern is valid")
+    });
+    sql.iter().any(|text| pattern.is_match(text))
+}
+
+/// Whether the SQL the chains run may end a chain's session while a statement runs: a PL/pgSQL
+/// `EXCEPTION` block can catch the cancellation of a statement past its timeout, which the
+/// watchdog then answers by terminating the session, and `pg_terminate_backend` ends other
+/// sessions outright. A batch of statements that fails that way cannot be replayed statement by
+/// statement in the same session to name the statement, so such trees send statements one at a
+/// time. As with `creates_roles`, a tree that builds the words at run time escapes it; its
+/// failure is then still reported, without the statement.
+fn may_end_sessions(sql: &[&str]) -> bool {
+    static ENDS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = ENDS.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b(exception|pg_terminate_backend)\b")
+            .expect("the pattern is valid")
     });
     sql.iter().any(|text| pattern.is_match(text))
 }

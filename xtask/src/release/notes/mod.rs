@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod measured;
+
 use super::Previous;
 use crate::dialect::Dialect;
 use crate::replay::Summary;
@@ -99,6 +101,13 @@ struct Change {
 
 pub fn render(input: &Input<'_>) -> String {
     let mut text = body(input);
+    let measured = measured::section(input);
+    if !measured.is_empty() {
+        while !text.ends_with("\n\n") {
+            text.push('\n');
+        }
+        text.push_str(&measured);
+    }
     // Paragraphs are written with a blank line after each; the document ends with one newline.
     while text.ends_with("\n\n") {
         text.pop();
