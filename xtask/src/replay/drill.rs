@@ -118,8 +118,35 @@ fn quoted(key: &str) -> String {
         .join(".")
 }
 
+/// The restore drill's finding, at the table it concerns in `LATEST.sql`.
+pub(super) fn diagnostic(finding: &Finding, engine: &str, latest: Option<&SqlFile>) -> Diagnostic {
+    match finding {
+        Finding::BackupFailed(message) => RestoreFailed {
+            engine,
+            backup: true,
+            message,
+            latest,
+        }
+        .into(),
+        Finding::Failed(message) => RestoreFailed {
+            engine,
+            backup: false,
+            message,
+            latest,
+        }
+        .into(),
+        Finding::Differs { schema, rows } => RestoreDiffers {
+            engine,
+            schema,
+            rows,
+            latest,
+        }
+        .into(),
+    }
+}
+
 /// A restore that failed, for its diagnostic.
-pub(super) struct RestoreFailed<'a> {
+struct RestoreFailed<'a> {
     /// `PostgreSQL 15.18`.
     pub engine: &'a str,
     /// Whether the backup failed, rather than its restore.
@@ -165,7 +192,7 @@ impl From<RestoreFailed<'_>> for Diagnostic {
 }
 
 /// A restore that holds another database, for its diagnostic.
-pub(super) struct RestoreDiffers<'a> {
+struct RestoreDiffers<'a> {
     pub engine: &'a str,
     pub schema: &'a [Difference],
     pub rows: &'a [TableRows],

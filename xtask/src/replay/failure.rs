@@ -2,14 +2,13 @@
 //! refused, in the engine's words, with what to do.
 
 use super::chain::{Failure, Plan, Refusal};
-use super::drill::{Finding, RestoreDiffers, RestoreFailed};
+use super::drill::Finding;
 use super::stamp_write::{StampFiles, StampWriteFailure};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Position, Span};
 use crate::dialect::Dialect;
 use crate::engine::StatementError;
 use crate::sql::{SqlFile, Statement};
-use sqlparser::tokenizer::Token;
 
 /// The engine a failure happened on, as messages name it.
 pub(super) struct Engine<'a> {
@@ -120,7 +119,7 @@ pub(super) fn diagnostic(
     files: StampFiles<'_>,
 ) -> Diagnostic {
     let name = engine.name;
-    if let Some((file, statement)) = terminated_by(failure, plan) {
+    if let Some((file, statement)) = super::terminated::terminated_by(failure, plan) {
         return ReplayFailure::Terminating {
             file: &file.source.display,
             span: statement_span(file, statement),
@@ -151,56 +150,6 @@ pub(super) fn diagnostic(
 
 /// SQLSTATE `insufficient_privilege`: the chain's role lacks a right the statement needs.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
-
-/// PostgreSQL's message to a session ended by `pg_terminate_backend` (SQLSTATE 57P01).
-const TERMINATED: &str = "terminating connection due to administrator command";
-
-/// What the driver says when the server closed the session before its message arrived: a
-/// session ended by `pg_terminate_backend` while its statement waits may end this way instead,
-/// depending on which the client reads first.
-const CLOSED: &str = "connection closed";
-
-/// Where a chain's session was ended from outside, not by the replay's own watchdog (which
-/// marks its work as a timeout), the migration statement that ends other sessions, if the
-/// dialect has one: it ended the replay's sessions beside its own.
-fn terminated_by<'f>(
-    failure: &Failure<'_>,
-    plan: &Plan<'f>,
-) -> Option<(&'f SqlFile, &'f Statement)> {
-    let error = match failure {
-        Failure::Statement { error, .. }
-        | Failure::Seed { error, .. }
-        | Failure::Commit { error, .. }
-        | Failure::StampWrite(error) => error,
-        Failure::Engine(message) if message.contains(TERMINATED) || message.contains(CLOSED) => {
-            return terminating_statement(plan)
-        }
-        _ => return None,
-    };
-    let terminated = error.sqlstate.as_deref() == Some("57P01")
-        || error.message.contains(TERMINATED)
-        || (error.sqlstate.is_none() && error.message == CLOSED);
-    if terminated && !error.timed_out {
-        terminating_statement(plan)
-    } else {
-        None
-    }
-}
-
-/// The first migration statement that calls `pg_terminate_backend`.
-fn terminating_statement<'f>(plan: &Plan<'f>) -> Option<(&'f SqlFile, &'f Statement)> {
-    plan.migrations.iter().find_map(|(_, file)| {
-        file.statements
-            .iter()
-            .find(|statement| {
-                statement.significant().any(|token| {
-                    matches!(&token.token, Token::Word(word)
-                        if word.value.eq_ignore_ascii_case("pg_terminate_backend"))
-                })
-            })
-            .map(|statement| (*file, statement))
-    })
-}
 
 /// The data of a failure that the engine did not settle as another's doing.
 fn describe<'a>(
@@ -403,35 +352,8 @@ impl From<ReplayFailure<'_>> for Diagnostic {
                 finding,
                 engine,
                 latest,
-            } => restore(finding, engine, latest),
+            } => super::drill::diagnostic(finding, engine, latest),
         }
-    }
-}
-
-/// The restore drill's finding, at the table it concerns in `LATEST.sql`.
-fn restore(finding: &Finding, engine: &str, latest: Option<&SqlFile>) -> Diagnostic {
-    match finding {
-        Finding::BackupFailed(message) => RestoreFailed {
-            engine,
-            backup: true,
-            message,
-            latest,
-        }
-        .into(),
-        Finding::Failed(message) => RestoreFailed {
-            engine,
-            backup: false,
-            message,
-            latest,
-        }
-        .into(),
-        Finding::Differs { schema, rows } => RestoreDiffers {
-            engine,
-            schema,
-            rows,
-            latest,
-        }
-        .into(),
     }
 }
 

@@ -21,6 +21,7 @@ mod report;
 mod rewrites;
 mod running;
 mod stamp_write;
+mod terminated;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
