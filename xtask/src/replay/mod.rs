@@ -4,6 +4,7 @@
 //! per run.
 
 pub mod chain;
+pub mod data;
 mod engines;
 mod extension;
 mod failure;
@@ -54,6 +55,8 @@ pub struct Options {
     pub capture_release: Option<String>,
     /// Who PostgreSQL chains run as (`--replay-as`).
     pub replay_as: ReplayAs,
+    /// Whether and how upgrade chains run on populated databases (`--no-data`, `--rows`).
+    pub data: data::Settings,
 }
 
 impl Default for Options {
@@ -69,6 +72,7 @@ impl Default for Options {
             progress: None,
             capture_release: None,
             replay_as: ReplayAs::Owner,
+            data: data::Settings::default(),
         }
     }
 }
