@@ -96,6 +96,8 @@ pub struct Plan<'a> {
     /// Extensions whose `CREATE EXTENSION` stops a chain unchecked (`replay.skip-extensions`),
     /// lower-cased.
     pub skip_extensions: Vec<String>,
+    /// What populated chains need: the settings, the seeds at each release tag.
+    pub data: super::data::Data,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -154,7 +156,7 @@ const LEAST_TIME: Duration = Duration::from_millis(10);
 impl Plan<'_> {
     /// How long the next statement may run: the per-statement timeout, or what is left of the
     /// run if that is less; `None` once the run is out of time.
-    fn time_for_statement(&self) -> Option<Duration> {
+    pub(super) fn time_for_statement(&self) -> Option<Duration> {
         let Some(deadline) = self.deadline else {
             return Some(self.timeout);
         };
@@ -178,6 +180,8 @@ pub struct Outcome<'f> {
     /// The files the chain applied, in order, with how far each got: what the static findings
     /// that only the engine can settle are judged by (`replay::observed`).
     pub applied: Vec<Applied<'f>>,
+    /// What the chain found in the data of a populated database (`replay::data`).
+    pub data: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -195,6 +199,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         failures: Vec::new(),
         statements: 0,
         applied: Vec::new(),
+        data: Vec::new(),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -284,6 +289,7 @@ fn migrate<'f>(
             if let Some(stamp) = stamp {
                 write_version(db, chain.dialect, plan, stamp)?;
             }
+            populate(chain, plan, db, outcome)?;
             let version = installed_version(db, latest, plan)?;
             above(plan, &version)
         }
@@ -301,6 +307,24 @@ fn migrate<'f>(
             (failure, _) => failure,
         }
     })
+}
+
+/// Where an upgrade chain's database gets its data, on the release's schema right after its
+/// fresh install: the seeds as they were at the release's tag. Nothing unless the chain runs
+/// populated (`--no-data`).
+fn populate<'f>(
+    chain: &Chain<'f>,
+    plan: &Plan<'f>,
+    db: &mut dyn Database,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    let Start::Release { tag, .. } = &chain.start else {
+        return Ok(());
+    };
+    if !plan.data.populates(chain) {
+        return Ok(());
+    }
+    super::data::seeds::apply(plan, tag, db, &mut outcome.data)
 }
 
 /// The migrations above `version`, which the service runs on a database at that version.

@@ -348,7 +348,7 @@ fn extension_not_installed(
 }
 
 /// Where the engine says the error is, or else the statement's first line.
-fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> Span {
+pub(super) fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> Span {
     let text = file.text_of(statement);
     let at = error.offset.and_then(|offset| {
         text.char_indices()

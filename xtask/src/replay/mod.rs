@@ -255,6 +255,7 @@ pub fn run(
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
             outcome.failures.clear();
+            outcome.data.clear();
         }
     }
     summarize(&chains, &mut outcomes, options.shard, &mut summary);
@@ -357,6 +358,7 @@ fn report_findings(
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
+        data::report(chains, outcomes, *dialect, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains

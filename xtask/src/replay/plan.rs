@@ -2,6 +2,7 @@
 //! (`fresh`, `full`, one upgrade per release tag), and this shard's share of them.
 
 use super::chain::{Chain, ChainKind, Plan, Start};
+use super::data::{self, seeds};
 use super::releases::{self, Releases};
 use super::{Input, Options, Shard};
 use crate::config::FullChain;
@@ -34,7 +35,7 @@ pub(super) fn chains<'a>(
         let Some(driver) = store.driver(dialect) else {
             continue;
         };
-        let Some((plan, latest)) = plan(files, dialect, store, input.options) else {
+        let Some((mut plan, latest)) = plan(files, dialect, store, input.options) else {
             continue;
         };
         if let Some(latest) = latest {
@@ -53,6 +54,9 @@ pub(super) fn chains<'a>(
                 capture: input.options.capture_release.as_deref(),
             };
             let upgrades = releases::chains(&releases, &plan, out, &mut planned.skipped_tags)?;
+            if plan.data.settings.enabled {
+                plan.data.seeds_at_tags = seeds::at_tags(store, input.history, dialect, &upgrades)?;
+            }
             planned.chains.extend(upgrades);
         }
         planned.plans.push((dialect, plan));
@@ -135,6 +139,10 @@ fn plan<'a>(
             rule: store.config.layout.versions,
             two_part: store.config.layout.two_part,
             skip_extensions: store.config.skip_extensions.clone(),
+            data: data::Data {
+                settings: options.data,
+                ..data::Data::default()
+            },
         },
         latest,
     ))

@@ -22,7 +22,7 @@ use crate::sql::SqlFile;
 
 /// Collects one dialect's diagnostics by everything but the chain, so that each is reported
 /// once.
-struct Grouped {
+pub(super) struct Grouped {
     dialect: Dialect,
     /// The dialect's chains in the order they were planned, for naming runs of them as ranges.
     order: Vec<String>,
@@ -30,7 +30,7 @@ struct Grouped {
 }
 
 impl Grouped {
-    fn new(dialect: Dialect, chains: &[Chain<'_>]) -> Grouped {
+    pub(super) fn new(dialect: Dialect, chains: &[Chain<'_>]) -> Grouped {
         Grouped {
             dialect,
             order: chains
@@ -42,7 +42,7 @@ impl Grouped {
         }
     }
 
-    fn add(&mut self, diagnostic: Diagnostic, chain: &str) {
+    pub(super) fn add(&mut self, diagnostic: Diagnostic, chain: &str) {
         let diagnostic = match diagnostic.dialect {
             Some(_) => diagnostic,
             None => diagnostic.dialect(self.dialect),
@@ -60,7 +60,7 @@ impl Grouped {
 
     /// The diagnostics, each headline (the message's first line) ending with the chains it
     /// happened in.
-    fn finish(self, out: &mut Vec<Diagnostic>) {
+    pub(super) fn finish(self, out: &mut Vec<Diagnostic>) {
         for (_, (mut diagnostic, chains)) in self.entries {
             let (headline, body) = diagnostic
                 .message

@@ -1,6 +1,17 @@
 //! Populated upgrade chains: the data an installation of a release holds (the seeds as they were
 //! at the release's tag), and what the upgrade does to it.
 
+pub(super) mod seeds;
+
+use std::collections::BTreeMap;
+
+use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
+use super::report::Grouped;
+use crate::diagnostic::Diagnostic;
+use crate::dialect::Dialect;
+use crate::engine::{Database, StatementError};
+use crate::sql::{SqlFile, Statement};
+
 /// Whether upgrade chains run on populated databases, and how many rows the generator writes per
 /// table (`--no-data`, `--rows`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,4 +33,63 @@ impl Default for Settings {
             rows: DEFAULT_ROWS,
         }
     }
+}
+
+/// What the chains of a dialect need to run populated.
+#[derive(Default)]
+pub struct Data {
+    pub settings: Settings,
+    /// Per release tag, the seed files as they were at the tag (`seeds::at_tags`).
+    pub seeds_at_tags: BTreeMap<String, Vec<SqlFile>>,
+}
+
+impl Data {
+    /// Whether `chain` runs populated: an upgrade chain, unless `--no-data`.
+    pub fn populates(&self, chain: &Chain<'_>) -> bool {
+        self.settings.enabled && chain.kind() == ChainKind::Upgrade
+    }
+}
+
+/// Applies one file of the tool's own choosing (a seed at a tag, a data test's setup) in a
+/// transaction of its own, statement by statement: the statement the engine refused (`None`
+/// where the commit failed) and its error, after rolling back; nothing where it applied.
+fn apply_file<'a, 'f>(
+    plan: &Plan<'_>,
+    file: &'a SqlFile,
+    db: &mut dyn Database,
+) -> Result<Option<(Option<&'a Statement>, StatementError)>, Failure<'f>> {
+    db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
+    for statement in &file.statements {
+        let Some(timeout) = plan.time_for_statement() else {
+            // The transaction is abandoned with the chain; a failed rollback adds nothing.
+            let _ = db.rollback();
+            return Err(Failure::OutOfTime);
+        };
+        if let Err(error) = db.execute(file.text_of(statement), timeout) {
+            db.rollback()
+                .map_err(|e| Failure::Engine(format!("{e:#}")))?;
+            return Ok(Some((Some(statement), error)));
+        }
+    }
+    Ok(db.commit().err().map(|error| (None, error)))
+}
+
+/// The data findings of one dialect's chains, each reported once with the chains it occurred in.
+pub(in crate::replay) fn report(
+    chains: &[Chain<'_>],
+    outcomes: &[Outcome<'_>],
+    dialect: Dialect,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut grouped = Grouped::new(dialect, chains);
+    for (chain, outcome) in chains
+        .iter()
+        .zip(outcomes)
+        .filter(|(c, _)| c.dialect == dialect)
+    {
+        for diagnostic in &outcome.data {
+            grouped.add(diagnostic.clone(), &chain.name);
+        }
+    }
+    grouped.finish(out);
 }
