@@ -140,6 +140,8 @@ pub enum Failure<'f> {
     },
     /// The run's time limit (`--timeout`) ran out before the chain reached its end.
     OutOfTime,
+    /// A pending statement of a populated chain failed because of the rows the database held.
+    OnData(Box<super::data::failed::OnData<'f>>),
     /// The service's write of the stamp failed in a session whose role a migration changed
     /// (`SET ROLE`, `SET SESSION AUTHORIZATION`): the statement that changed it is to blame.
     StampWriteAfterRoleChange {
@@ -294,7 +296,8 @@ fn migrate<'f>(
             above(plan, &version)
         }
     };
-    apply_pending(db, &pending, plan, outcome)?;
+    apply_pending(db, &pending, plan, outcome)
+        .map_err(|failure| super::data::failed::on_data(chain, plan, db, failure))?;
     write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
         match (failure, role_changed_by(&pending)) {
             (Failure::StampWrite(error), Some((file, statement))) => {

@@ -166,6 +166,7 @@ fn describe(
         .file(file.source.display.clone())
         .span(statement_span(file, statement))
         .help("the service runs the migrations and then writes its version in the same session, as its own user: change the role only with SET LOCAL ROLE inside a transaction, or set it back with RESET ROLE"),
+        Failure::OnData(failed) => failed.diagnostic(engine),
         Failure::OutOfTime => Diagnostic::new(
             Code::RunTimeout,
             format!("{engine}: the run's time limit (--timeout) ran out before this chain was replayed to its end"),

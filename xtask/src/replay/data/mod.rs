@@ -1,6 +1,7 @@
 //! Populated upgrade chains: the data an installation of a release holds (the seeds as they were
 //! at the release's tag), and what the upgrade does to it.
 
+pub(super) mod failed;
 pub(super) mod seeds;
 
 use std::collections::BTreeMap;
