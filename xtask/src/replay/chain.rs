@@ -183,7 +183,7 @@ pub struct Outcome<'f> {
     /// that only the engine can settle are judged by (`replay::observed`).
     pub applied: Vec<Applied<'f>>,
     /// What the chain found in the data of a populated database (`replay::data`).
-    pub data: Vec<crate::diagnostic::Diagnostic>,
+    pub data: super::data::ChainData<'f>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -201,7 +201,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         failures: Vec::new(),
         statements: 0,
         applied: Vec::new(),
-        data: Vec::new(),
+        data: super::data::ChainData::default(),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -227,6 +227,10 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
             outcome.failures.push(Failure::Engine(format!("{e:#}")));
             return outcome;
         }
+    }
+    if let Err(failure) = super::data::after_chain(chain, plan, db, &mut outcome) {
+        outcome.failures.push(failure);
+        return outcome;
     }
     // Seeds run on top, each file in its own transaction as the service's demo mode does; the
     // schema was read before, so demo data cannot change what is compared.
@@ -293,7 +297,9 @@ fn migrate<'f>(
             }
             populate(chain, plan, db, outcome)?;
             let version = installed_version(db, latest, plan)?;
-            above(plan, &version)
+            let pending = above(plan, &version);
+            outcome.data.before = super::data::survival::before(chain, plan, db, &pending)?;
+            pending
         }
     };
     apply_pending(db, &pending, plan, outcome)
@@ -327,7 +333,7 @@ fn populate<'f>(
     if !plan.data.populates(chain) {
         return Ok(());
     }
-    super::data::seeds::apply(plan, tag, db, &mut outcome.data)
+    super::data::seeds::apply(plan, tag, db, &mut outcome.data.findings)
 }
 
 /// The migrations above `version`, which the service runs on a database at that version.

@@ -363,7 +363,7 @@ pub(super) fn error_span(file: &SqlFile, statement: &Statement, error: &Statemen
 }
 
 /// The statement's first line.
-fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
+pub(super) fn statement_span(file: &SqlFile, statement: &Statement) -> Span {
     let start = statement.span.start;
     let text = file.text_of(statement);
     let first_line = text.lines().next().unwrap_or_default().chars().count() as u32;

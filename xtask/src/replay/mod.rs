@@ -255,7 +255,7 @@ pub fn run(
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
             outcome.failures.clear();
-            outcome.data.clear();
+            outcome.data.findings.clear();
         }
     }
     summarize(&chains, &mut outcomes, options.shard, &mut summary);

@@ -257,7 +257,7 @@ pub(super) fn show(values: &[Option<String>]) -> String {
 }
 
 /// A table's name as introspection keys it: unqualified in `public` (and on SQLite), unquoted.
-fn plain_name(name: &ObjectName) -> Option<String> {
+pub(super) fn plain_name(name: &ObjectName) -> Option<String> {
     let parts: Vec<String> = name
         .0
         .iter()

@@ -1,8 +1,10 @@
 //! Populated upgrade chains: the data an installation of a release holds (the seeds as they were
 //! at the release's tag), and what the upgrade does to it.
 
+mod events;
 pub(super) mod failed;
 pub(super) mod seeds;
+pub(super) mod survival;
 
 use std::collections::BTreeMap;
 
@@ -51,6 +53,27 @@ impl Data {
     }
 }
 
+/// What a chain found in its data, and the rows it read before the pending migrations.
+#[derive(Default)]
+pub struct ChainData<'f> {
+    pub findings: Vec<Diagnostic>,
+    pub before: Option<survival::Before<'f>>,
+}
+
+/// After the chain (whose schema was read into the outcome): whether the rows read before the
+/// pending migrations survived them.
+pub(super) fn after_chain<'f>(
+    chain: &Chain<'f>,
+    plan: &Plan<'f>,
+    db: &mut dyn Database,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    let (Some(before), Some(schema)) = (outcome.data.before.take(), &outcome.schema) else {
+        return Ok(());
+    };
+    survival::after(chain, plan, db, &before, schema, &mut outcome.data.findings)
+}
+
 /// Applies one file of the tool's own choosing (a seed at a tag, a data test's setup) in a
 /// transaction of its own, statement by statement: the statement the engine refused (`None`
 /// where the commit failed) and its error, after rolling back; nothing where it applied.
@@ -88,7 +111,7 @@ pub(in crate::replay) fn report(
         .zip(outcomes)
         .filter(|(c, _)| c.dialect == dialect)
     {
-        for diagnostic in &outcome.data {
+        for diagnostic in &outcome.data.findings {
             grouped.add(diagnostic.clone(), &chain.name);
         }
     }
