@@ -256,6 +256,7 @@ pub fn run(
         if !reports(chain) {
             outcome.failures.clear();
             outcome.data.findings.clear();
+            outcome.data.losses.clear();
         }
     }
     summarize(&chains, &mut outcomes, options.shard, &mut summary);
@@ -358,7 +359,7 @@ fn report_findings(
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
-        data::report(chains, outcomes, *dialect, out);
+        data::report(chains, outcomes, *dialect, allowlist, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
 use super::report::Grouped;
+use crate::allowlist;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
@@ -57,7 +58,11 @@ impl Data {
 #[derive(Default)]
 pub struct ChainData<'f> {
     pub findings: Vec<Diagnostic>,
+    /// `data-lost` findings, which an `[[allow]]` entry (`check = "data"`) can accept.
+    pub losses: Vec<survival::Loss>,
     pub before: Option<survival::Before<'f>>,
+    /// Whether the rows were compared after the chain, so that data entries are judged.
+    pub compared: bool,
 }
 
 /// After the chain (whose schema was read into the outcome): whether the rows read before the
@@ -71,7 +76,8 @@ pub(super) fn after_chain<'f>(
     let (Some(before), Some(schema)) = (outcome.data.before.take(), &outcome.schema) else {
         return Ok(());
     };
-    survival::after(chain, plan, db, &before, schema, &mut outcome.data.findings)
+    outcome.data.compared = true;
+    survival::after(chain, plan, db, &before, schema, &mut outcome.data.losses)
 }
 
 /// Applies one file of the tool's own choosing (a seed at a tag, a data test's setup) in a
@@ -98,11 +104,13 @@ fn apply_file<'a, 'f>(
     Ok(db.commit().err().map(|error| (None, error)))
 }
 
-/// The data findings of one dialect's chains, each reported once with the chains it occurred in.
+/// The data findings of one dialect's chains, each reported once with the chains it occurred in,
+/// less the losses the allowlist accepts.
 pub(in crate::replay) fn report(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
+    allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut grouped = Grouped::new(dialect, chains);
@@ -113,6 +121,14 @@ pub(in crate::replay) fn report(
     {
         for diagnostic in &outcome.data.findings {
             grouped.add(diagnostic.clone(), &chain.name);
+        }
+        if outcome.data.compared {
+            allowlist.populated(dialect, &chain.name);
+        }
+        for loss in &outcome.data.losses {
+            if !allowlist.allows_data(dialect, &chain.name, &loss.object, &loss.aspect) {
+                grouped.add(loss.diagnostic.clone(), &chain.name);
+            }
         }
     }
     grouped.finish(out);

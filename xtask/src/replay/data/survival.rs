@@ -91,6 +91,27 @@ fn quote_table(name: &str) -> String {
     name.split('.').map(quote).collect::<Vec<_>>().join(".")
 }
 
+/// A `data-lost` finding, and what an `[[allow]]` entry names to accept it: the object
+/// (`table memo`) and the aspect (`column visibility`, or `rows`).
+pub struct Loss {
+    pub object: String,
+    pub aspect: String,
+    pub diagnostic: Diagnostic,
+}
+
+impl From<DataLost<'_>> for Loss {
+    fn from(lost: DataLost<'_>) -> Loss {
+        Loss {
+            object: format!("table {}", lost.table),
+            aspect: lost
+                .column
+                .as_ref()
+                .map_or_else(|| "rows".to_string(), |c| format!("column {c}")),
+            diagnostic: lost.into(),
+        }
+    }
+}
+
 /// Rows of a table that did not survive the chain.
 pub(super) struct DataLost<'e> {
     table: String,
@@ -142,7 +163,7 @@ pub(in crate::replay) fn after<'f>(
     db: &mut dyn Database,
     before: &Before<'f>,
     after: &Schema,
-    findings: &mut Vec<Diagnostic>,
+    findings: &mut Vec<Loss>,
 ) -> Result<(), Failure<'f>> {
     let events = events::of(&before.pending, chain.dialect);
     for table in &before.tables {
@@ -314,7 +335,7 @@ impl<'a> Compared<'a> {
         }
     }
 
-    fn by_key(&self, key: &[usize], old: &Rows, new: &Rows, findings: &mut Vec<Diagnostic>) {
+    fn by_key(&self, key: &[usize], old: &Rows, new: &Rows, findings: &mut Vec<Loss>) {
         let keyed = |rows: &Rows| -> BTreeMap<Row, Row> {
             rows.iter()
                 .map(|row| (key.iter().map(|i| row[*i].clone()).collect(), row.clone()))
@@ -349,7 +370,7 @@ impl<'a> Compared<'a> {
         }
     }
 
-    fn as_multiset(&self, old: &Rows, new: &Rows, findings: &mut Vec<Diagnostic>) {
+    fn as_multiset(&self, old: &Rows, new: &Rows, findings: &mut Vec<Loss>) {
         let mut left: BTreeMap<&Vec<Option<String>>, usize> = BTreeMap::new();
         for row in new {
             *left.entry(row).or_default() += 1;
