@@ -9,7 +9,7 @@ use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
-use crate::sql::{SqlFile, Statement};
+use crate::sql::{Role, SqlFile, Statement};
 use sqlparser::tokenizer::Token;
 
 /// How a chain starts.
@@ -272,7 +272,7 @@ fn migrate<'f>(
             if plan.stamp.written_by == StampWriter::Service {
                 write_version(db, chain.dialect, plan, &plan.target)?;
             }
-            return Ok(());
+            return super::data::after_file(plan, db, &plan.target, false, outcome);
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
@@ -298,7 +298,7 @@ fn migrate<'f>(
             populate(chain, plan, db, outcome)?;
             let version = installed_version(db, latest, plan)?;
             let pending = above(plan, &version);
-            outcome.data.before = super::data::survival::before(chain, plan, db, &pending)?;
+            super::data::before_pending(chain, plan, db, &version, &pending, outcome)?;
             pending
         }
     };
@@ -483,6 +483,13 @@ fn apply<'f>(
             executed: file.statements.len(),
             failed: false,
         });
+        if let Role::Migration(version) = &file.role {
+            if let Err(failure) = super::data::after_file(plan, db, version, true, outcome) {
+                // The transaction is abandoned with the chain; a failed rollback adds nothing.
+                let _ = db.rollback();
+                return Err(failure);
+            }
+        }
     }
     db.commit().map_err(|error| Failure::Commit {
         files: files.to_vec(),

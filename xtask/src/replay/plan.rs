@@ -2,7 +2,7 @@
 //! (`fresh`, `full`, one upgrade per release tag), and this shard's share of them.
 
 use super::chain::{Chain, ChainKind, Plan, Start};
-use super::data::{self, seeds};
+use super::data::{self, seeds, tests};
 use super::releases::{self, Releases};
 use super::{Input, Options, Shard};
 use crate::config::FullChain;
@@ -58,6 +58,10 @@ pub(super) fn chains<'a>(
                 plan.data.seeds_at_tags = seeds::at_tags(store, input.history, dialect, &upgrades)?;
             }
             planned.chains.extend(upgrades);
+        }
+        if plan.data.settings.enabled {
+            let versions: Vec<&semver::Version> = plan.migrations.iter().map(|(v, _)| *v).collect();
+            plan.data.tests = tests::load(store, dialect, &versions, out)?;
         }
         planned.plans.push((dialect, plan));
     }

@@ -5,6 +5,7 @@ mod events;
 pub(super) mod failed;
 pub(super) mod seeds;
 pub(super) mod survival;
+pub mod tests;
 
 use std::collections::BTreeMap;
 
@@ -45,6 +46,8 @@ pub struct Data {
     pub settings: Settings,
     /// Per release tag, the seed files as they were at the tag (`seeds::at_tags`).
     pub seeds_at_tags: BTreeMap<String, Vec<SqlFile>>,
+    /// The dialect's data tests (`tests::load`).
+    pub tests: Vec<tests::DataTest>,
 }
 
 impl Data {
@@ -63,6 +66,41 @@ pub struct ChainData<'f> {
     pub before: Option<survival::Before<'f>>,
     /// Whether the rows were compared after the chain, so that data entries are judged.
     pub compared: bool,
+    /// The data tests (by index in `Data::tests`) whose setup ran in the chain.
+    pub tests_run: Vec<usize>,
+}
+
+/// Right before the pending migrations of an upgrade chain from a release at `version`: the
+/// setup of that version's data tests, then every table's rows are read (`survival`).
+pub(super) fn before_pending<'f>(
+    chain: &Chain<'f>,
+    plan: &Plan<'f>,
+    db: &mut dyn Database,
+    version: &semver::Version,
+    pending: &[&'f SqlFile],
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    if !plan.data.populates(chain) {
+        return Ok(());
+    }
+    tests::setup(plan, version, false, db, &mut outcome.data)?;
+    outcome.data.before = survival::before(plan, db, pending)?;
+    Ok(())
+}
+
+/// After `file` applied inside a transaction (a migration of the chain, or a fresh install): the
+/// setup of the data tests of its version, unless `--no-data`.
+pub(super) fn after_file<'f>(
+    plan: &Plan<'_>,
+    db: &mut dyn Database,
+    version: &semver::Version,
+    in_transaction: bool,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    if !plan.data.settings.enabled {
+        return Ok(());
+    }
+    tests::setup(plan, version, in_transaction, db, &mut outcome.data)
 }
 
 /// After the chain (whose schema was read into the outcome): whether the rows read before the
@@ -73,6 +111,7 @@ pub(super) fn after_chain<'f>(
     db: &mut dyn Database,
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
+    tests::check(plan, db, &mut outcome.data)?;
     let (Some(before), Some(schema)) = (outcome.data.before.take(), &outcome.schema) else {
         return Ok(());
     };

@@ -34,15 +34,11 @@ struct TableRows {
 
 /// Reads every table's rows (but the stamp's table, which the service writes) before `pending`
 /// runs.
-pub(in crate::replay) fn before<'f>(
-    chain: &Chain<'f>,
+pub(super) fn before<'f>(
     plan: &Plan<'f>,
     db: &mut dyn Database,
     pending: &[&'f SqlFile],
 ) -> Result<Option<Before<'f>>, Failure<'f>> {
-    if !plan.data.populates(chain) {
-        return Ok(None);
-    }
     let schema = db
         .introspect()
         .map_err(|e| Failure::Engine(format!("{e:#}")))?;
