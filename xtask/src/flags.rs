@@ -119,13 +119,13 @@ pub struct DataArgs {
     pub no_data: bool,
     /// Rows generated per table of a release's schema in its upgrade chain (a large N for
     /// timing).
-    #[arg(long, value_name = "N", default_value_t = replay::data::DEFAULT_ROWS)]
+    #[arg(long, value_name = "N", default_value_t = replay::chain::data::DEFAULT_ROWS)]
     pub rows: usize,
 }
 
 impl DataArgs {
-    pub fn settings(&self) -> replay::data::Settings {
-        replay::data::Settings {
+    pub fn settings(&self) -> replay::chain::data::Settings {
+        replay::chain::data::Settings {
             enabled: !self.no_data,
             rows: self.rows,
         }

@@ -155,7 +155,7 @@ fn plan<'a>(
         rule: store.config.layout.versions,
         two_part: store.config.layout.two_part,
         skip_extensions: store.config.skip_extensions.clone(),
-        data: crate::replay::data::Data::default(),
+        data: crate::replay::chain::data::Data::default(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! configuration names (by convention all in one), then the service's write of the stamp (by
 //! convention the upsert of `BASIC.schemaVersion`; `[stamp.write]` in the configuration).
 
+pub mod data;
+
 use std::time::{Duration, Instant};
 
 use crate::config::{Stamp, StampWriter, Transaction, VersionRule};
@@ -97,7 +99,7 @@ pub struct Plan<'a> {
     /// lower-cased.
     pub skip_extensions: Vec<String>,
     /// What populated chains need: the settings, the seeds at each release tag.
-    pub data: super::data::Data,
+    pub data: data::Data,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -141,7 +143,7 @@ pub enum Failure<'f> {
     /// The run's time limit (`--timeout`) ran out before the chain reached its end.
     OutOfTime,
     /// A pending statement of a populated chain failed because of the rows the database held.
-    OnData(Box<super::data::failed::OnData<'f>>),
+    OnData(Box<data::failed::OnData<'f>>),
     /// The service's write of the stamp failed in a session whose role a migration changed
     /// (`SET ROLE`, `SET SESSION AUTHORIZATION`): the statement that changed it is to blame.
     StampWriteAfterRoleChange {
@@ -183,7 +185,7 @@ pub struct Outcome<'f> {
     /// that only the engine can settle are judged by (`replay::observed`).
     pub applied: Vec<Applied<'f>>,
     /// What the chain found in the data of a populated database (`replay::data`).
-    pub data: super::data::ChainData<'f>,
+    pub data: data::ChainData<'f>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -201,7 +203,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         failures: Vec::new(),
         statements: 0,
         applied: Vec::new(),
-        data: super::data::ChainData::default(),
+        data: data::ChainData::default(),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -228,7 +230,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
             return outcome;
         }
     }
-    if let Err(failure) = super::data::after_chain(chain, plan, db, &mut outcome) {
+    if let Err(failure) = data::after_chain(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
         return outcome;
     }
@@ -272,7 +274,7 @@ fn migrate<'f>(
             if plan.stamp.written_by == StampWriter::Service {
                 write_version(db, chain.dialect, plan, &plan.target)?;
             }
-            return super::data::after_file(plan, db, &plan.target, false, outcome);
+            return data::after_file(plan, db, &plan.target, false, outcome);
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
@@ -298,12 +300,12 @@ fn migrate<'f>(
             populate(chain, plan, db, outcome)?;
             let version = installed_version(db, latest, plan)?;
             let pending = above(plan, &version);
-            super::data::before_pending(chain, plan, db, &version, &pending, outcome)?;
+            data::before_pending(chain, plan, db, &version, &pending, outcome)?;
             pending
         }
     };
     apply_pending(db, &pending, plan, outcome)
-        .map_err(|failure| super::data::failed::on_data(chain, plan, db, failure))?;
+        .map_err(|failure| data::failed::on_data(chain, plan, db, failure))?;
     write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
         match (failure, role_changed_by(&pending)) {
             (Failure::StampWrite(error), Some((file, statement))) => {
@@ -333,7 +335,7 @@ fn populate<'f>(
     if !plan.data.populates(chain) {
         return Ok(());
     }
-    super::data::seeds::apply(plan, tag, db, &mut outcome.data.findings)
+    data::seeds::apply(plan, tag, db, &mut outcome.data.findings)
 }
 
 /// The migrations above `version`, which the service runs on a database at that version.
@@ -484,7 +486,7 @@ fn apply<'f>(
             failed: false,
         });
         if let Role::Migration(version) = &file.role {
-            if let Err(failure) = super::data::after_file(plan, db, version, true, outcome) {
+            if let Err(failure) = data::after_file(plan, db, version, true, outcome) {
                 // The transaction is abandoned with the chain; a failed rollback adds nothing.
                 let _ = db.rollback();
                 return Err(failure);

@@ -4,7 +4,6 @@
 //! per run.
 
 pub mod chain;
-pub mod data;
 mod engines;
 mod extension;
 mod failure;
@@ -56,7 +55,7 @@ pub struct Options {
     /// Who PostgreSQL chains run as (`--replay-as`).
     pub replay_as: ReplayAs,
     /// Whether and how upgrade chains run on populated databases (`--no-data`, `--rows`).
-    pub data: data::Settings,
+    pub data: chain::data::Settings,
 }
 
 impl Default for Options {
@@ -72,7 +71,7 @@ impl Default for Options {
             progress: None,
             capture_release: None,
             replay_as: ReplayAs::Owner,
-            data: data::Settings::default(),
+            data: chain::data::Settings::default(),
         }
     }
 }
@@ -359,7 +358,7 @@ fn report_findings(
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
-        data::report(chains, outcomes, *dialect, allowlist, out);
+        chain::data::report(chains, outcomes, *dialect, allowlist, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains

@@ -1,8 +1,8 @@
 //! Planning the chains: per dialect what every chain shares (`Plan`), the chains themselves
 //! (`fresh`, `full`, one upgrade per release tag), and this shard's share of them.
 
+use super::chain::data::{self, seeds, suite};
 use super::chain::{Chain, ChainKind, Plan, Start};
-use super::data::{self, seeds, tests};
 use super::releases::{self, Releases};
 use super::{Input, Options, Shard};
 use crate::config::FullChain;
@@ -61,7 +61,7 @@ pub(super) fn chains<'a>(
         }
         if plan.data.settings.enabled {
             let versions: Vec<&semver::Version> = plan.migrations.iter().map(|(v, _)| *v).collect();
-            plan.data.tests = tests::load(store, dialect, &versions, out)?;
+            plan.data.tests = suite::load(store, dialect, &versions, out)?;
         }
         planned.plans.push((dialect, plan));
     }

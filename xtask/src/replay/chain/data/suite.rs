@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::super::chain::{Failure, Plan};
+use super::super::{Failure, Plan};
 use super::failed::show;
 use super::ChainData;
 use crate::codes::Code;
@@ -311,7 +311,7 @@ impl From<DataTestFailed<'_>> for Diagnostic {
             .file(failed.test.file.source.display.clone())
             .help(help);
         match failed.statement {
-            Some(statement) => diagnostic.span(super::super::failure::statement_span(
+            Some(statement) => diagnostic.span(crate::replay::failure::statement_span(
                 &failed.test.file,
                 statement,
             )),

@@ -7,7 +7,7 @@ use sqlparser::ast::{
     Statement as Ast, TableConstraint,
 };
 
-use super::super::chain::{Chain, Failure, Plan};
+use super::super::{Chain, Failure, Plan};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
@@ -48,7 +48,7 @@ impl OnData<'_> {
             ),
         )
         .file(self.file.source.display.clone())
-        .span(super::super::failure::error_span(
+        .span(crate::replay::failure::error_span(
             self.file,
             self.statement,
             &self.error,

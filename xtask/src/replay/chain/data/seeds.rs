@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 
-use super::super::chain::{Chain, Failure, Plan, Start};
+use super::super::{Chain, Failure, Plan, Start};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
@@ -118,7 +118,7 @@ impl From<SeedFailedAtTag<'_>> for Diagnostic {
             failed.tag
         ));
         match failed.statement {
-            Some(statement) => diagnostic.span(super::super::failure::error_span(
+            Some(statement) => diagnostic.span(crate::replay::failure::error_span(
                 failed.file,
                 statement,
                 &failed.error,

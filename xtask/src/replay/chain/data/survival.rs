@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::chain::{Chain, Failure, Plan};
+use super::super::{Chain, Failure, Plan};
 use super::events::{self, Event, Located};
 use super::failed::show;
 use crate::codes::Code;
@@ -144,7 +144,7 @@ impl From<DataLost<'_>> for Diagnostic {
         );
         if let Some(located) = lost.blame {
             diagnostic = diagnostic.file(located.file.source.display.clone()).span(
-                super::super::failure::statement_span(located.file, located.statement),
+                crate::replay::failure::statement_span(located.file, located.statement),
             );
         }
         diagnostic

@@ -2,19 +2,19 @@
 //! at the release's tag), and what the upgrade does to it.
 
 mod events;
-pub(super) mod failed;
-pub(super) mod seeds;
-pub(super) mod survival;
-pub mod tests;
+pub(in crate::replay) mod failed;
+pub(in crate::replay) mod seeds;
+pub(in crate::replay) mod suite;
+pub(in crate::replay) mod survival;
 
 use std::collections::BTreeMap;
 
-use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
-use super::report::Grouped;
+use super::{Chain, ChainKind, Failure, Outcome, Plan};
 use crate::allowlist;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
+use crate::replay::report::Grouped;
 use crate::sql::{SqlFile, Statement};
 
 /// Whether upgrade chains run on populated databases, and how many rows the generator writes per
@@ -46,8 +46,8 @@ pub struct Data {
     pub settings: Settings,
     /// Per release tag, the seed files as they were at the tag (`seeds::at_tags`).
     pub seeds_at_tags: BTreeMap<String, Vec<SqlFile>>,
-    /// The dialect's data tests (`tests::load`).
-    pub tests: Vec<tests::DataTest>,
+    /// The dialect's data tests (`suite::load`).
+    pub tests: Vec<suite::DataTest>,
 }
 
 impl Data {
@@ -83,7 +83,7 @@ pub(super) fn before_pending<'f>(
     if !plan.data.populates(chain) {
         return Ok(());
     }
-    tests::setup(plan, version, false, db, &mut outcome.data)?;
+    suite::setup(plan, version, false, db, &mut outcome.data)?;
     outcome.data.before = survival::before(plan, db, pending)?;
     Ok(())
 }
@@ -100,7 +100,7 @@ pub(super) fn after_file<'f>(
     if !plan.data.settings.enabled {
         return Ok(());
     }
-    tests::setup(plan, version, in_transaction, db, &mut outcome.data)
+    suite::setup(plan, version, in_transaction, db, &mut outcome.data)
 }
 
 /// After the chain (whose schema was read into the outcome): whether the rows read before the
@@ -111,7 +111,7 @@ pub(super) fn after_chain<'f>(
     db: &mut dyn Database,
     outcome: &mut Outcome<'f>,
 ) -> Result<(), Failure<'f>> {
-    tests::check(plan, db, &mut outcome.data)?;
+    suite::check(plan, db, &mut outcome.data)?;
     let (Some(before), Some(schema)) = (outcome.data.before.take(), &outcome.schema) else {
         return Ok(());
     };
