@@ -93,6 +93,13 @@ fn released(config: &str, bookkeeping: &str, stamp: impl Fn(&[&str]) -> String) 
             format!("{bookkeeping}\n{at_0_22}{}", stamp(&["0.3.0", "0.22.1"])).as_bytes(),
         );
         current.push((latest, now));
+        // The release's demo data has no pin either: the seeds at the tag run on its schema.
+        let seed = format!("seed/{dialect}/01__demo.sql");
+        current.push((seed.clone(), read(&seed)));
+        tree.write(
+            &seed,
+            b"INSERT INTO memo (creator_id, content) VALUES (1, 'Welcome to the notes service.');\n",
+        );
         let folder = format!("migration/{dialect}/0.23");
         for name in ["00__memo_pinned.sql", "01__memo_creator_index.sql"] {
             let path = format!("{folder}/{name}");

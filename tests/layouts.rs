@@ -41,6 +41,7 @@ fn upstream_released() -> Tree {
                 format!("migration/{d}/0.22/00__memo_visibility.sql"),
                 format!("migration/{d}/0.23/00__memo_pinned.sql"),
                 format!("migration/{d}/0.23/01__memo_creator_index.sql"),
+                format!("seed/{d}/01__demo.sql"),
             ]
         })
         .map(|path| {
@@ -68,6 +69,11 @@ fn upstream_released() -> Tree {
         tree.write(
             &format!("migration/{dialect}/prod/LATEST.sql"),
             at_0_21.as_bytes(),
+        );
+        // The releases' demo data has no pin either: the seeds at a tag run on its schema.
+        tree.write(
+            &format!("seed/{dialect}/01__demo.sql"),
+            b"INSERT INTO memo (creator_id, content) VALUES (1, 'Welcome to the notes service.');\n",
         );
     }
     git(tree.dir.path(), &["init", "-q"]);

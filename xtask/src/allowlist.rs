@@ -37,6 +37,11 @@ pub struct Allowlist {
 impl Allow {
     /// Whether the entry applies to a chain of a dialect.
     fn covers(&self, dialect: Dialect, chain: &str) -> bool {
+        self.check == AllowCheck::Drift && self.in_chain(dialect, chain)
+    }
+
+    /// Whether the entry's `dialect` and `chain` take in a chain of a dialect.
+    fn in_chain(&self, dialect: Dialect, chain: &str) -> bool {
         let chain_matches = match self.chain.as_deref() {
             None => true,
             Some(pattern) => match pattern.strip_suffix('*') {
@@ -44,9 +49,7 @@ impl Allow {
                 None => chain == pattern,
             },
         };
-        self.check == AllowCheck::Drift
-            && self.dialect.is_none_or(|d| d == dialect)
-            && chain_matches
+        self.dialect.is_none_or(|d| d == dialect) && chain_matches
     }
 
     fn matches(&self, object: &str, aspect: &str) -> bool {
@@ -69,6 +72,7 @@ impl Allowlist {
             used: vec![false; self.entries.len()],
             ran: Vec::new(),
             parity_compared: false,
+            populated: Vec::new(),
         }
     }
 
@@ -95,6 +99,16 @@ impl Allowlist {
                 AllowCheck::Parity if uses.parity_compared => EntryKind::ParityAllow {
                     object: &entry.object,
                 },
+                AllowCheck::Data
+                    if uses
+                        .populated
+                        .iter()
+                        .any(|(dialect, chain)| entry.in_chain(*dialect, chain)) =>
+                {
+                    EntryKind::DataAllow {
+                        object: &entry.object,
+                    }
+                }
                 _ => continue,
             };
             if !used {
@@ -115,6 +129,9 @@ pub struct Uses {
     used: Vec<bool>,
     ran: Vec<(Dialect, String)>,
     parity_compared: bool,
+    /// The chains whose data was compared (populated upgrade chains), where data entries are
+    /// judged.
+    populated: Vec<(Dialect, String)>,
 }
 
 /// The list as the replay consults it, recording into a run's `Uses` which entries accepted a
@@ -134,6 +151,28 @@ impl Consulted<'_> {
     /// that allow it as used.
     pub fn allows_parity(&mut self, object: &str, aspect: &str) -> bool {
         self.mark(|entry| entry.check == AllowCheck::Parity && entry.matches(object, aspect))
+    }
+
+    /// Whether a loss of data in a chain is allowed (`check = "data"`); records the entries that
+    /// allow it as used.
+    pub fn allows_data(
+        &mut self,
+        dialect: Dialect,
+        chain: &str,
+        object: &str,
+        aspect: &str,
+    ) -> bool {
+        self.mark(|entry| {
+            entry.check == AllowCheck::Data
+                && entry.in_chain(dialect, chain)
+                && entry.matches(object, aspect)
+        })
+    }
+
+    /// Records that a chain's data was compared, so that the data entries covering it are
+    /// judged.
+    pub fn populated(&mut self, dialect: Dialect, chain: &str) {
+        self.uses.populated.push((dialect, chain.to_string()));
     }
 
     /// Records that a chain ran, so that the entries covering it are judged.
@@ -229,6 +268,45 @@ reason = "kept for the importer"
         list.unused(&uses, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].code, Code::UnusedAllow);
+        Ok(())
+    }
+
+    #[test]
+    fn data_entries_accept_losses_only_and_are_judged_where_data_was_compared() -> anyhow::Result<()>
+    {
+        let list = load(
+            "[[allow]]\ncheck = \"data\"\nobject = \"table memo\"\naspect = \"column x\"\nreason = \"r\"\n",
+        )?;
+        let mut uses = list.uses();
+        let mut consulted = Consulted {
+            list: &list,
+            uses: &mut uses,
+        };
+        assert!(!consulted.allows(Dialect::Sqlite, "full", "table memo", "column x"));
+        consulted.ran(Dialect::Sqlite, "upgrade-from-v0.1.0");
+        let mut out = Vec::new();
+        list.unused(&uses, &mut out);
+        assert!(out.is_empty(), "judged without a populated chain: {out:#?}");
+        Consulted {
+            list: &list,
+            uses: &mut uses,
+        }
+        .populated(Dialect::Sqlite, "upgrade-from-v0.1.0");
+        list.unused(&uses, &mut out);
+        assert_eq!(out.len(), 1);
+        let mut consulted = Consulted {
+            list: &list,
+            uses: &mut uses,
+        };
+        assert!(consulted.allows_data(
+            Dialect::Sqlite,
+            "upgrade-from-v0.1.0",
+            "table memo",
+            "column x"
+        ));
+        out.clear();
+        list.unused(&uses, &mut out);
+        assert!(out.is_empty(), "{out:#?}");
         Ok(())
     }
 

@@ -120,6 +120,12 @@ codes! {
     SeedFailed = "seed-failed", Error, "replay", "a seed file does not apply on top of a migrated database";
     RestoreFailed = "restore-failed", Error, "replay", "a backup of a chain's database does not restore (pg_dump and pg_restore, SQLite's backup)";
     RestoreDiffers = "restore-differs", Error, "replay", "a backup of a chain's database restores another schema or other rows";
+    StatementFailedOnData = "statement-failed-on-data", Error, "data", "a pending statement applies on empty tables but fails on the rows of a release's installation";
+    DataLost = "data-lost", Error, "data", "rows or values present before an upgrade are gone after it, though no statement meant to change them";
+    DataTestFailed = "data-test-failed", Error, "data", "a data test's check is not true after a chain, or its setup failed at its version";
+    DataTestMisplaced = "data-test-misplaced", Error, "data", "a data test file is misnamed, or its version folder names no migration's version";
+    RowsNotGenerated = "rows-not-generated", Note, "data", "the row generator could not write every row of a release's table, so the upgrade ran on fewer";
+    SeedFailedAtTag = "seed-failed-at-tag", Error, "data", "a seed file as it was at a release tag does not apply on that release's schema";
     SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";
     EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";
     ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";

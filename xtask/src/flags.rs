@@ -115,6 +115,28 @@ pub struct EngineArgs {
     pub no_restore_drill: bool,
 }
 
+/// Whether upgrade chains run on populated databases.
+#[derive(clap::Args)]
+pub struct DataArgs {
+    /// Replay upgrade chains on empty tables: no seeds at the release tags, no data tests, no
+    /// check that the rows survive the upgrade.
+    #[arg(long)]
+    pub no_data: bool,
+    /// Rows generated per table of a release's schema in its upgrade chain (a large N for
+    /// timing).
+    #[arg(long, value_name = "N", default_value_t = replay::chain::data::DEFAULT_ROWS)]
+    pub rows: usize,
+}
+
+impl DataArgs {
+    pub fn settings(&self) -> replay::chain::data::Settings {
+        replay::chain::data::Settings {
+            enabled: !self.no_data,
+            rows: self.rows,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 pub struct ReleaseCheckArgs {
     /// The version to release, X.Y.Z (vX.Y.Z is read as X.Y.Z); its tag will be vX.Y.Z.
@@ -123,6 +145,8 @@ pub struct ReleaseCheckArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub engines: EngineArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Output format: the report, the verdict and the notes as text, or as one JSON document.
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     pub format: ReleaseFormat,
@@ -182,6 +206,8 @@ pub struct ValidateArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub engines: EngineArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Replay only this share of the chains, for a CI matrix: shard K of N (e.g. 2/4).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<replay::Shard>,

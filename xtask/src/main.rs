@@ -211,6 +211,7 @@ fn replay_options(
         statement_timeout: args.statement_timeout,
         deadline,
         shard: args.shard,
+        data: args.data.settings(),
         ..engine_options(&args.engines)
     })
 }
@@ -253,7 +254,10 @@ fn draw_progress(progress: &replay::Progress) {
 
 fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
     let outcome = release::check(&release::Options {
-        replay: engine_options(&args.engines),
+        replay: replay::Options {
+            data: args.data.settings(),
+            ..engine_options(&args.engines)
+        },
         root: store_root(args.store.root)?,
         config: args.store.config,
         version: args.version,

@@ -158,6 +158,7 @@ fn plan<'a>(
         // The phases timed here are the chain's own; the drill's cost is the whole run's
         // (docs/benchmarks.md, "The restore drill's cost").
         restore_drill: false,
+        data: crate::replay::chain::data::Data::default(),
     }
 }
 

@@ -117,6 +117,8 @@ pub enum AllowCheck {
     #[default]
     Drift,
     Parity,
+    /// A loss of rows or values in an upgrade chain (`data-lost`).
+    Data,
 }
 
 /// An `[[allow]]` entry: a schema difference accepted with a reason (`allowlist.rs` matches it).
@@ -268,6 +270,8 @@ pub enum EntryKind<'a> {
     Allow { object: &'a str },
     /// `[[allow]]` with `check = "parity"`: its object.
     ParityAllow { object: &'a str },
+    /// `[[allow]]` with `check = "data"`: its object.
+    DataAllow { object: &'a str },
     /// `[[silence]]`: its code and the migration it names.
     Silence { code: Code, file: &'a str },
     /// `[[silence]]` of a lint code in a migration below the minimum upgrade version
@@ -297,6 +301,12 @@ impl From<UnusedEntry<'_>> for Diagnostic {
                 Code::UnusedAllow,
                 format!("this allow entry for `{object}` matches no drift any more"),
                 "remove the entry: the drift it allowed is gone (or its object, chain or aspect \
+                 no longer match)",
+            ),
+            EntryKind::DataAllow { object } => (
+                Code::UnusedAllow,
+                format!("this data allow entry for `{object}` matches no loss of data any more"),
+                "remove the entry: the upgrade keeps the data now (or its object, chain or aspect \
                  no longer match)",
             ),
             EntryKind::ParityAllow { object } => (

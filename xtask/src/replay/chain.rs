@@ -3,6 +3,9 @@
 //! configuration names (by convention all in one), then the service's write of the stamp (by
 //! convention the upsert of `BASIC.schemaVersion`; `[stamp.write]` in the configuration).
 
+mod apply;
+pub mod data;
+
 use std::time::{Duration, Instant};
 
 use super::measure::Measured;
@@ -11,6 +14,7 @@ use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
 use crate::schema::Schema;
 use crate::sql::{SqlFile, Statement};
+use apply::{apply, apply_pending};
 use sqlparser::tokenizer::Token;
 
 /// How a chain starts.
@@ -99,6 +103,8 @@ pub struct Plan<'a> {
     pub skip_extensions: Vec<String>,
     /// Whether `fresh` and the upgrade chains end with the restore drill (`replay::drill`).
     pub restore_drill: bool,
+    /// What populated chains need: the settings, the seeds at each release tag.
+    pub data: data::Data,
 }
 
 /// Something that went wrong in a chain, in terms of the files.
@@ -141,6 +147,8 @@ pub enum Failure<'f> {
     },
     /// The run's time limit (`--timeout`) ran out before the chain reached its end.
     OutOfTime,
+    /// A pending statement of a populated chain failed because of the rows the database held.
+    OnData(Box<data::failed::OnData<'f>>),
     /// The service's write of the stamp failed in a session whose role a migration changed
     /// (`SET ROLE`, `SET SESSION AUTHORIZATION`): the statement that changed it is to blame.
     StampWriteAfterRoleChange {
@@ -189,6 +197,8 @@ pub struct Outcome<'f> {
     /// What the engine measured of the pending migrations, in an upgrade chain
     /// (`replay::measure`).
     pub measured: Option<Measured<'f>>,
+    /// What the chain found in the data of a populated database (`replay::data`).
+    pub data: data::ChainData<'f>,
 }
 
 /// How far a chain got in one file: its first `executed` statements ran successfully, and where
@@ -209,6 +219,7 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         not_drilled: None,
         // Only upgrades are measured: they are what runs on an installation's rows.
         measured: (chain.kind() == ChainKind::Upgrade).then(|| Measured::new(chain.dialect)),
+        data: data::ChainData::default(),
     };
     if let Err(failure) = migrate(chain, plan, db, &mut outcome) {
         outcome.failures.push(failure);
@@ -234,6 +245,10 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
             outcome.failures.push(Failure::Engine(format!("{e:#}")));
             return outcome;
         }
+    }
+    if let Err(failure) = data::after_chain(chain, plan, db, &mut outcome) {
+        outcome.failures.push(failure);
+        return outcome;
     }
     // Seeds run on top, each file in its own transaction as the service's demo mode does; the
     // schema was read before, so demo data cannot change what is compared.
@@ -275,7 +290,7 @@ fn migrate<'f>(
             if plan.stamp.written_by == StampWriter::Service {
                 write_version(db, chain.dialect, plan, &plan.target)?;
             }
-            return Ok(());
+            return data::after_file(plan, db, &plan.target, false, outcome);
         }
         Start::Empty => plan.migrations.iter().map(|(_, f)| *f).collect(),
         Start::Baseline { script, version } => {
@@ -298,11 +313,15 @@ fn migrate<'f>(
             if let Some(stamp) = stamp {
                 write_version(db, chain.dialect, plan, stamp)?;
             }
+            populate(chain, plan, db, outcome)?;
             let version = installed_version(db, latest, plan)?;
-            above(plan, &version)
+            let pending = above(plan, &version);
+            data::before_pending(chain, plan, db, &version, &pending, outcome)?;
+            pending
         }
     };
-    apply_pending(db, &pending, plan, outcome)?;
+    apply_pending(db, &pending, plan, outcome)
+        .map_err(|failure| data::failed::on_data(chain, plan, db, failure))?;
     write_version(db, chain.dialect, plan, &plan.target).map_err(|failure| {
         match (failure, role_changed_by(&pending)) {
             (Failure::StampWrite(error), Some((file, statement))) => {
@@ -315,6 +334,32 @@ fn migrate<'f>(
             (failure, _) => failure,
         }
     })
+}
+
+/// Where an upgrade chain's database gets its data, on the release's schema right after its
+/// fresh install: generated rows in every table, then the seeds as they were at the release's
+/// tag. Nothing unless the chain runs populated (`--no-data`).
+fn populate<'f>(
+    chain: &Chain<'f>,
+    plan: &Plan<'f>,
+    db: &mut dyn Database,
+    outcome: &mut Outcome<'f>,
+) -> Result<(), Failure<'f>> {
+    let Start::Release { tag, latest, .. } = &chain.start else {
+        return Ok(());
+    };
+    if !plan.data.populates(chain) {
+        return Ok(());
+    }
+    let schema = match &outcome.release_schema {
+        Some(schema) => schema.clone(),
+        None => db
+            .introspect()
+            .map_err(|e| Failure::Engine(format!("{e:#}")))?,
+    };
+    let findings = &mut outcome.data.findings;
+    data::generated::fill(plan, chain.dialect, latest, &schema, db, findings)?;
+    data::seeds::apply(plan, tag, db, findings)
 }
 
 /// The migrations above `version`, which the service runs on a database at that version.
@@ -358,40 +403,6 @@ fn installed_version<'f>(
     Ok(version)
 }
 
-/// Applies the pending migrations in the transactions the configuration names: all in one, one
-/// per file, or one per version.
-fn apply_pending<'f>(
-    db: &mut dyn Database,
-    pending: &[&'f SqlFile],
-    plan: &Plan<'_>,
-    outcome: &mut Outcome<'f>,
-) -> Result<(), Failure<'f>> {
-    // An upgrade with nothing pending has nothing to measure, and costs no query.
-    if let Some(measured) = outcome.measured.as_mut().filter(|_| !pending.is_empty()) {
-        measured.start(db, plan.timeout).map_err(measure_failure)?;
-    }
-    let applied = match plan.transaction {
-        Transaction::All if !pending.is_empty() => apply(db, pending, plan, outcome),
-        Transaction::All => Ok(()),
-        Transaction::PerFile => pending
-            .iter()
-            .try_for_each(|file| apply(db, &[file], plan, outcome)),
-        Transaction::PerVersion => pending
-            .chunk_by(|a, b| a.role == b.role)
-            .try_for_each(|group| apply(db, group, plan, outcome)),
-    };
-    if let Some(measured) = outcome.measured.as_mut() {
-        measured.stop();
-    }
-    applied
-}
-
-/// The engine did not answer the measurement's own query: the chain cannot go on, since the
-/// query's failure ended the transaction.
-fn measure_failure<'f>(error: StatementError) -> Failure<'f> {
-    Failure::Engine(format!("measuring the upgrade's statements: {error}"))
-}
-
 /// The last statement of `files` that changes the session's role for good (`SET ROLE`,
 /// `SET SESSION AUTHORIZATION`; not their `LOCAL` forms, which end with the transaction),
 /// unless a later one sets it back (`RESET ROLE`, `SET ROLE NONE`, `... DEFAULT`).
@@ -423,123 +434,6 @@ fn role_changed_by<'f>(files: &[&'f SqlFile]) -> Option<(&'f SqlFile, &'f Statem
         }
     }
     changed
-}
-
-/// Applies files in one transaction. Where the engine takes several statements in one message
-/// (PostgreSQL) and nothing is measured, each file's statements go as one message, one round
-/// trip (`batch.rs`); only where that fails is the transaction rolled back and replayed
-/// statement by statement, so that a failure is still known by file and statement and the
-/// counts of what ran (`Applied`) stay exact. Under a run's time limit (`--timeout`) every
-/// statement is sent alone, so that the limit stops the statement that was running.
-fn apply<'f>(
-    db: &mut dyn Database,
-    files: &[&'f SqlFile],
-    plan: &Plan<'_>,
-    outcome: &mut Outcome<'f>,
-) -> Result<(), Failure<'f>> {
-    let measuring = outcome.measured.as_ref().is_some_and(Measured::is_active);
-    if !measuring
-        && plan.deadline.is_none()
-        && db.runs_batches()
-        && super::batch::run(db, files, &plan.skip_extensions, plan.timeout)
-    {
-        for file in files {
-            outcome.statements += file.statements.len();
-            outcome.applied.push(Applied {
-                file,
-                executed: file.statements.len(),
-                failed: false,
-            });
-        }
-        return commit(db, files);
-    }
-    apply_statements(db, files, plan, outcome)
-}
-
-/// Applies files in one transaction, statement by statement, so that a failure is known by
-/// file and statement. A `CREATE EXTENSION` of an extension listed in `replay.skip-extensions`
-/// stops the chain before it runs.
-fn apply_statements<'f>(
-    db: &mut dyn Database,
-    files: &[&'f SqlFile],
-    plan: &Plan<'_>,
-    outcome: &mut Outcome<'f>,
-) -> Result<(), Failure<'f>> {
-    db.begin().map_err(|e| Failure::Engine(format!("{e:#}")))?;
-    if let Some(measured) = outcome.measured.as_mut() {
-        if let Err(error) = measured.begin(db, plan.timeout) {
-            let _ = db.rollback();
-            return Err(measure_failure(error));
-        }
-    }
-    for file in files {
-        for (index, statement) in file.statements.iter().enumerate() {
-            let stop = |outcome: &mut Outcome<'f>, failed| {
-                outcome.applied.push(Applied {
-                    file,
-                    executed: index,
-                    failed,
-                });
-            };
-            if let Some(extension) = super::extension::created(file, statement)
-                .filter(|name| plan.skip_extensions.contains(name))
-            {
-                stop(outcome, false);
-                let _ = db.rollback();
-                return Err(Failure::ExtensionSkipped {
-                    file,
-                    statement,
-                    extension,
-                });
-            }
-            let Some(timeout) = plan.time_for_statement() else {
-                stop(outcome, false);
-                // The transaction is abandoned with the chain; a failed rollback adds nothing.
-                let _ = db.rollback();
-                return Err(Failure::OutOfTime);
-            };
-            outcome.statements += 1;
-            let started = Instant::now();
-            if let Err(error) = db.execute(file.text_of(statement), timeout) {
-                stop(outcome, true);
-                // The transaction is lost either way; a failed rollback adds nothing to report.
-                let _ = db.rollback();
-                return Err(Failure::Statement {
-                    file,
-                    statement,
-                    error,
-                });
-            }
-            let ran = (*file, statement, started.elapsed());
-            if let Some(Err(error)) = outcome
-                .measured
-                .as_mut()
-                .map(|measured| measured.record(db, ran, timeout))
-            {
-                stop(outcome, false);
-                // The statement ran; what failed is the tool's query after it.
-                if let Some(last) = outcome.applied.last_mut() {
-                    last.executed += 1;
-                }
-                let _ = db.rollback();
-                return Err(measure_failure(error));
-            }
-        }
-        outcome.applied.push(Applied {
-            file,
-            executed: file.statements.len(),
-            failed: false,
-        });
-    }
-    commit(db, files)
-}
-
-/// Commits the transaction of `files`: deferred constraints and triggers run here.
-fn commit<'f>(db: &mut dyn Database, files: &[&'f SqlFile]) -> Result<(), Failure<'f>> {
-    db.commit().map_err(|error| Failure::Commit {
-        files: files.to_vec(),
-        error,
-    })
 }
 
 /// What the service does after committing the migrations (and, where it writes the stamp

@@ -103,6 +103,9 @@ pub(super) enum ReplayFailure<'a> {
         extension: String,
         error: &'a StatementError,
     },
+    /// A pending statement that failed on the rows of a populated chain, as the data check
+    /// words it (`chain::data::failed`).
+    OnData(Diagnostic),
     /// The restore drill's finding, at the fresh-install script where there is one.
     Restore {
         finding: &'a Finding,
@@ -227,6 +230,7 @@ fn describe<'a>(
             engine,
             latest: files.latest,
         },
+        Failure::OnData(failed) => ReplayFailure::OnData(failed.diagnostic(engine)),
     }
 }
 
@@ -348,6 +352,7 @@ impl From<ReplayFailure<'_>> for Diagnostic {
             } => extension_not_installed(error, &extension, engine, location)
                 .file(file)
                 .span(span),
+            ReplayFailure::OnData(diagnostic) => diagnostic,
             ReplayFailure::Restore {
                 finding,
                 engine,
@@ -536,7 +541,7 @@ fn extension_not_installed(
 }
 
 /// Where the engine says the error is, or else the statement's first line.
-fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> Span {
+pub(super) fn error_span(file: &SqlFile, statement: &Statement, error: &StatementError) -> Span {
     let text = file.text_of(statement);
     let at = error.offset.and_then(|offset| {
         text.char_indices()

@@ -64,6 +64,8 @@ pub struct Options {
     /// Whether `fresh` and the upgrade chains end with the restore drill: their database backed
     /// up and restored as operators do, and the restore compared with it.
     pub restore_drill: bool,
+    /// Whether and how upgrade chains run on populated databases (`--no-data`, `--rows`).
+    pub data: chain::data::Settings,
 }
 
 impl Default for Options {
@@ -80,6 +82,7 @@ impl Default for Options {
             capture_release: None,
             replay_as: ReplayAs::Owner,
             restore_drill: true,
+            data: chain::data::Settings::default(),
         }
     }
 }
@@ -271,6 +274,8 @@ pub fn run(
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
         if !reports(chain) {
             outcome.failures.clear();
+            outcome.data.findings.clear();
+            outcome.data.losses.clear();
         }
     }
     summarize(&chains, &mut outcomes, options.shard, &mut summary);
@@ -384,6 +389,7 @@ fn report_findings(
         report::differences(chains, outcomes, *dialect, latest, allowlist, out);
         report::unread(chains, outcomes, *dialect, latest, reports, out);
         rewrites::report(chains, outcomes, *dialect, out);
+        chain::data::report(chains, outcomes, *dialect, allowlist, out);
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains

@@ -1,6 +1,7 @@
 //! Planning the chains: per dialect what every chain shares (`Plan`), the chains themselves
 //! (`fresh`, `full`, one upgrade per release tag), and this shard's share of them.
 
+use super::chain::data::{self, seeds, suite};
 use super::chain::{Chain, ChainKind, Plan, Start};
 use super::releases::{self, Releases};
 use super::{Input, Options, Shard};
@@ -34,7 +35,7 @@ pub(super) fn chains<'a>(
         let Some(driver) = store.driver(dialect) else {
             continue;
         };
-        let Some((plan, latest)) = plan(files, dialect, store, input.options) else {
+        let Some((mut plan, latest)) = plan(files, dialect, store, input.options) else {
             continue;
         };
         if let Some(latest) = latest {
@@ -53,7 +54,14 @@ pub(super) fn chains<'a>(
                 capture: input.options.capture_release.as_deref(),
             };
             let upgrades = releases::chains(&releases, &plan, out, &mut planned.skipped_tags)?;
+            if plan.data.settings.enabled {
+                plan.data.seeds_at_tags = seeds::at_tags(store, input.history, dialect, &upgrades)?;
+            }
             planned.chains.extend(upgrades);
+        }
+        if plan.data.settings.enabled {
+            let versions: Vec<&semver::Version> = plan.migrations.iter().map(|(v, _)| *v).collect();
+            plan.data.tests = suite::load(store, dialect, &versions, out)?;
         }
         planned.plans.push((dialect, plan));
     }
@@ -136,6 +144,10 @@ fn plan<'a>(
             two_part: store.config.layout.two_part,
             skip_extensions: store.config.skip_extensions.clone(),
             restore_drill: options.restore_drill,
+            data: data::Data {
+                settings: options.data,
+                ..data::Data::default()
+            },
         },
         latest,
     ))
