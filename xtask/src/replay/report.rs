@@ -14,6 +14,7 @@ use crate::config::StampWriter;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::dialect::Dialect;
 use crate::schema::diff::{self, Difference};
+use crate::schema::Unread;
 use sqlparser::tokenizer::Token;
 
 use super::name_chains;
@@ -155,7 +156,12 @@ pub fn differences(
                 continue;
             }
             grouped.add(
-                difference_diagnostic(&difference, dialect, latest),
+                Drift {
+                    difference: &difference,
+                    dialect,
+                    latest,
+                }
+                .into(),
                 &chain.name,
             );
         }
@@ -184,66 +190,105 @@ pub fn unread(
             continue;
         };
         for unread in &schema.unread {
-            let mut diagnostic = Diagnostic::new(
-                Code::SchemaTextUnread,
-                format!("{}: {}: {}", dialect.engine(), unread.object, unread.what),
-            )
-            .help(
-                "nothing to fix in the tree: the rest of the object is read from the engine and \
-                 compared; only the part named here is not",
-            );
-            if let Some(latest) = latest {
-                diagnostic = diagnostic.file(latest.source.display.clone());
-                if let Some(span) = locate(latest, &unread.object) {
-                    diagnostic = diagnostic.span(span);
-                }
+            let diagnostic = UnreadPart {
+                unread,
+                dialect,
+                latest,
             }
+            .into();
             grouped.add(diagnostic, &chain.name);
         }
     }
     grouped.finish(out);
 }
 
-fn difference_diagnostic(d: &Difference, dialect: Dialect, latest: Option<&SqlFile>) -> Diagnostic {
-    let code = match (d.severity, d.aspect.as_str()) {
-        (Severity::Warning, "column order") => Code::ColumnOrder,
-        (Severity::Warning, _) => Code::EquivalentDrift,
-        _ => Code::SchemaDrift,
-    };
-    let headline = match (d.aspect.is_empty(), &d.expected, &d.actual) {
-        (true, Some(_), None) => format!(
-            "{} is in the fresh install but not after the chain",
-            d.object
-        ),
-        (true, None, Some(_)) => format!(
-            "{} exists after the chain but not in the fresh install",
-            d.object
-        ),
-        (true, _, _) => format!("{} differs from the fresh install", d.object),
-        (false, _, _) => format!("{}, {} differs from the fresh install", d.object, d.aspect),
-    };
-    let side = |value: &Option<String>| value.clone().unwrap_or_else(|| "absent".into());
-    let message = format!(
-        "{}: {headline}\n    fresh (LATEST.sql): {}\n    chain:              {}",
-        dialect.engine(),
-        side(&d.expected),
-        side(&d.actual)
-    );
-    let help = match code {
-        Code::ColumnOrder => "list the columns in LATEST.sql in the order the migrations leave them (ADD COLUMN appends)",
-        Code::EquivalentDrift => "use the same name in LATEST.sql and the migrations, so that later migrations can refer to it on every install",
-        _ => "make LATEST.sql and the migrations build the same schema: fix whichever side is wrong, or allow the drift with a reason",
-    };
-    let mut diagnostic = Diagnostic::new(code, message)
-        .help(help)
-        .difference(d.clone());
-    if let Some(latest) = latest {
-        diagnostic = diagnostic.file(latest.source.display.clone());
-        if let Some(span) = locate(latest, &d.object) {
-            diagnostic = diagnostic.span(span);
-        }
+/// A difference between a chain's schema and the fresh install's, for its diagnostic.
+struct Drift<'a> {
+    difference: &'a Difference,
+    dialect: Dialect,
+    /// The fresh-install script, where the object is created.
+    latest: Option<&'a SqlFile>,
+}
+
+impl From<Drift<'_>> for Diagnostic {
+    fn from(drift: Drift<'_>) -> Diagnostic {
+        let Drift {
+            difference: d,
+            dialect,
+            latest,
+        } = drift;
+        let code = match (d.severity, d.aspect.as_str()) {
+            (Severity::Warning, "column order") => Code::ColumnOrder,
+            (Severity::Warning, _) => Code::EquivalentDrift,
+            _ => Code::SchemaDrift,
+        };
+        let headline = match (d.aspect.is_empty(), &d.expected, &d.actual) {
+            (true, Some(_), None) => format!(
+                "{} is in the fresh install but not after the chain",
+                d.object
+            ),
+            (true, None, Some(_)) => format!(
+                "{} exists after the chain but not in the fresh install",
+                d.object
+            ),
+            (true, _, _) => format!("{} differs from the fresh install", d.object),
+            (false, _, _) => format!("{}, {} differs from the fresh install", d.object, d.aspect),
+        };
+        let side = |value: &Option<String>| value.clone().unwrap_or_else(|| "absent".into());
+        let message = format!(
+            "{}: {headline}\n    fresh (LATEST.sql): {}\n    chain:              {}",
+            dialect.engine(),
+            side(&d.expected),
+            side(&d.actual)
+        );
+        let help = match code {
+            Code::ColumnOrder => "list the columns in LATEST.sql in the order the migrations leave them (ADD COLUMN appends)",
+            Code::EquivalentDrift => "use the same name in LATEST.sql and the migrations, so that later migrations can refer to it on every install",
+            _ => "make LATEST.sql and the migrations build the same schema: fix whichever side is wrong, or allow the drift with a reason",
+        };
+        let diagnostic = Diagnostic::new(code, message)
+            .help(help)
+            .difference(d.clone());
+        at_object(diagnostic, latest, &d.object)
     }
-    diagnostic
+}
+
+/// A part of an object's definition that introspection could not read, for its diagnostic.
+struct UnreadPart<'a> {
+    unread: &'a Unread,
+    dialect: Dialect,
+    latest: Option<&'a SqlFile>,
+}
+
+impl From<UnreadPart<'_>> for Diagnostic {
+    fn from(part: UnreadPart<'_>) -> Diagnostic {
+        let UnreadPart {
+            unread,
+            dialect,
+            latest,
+        } = part;
+        let diagnostic = Diagnostic::new(
+            Code::SchemaTextUnread,
+            format!("{}: {}: {}", dialect.engine(), unread.object, unread.what),
+        )
+        .help(
+            "nothing to fix in the tree: the rest of the object is read from the engine and \
+             compared; only the part named here is not",
+        );
+        at_object(diagnostic, latest, &unread.object)
+    }
+}
+
+/// `diagnostic` at the statement of `latest` that creates `object`, where there is one.
+fn at_object(diagnostic: Diagnostic, latest: Option<&SqlFile>, object: &str) -> Diagnostic {
+    let Some(latest) = latest else {
+        return diagnostic;
+    };
+    let diagnostic = diagnostic.file(latest.source.display.clone());
+    match locate(latest, object) {
+        Some(span) => diagnostic.span(span),
+        None => diagnostic,
+    }
 }
 
 /// The statement of `LATEST.sql` that creates `object` (`table memo`, `index idx_x`), found on
