@@ -101,20 +101,26 @@ fn replay_lines(text: &mut String, outcome: &Outcome) {
             for engine in &replay.engines {
                 let _ = writeln!(text, "engine: {engine}");
             }
-            let failed: Vec<String> = outcome
-                .dialects
-                .iter()
-                .filter_map(|dialect| {
-                    let of_dialect = replay.chains.iter().filter(|c| c.dialect == *dialect);
-                    let order: Vec<String> = of_dialect.clone().map(|c| c.name.clone()).collect();
-                    let failed: Vec<String> = of_dialect
-                        .filter(|c| !c.passed && c.not_checked.is_none())
-                        .map(|c| c.name.clone())
-                        .collect();
-                    (!failed.is_empty())
-                        .then(|| format!("{dialect} ({})", replay::name_chains(&failed, &order)))
-                })
-                .collect();
+            let chains_where = |failed: &dyn Fn(&replay::ChainSummary) -> bool| -> Vec<String> {
+                outcome
+                    .dialects
+                    .iter()
+                    .filter_map(|dialect| {
+                        let of_dialect = replay.chains.iter().filter(|c| c.dialect == *dialect);
+                        let order: Vec<String> =
+                            of_dialect.clone().map(|c| c.name.clone()).collect();
+                        let names: Vec<String> = of_dialect
+                            .filter(|c| failed(c))
+                            .map(|c| c.name.clone())
+                            .collect();
+                        (!names.is_empty())
+                            .then(|| format!("{dialect} ({})", replay::name_chains(&names, &order)))
+                    })
+                    .collect()
+            };
+            let failed =
+                chains_where(&|c| !c.passed && c.not_checked.is_none() && !c.restore_failed);
+            let unrestored = chains_where(&|c| c.restore_failed);
             let not_checked: Vec<String> = replay
                 .chains
                 .iter()
@@ -126,6 +132,9 @@ fn replay_lines(text: &mut String, outcome: &Outcome) {
             let mut parts = Vec::new();
             if !failed.is_empty() {
                 parts.push(format!("failed to apply: {}", failed.join(", ")));
+            }
+            if !unrestored.is_empty() {
+                parts.push(format!("did not restore: {}", unrestored.join(", ")));
             }
             if !not_checked.is_empty() {
                 parts.push(format!("not checked: {}", not_checked.join(", ")));

@@ -218,6 +218,10 @@ pub struct ChainSummary {
     /// (`replay.skip-extensions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<String>,
+    /// The chain applied, but its database's backup did not restore, or restored something
+    /// else (the restore drill).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restore_failed: bool,
     /// What the engine measured of an upgrade chain's pending migrations (`measure.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<measure::ChainMeasure>,
@@ -350,6 +354,11 @@ fn summarize(
                 }
                 _ => None,
             }),
+            restore_failed: !outcome.failures.is_empty()
+                && outcome
+                    .failures
+                    .iter()
+                    .all(|failure| matches!(failure, chain::Failure::Restore(_))),
             measured: outcome.measured.as_ref().map(measure::Measured::summary),
         });
     }

@@ -170,6 +170,7 @@ mod tests {
                 name: "upgrade-from-v0.23.0".into(),
                 passed: true,
                 not_checked: None,
+                restore_failed: false,
                 measured: Some(measured),
             }],
             ..Summary::default()

@@ -202,6 +202,7 @@ fn a_script_that_did_not_apply_is_named() {
             name: "upgrade-from-v0.2.0".into(),
             passed: false,
             not_checked: None,
+            restore_failed: false,
             measured: None,
         }],
         schemas: vec![captured(Dialect::Sqlite, None, now)],
