@@ -60,7 +60,7 @@ impl From<RowsNotGenerated<'_>> for Diagnostic {
     fn from(note: RowsNotGenerated<'_>) -> Diagnostic {
         let filled = note.filled;
         let first = &filled.skipped[0];
-        Diagnostic::new(
+        let diagnostic = Diagnostic::new(
             Code::RowsNotGenerated,
             format!(
                 "the upgrade ran with {} of {} generated rows in table {}: the engine refused \
@@ -79,6 +79,12 @@ impl From<RowsNotGenerated<'_>> for Diagnostic {
              (IN lists, ranges, lengths); a CHECK it cannot read, or a unique column with fewer \
              values than rows, refuses some: where the table's data matters to an upgrade, add \
              rows of your own in a data test (test/<dialect>/<X.Y.Z>/NN__name.sql)",
-        )
+        );
+        // At the table's CREATE TABLE in the release's script, where it is found there.
+        let object = format!("table {}", filled.table);
+        match crate::replay::report::locate(note.latest, &object) {
+            Some(span) => diagnostic.span(span),
+            None => diagnostic,
+        }
     }
 }
