@@ -165,7 +165,18 @@ pub enum Failure<'f> {
 /// and blamed for a limit it did not cause (and PostgreSQL reads a timeout of 0 ms as none).
 const LEAST_TIME: Duration = Duration::from_millis(10);
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
+    /// Today's seeds, which run at the end of `chain`. A populated upgrade chain holds the seeds
+    /// of its release already (applied at the tag), which today's would collide with; today's
+    /// seeds are checked on the same schema by `fresh` and `full`.
+    pub fn seeds_of(&self, chain: &Chain<'_>) -> &[&'a SqlFile] {
+        if self.data.populates(chain) {
+            &[]
+        } else {
+            &self.seeds
+        }
+    }
+
     /// How long the next statement may run: the per-statement timeout, or what is left of the
     /// run if that is less; `None` once the run is out of time.
     pub(super) fn time_for_statement(&self) -> Option<Duration> {
@@ -251,15 +262,8 @@ pub fn run<'f>(chain: &'f Chain<'f>, plan: &Plan<'f>, db: &mut dyn Database) -> 
         return outcome;
     }
     // Seeds run on top, each file in its own transaction as the service's demo mode does; the
-    // schema was read before, so demo data cannot change what is compared. A populated upgrade
-    // chain holds the seeds of its release already (applied at the tag), which today's would
-    // collide with; today's seeds are checked on the same schema by `fresh` and `full`.
-    let seeds: &[&SqlFile] = if plan.data.populates(chain) {
-        &[]
-    } else {
-        &plan.seeds
-    };
-    for seed in seeds {
+    // schema was read before, so demo data cannot change what is compared.
+    for seed in plan.seeds_of(chain) {
         if let Err(failure) = apply(db, &[*seed], plan, &mut outcome) {
             outcome.failures.push(match failure {
                 Failure::Statement {

@@ -48,15 +48,17 @@ struct Contents {
 }
 
 /// Backs `db` up, restores it and compares: `Ok(Ok(None))` where the restore holds the same
-/// database, `Ok(Err(why))` where the engine cannot drill.
+/// database, `Ok(Err(why))` where the engine cannot drill. `read` is the database's schema where
+/// the chain read it already and nothing has changed it since.
 pub(super) fn drill(
     db: &mut dyn Database,
+    read: Option<&Schema>,
     timeout: Duration,
 ) -> anyhow::Result<Result<Option<Finding>, String>> {
-    let original = contents(db, None, timeout)?;
+    let original = contents(db, read.cloned(), None, timeout)?;
     let mut restored = None;
     let drill = db.restore_drill(timeout, &mut |copy| {
-        restored = Some(contents(copy, Some(&original.schema), timeout));
+        restored = Some(contents(copy, None, Some(&original.schema), timeout));
     })?;
     let restored = match drill {
         Drill::NotDrilled(why) => return Ok(Err(why)),
@@ -83,14 +85,19 @@ pub(super) fn drill(
     Ok(Ok(Some(Finding::Differs { schema, rows })))
 }
 
-/// The schema of `db` and the rows of its tables; of a restored database, the rows of the tables
-/// it shares with `original` (a table it lacks is a difference of the schemas).
+/// The schema of `db` (read from it, unless `read` is given) and the rows of its tables; of a
+/// restored database, the rows of the tables it shares with `original` (a table it lacks is a
+/// difference of the schemas).
 fn contents(
     db: &mut dyn Database,
+    read: Option<Schema>,
     original: Option<&Schema>,
     timeout: Duration,
 ) -> anyhow::Result<Contents> {
-    let schema = db.introspect()?;
+    let schema = match read {
+        Some(schema) => schema,
+        None => db.introspect()?,
+    };
     let mut rows = BTreeMap::new();
     let tables = original.unwrap_or(&schema).tables.keys();
     for table in tables.filter(|table| schema.tables.contains_key(*table)) {
