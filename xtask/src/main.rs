@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use flags::{
-    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, NewLintArgs,
+    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, NewLintArgs, PgBin,
     ReleaseCheckArgs, ReleaseFormat, ValidateArgs,
 };
 use xtask::codes::Code;
@@ -212,29 +212,48 @@ fn replay_options(
         deadline,
         shard: args.shard,
         data: args.data.settings(),
-        ..engine_options(&args.engines)
+        ..engine_options(&args.engines)?
     })
 }
 
 /// The replay's options that the engine flags set, shared by every subcommand that replays.
-fn engine_options(engines: &EngineArgs) -> replay::Options {
+fn engine_options(engines: &EngineArgs) -> anyhow::Result<replay::Options> {
     let defaults = replay::Options::default();
     let postgres = match &engines.postgres_url {
         Some(url) => replay::PostgresSource::Existing(url.to_string()),
-        None => replay::PostgresSource::Throwaway(BinariesOptions {
-            explicit_dir: engines.pg_bin.clone(),
-            ..BinariesOptions::default()
-        }),
+        None => replay::PostgresSource::Throwaway(binaries_options(&engines.pg_bin)?),
     };
-    replay::Options {
+    Ok(replay::Options {
         jobs: engines.jobs.unwrap_or(defaults.jobs).max(1),
         postgres,
         progress: (std::io::stderr().is_terminal() && !in_github_actions())
             .then(|| replay::ProgressSink::new(draw_progress)),
         replay_as: engines.replay_as,
         restore_drill: !engines.no_restore_drill,
+        postgres_versions: engines.postgres_version.clone(),
+        download_postgres: engines.download_postgres,
         ..defaults
+    })
+}
+
+/// Where `--pg-bin` says the binaries are: one folder for the one major, and one per major
+/// given as `MAJOR=DIR`.
+fn binaries_options(pg_bin: &[PgBin]) -> anyhow::Result<BinariesOptions> {
+    let mut options = BinariesOptions::default();
+    for PgBin { major, dir } in pg_bin {
+        match major {
+            Some(major) => {
+                if options.per_major.insert(*major, dir.clone()).is_some() {
+                    anyhow::bail!("--pg-bin names two folders for PostgreSQL {major}: give one");
+                }
+            }
+            None if options.explicit_dir.is_some() => anyhow::bail!(
+                "--pg-bin names two folders without a major: give one, or write MAJOR=DIR for each"
+            ),
+            None => options.explicit_dir = Some(dir.clone()),
+        }
     }
+    Ok(options)
 }
 
 /// Draws the replay's progress as one line on standard error, redrawn after each chain, and
@@ -256,7 +275,7 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
     let outcome = release::check(&release::Options {
         replay: replay::Options {
             data: args.data.settings(),
-            ..engine_options(&args.engines)
+            ..engine_options(&args.engines)?
         },
         root: store_root(args.store.root)?,
         config: args.store.config,

@@ -20,6 +20,7 @@ use crate::dialect::Dialect;
 use crate::source::SourceFile;
 
 pub mod acceptance;
+pub mod engines;
 pub mod history;
 mod layout;
 mod problems;
@@ -28,6 +29,7 @@ mod replay;
 mod stamp;
 
 pub use acceptance::{Allow, AllowCheck, Level, SeveritySetting, Silence};
+pub use engines::{Engines, SqliteVersion};
 use history::{LatestAtTags, Releases};
 use layout::DEFAULT_FOLDER_PATTERN;
 pub use layout::{Layout, Target, VersionRule};
@@ -69,6 +71,8 @@ pub struct Config {
     pub privileges: Privileges,
     /// Which tags are releases (`[history]`).
     pub releases: Releases,
+    /// The engines the replay runs on (`[engines]`).
+    pub engines: Engines,
 }
 
 impl Default for Config {
@@ -122,6 +126,7 @@ impl Default for Config {
             skip_extensions: Vec::new(),
             privileges: Privileges::default(),
             releases: Releases::default(),
+            engines: Engines::default(),
         }
     }
 }
@@ -207,6 +212,7 @@ impl Config {
         let severities = acceptance::severities(raw.severity, &mut problems);
         let releases = history::releases(raw.history);
         let releases = problems.ok_any("history", releases).unwrap_or_default();
+        let engines = engines::read(raw.engines, &mut problems);
         problems.finish()?;
         Ok(Config {
             source: None,
@@ -231,6 +237,7 @@ impl Config {
             skip_extensions: replay::lower_case(&raw.replay.skip_extensions),
             privileges,
             releases,
+            engines,
         })
     }
 }

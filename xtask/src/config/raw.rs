@@ -30,6 +30,8 @@ pub(super) struct RawFile {
     pub(super) silence: Vec<toml::Spanned<RawSilence>>,
     #[serde(default)]
     pub(super) history: history::RawHistory,
+    #[serde(default)]
+    pub(super) engines: super::engines::RawEngines,
 }
 
 #[derive(Deserialize, Default)]

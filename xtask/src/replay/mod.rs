@@ -66,6 +66,12 @@ pub struct Options {
     pub restore_drill: bool,
     /// Whether and how upgrade chains run on populated databases (`--no-data`, `--rows`).
     pub data: chain::data::Settings,
+    /// The PostgreSQL majors every PostgreSQL chain replays on (`--postgres-version`); empty
+    /// means the configuration's `engines.postgres`, else the one major found.
+    pub postgres_versions: Vec<u32>,
+    /// Whether a missing major may be downloaded (`--download-postgres`; the configuration's
+    /// `engines.download-postgres` allows it too).
+    pub download_postgres: bool,
 }
 
 impl Default for Options {
@@ -83,6 +89,8 @@ impl Default for Options {
             replay_as: ReplayAs::Owner,
             restore_drill: true,
             data: chain::data::Settings::default(),
+            postgres_versions: Vec::new(),
+            download_postgres: false,
         }
     }
 }

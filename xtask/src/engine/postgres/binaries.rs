@@ -59,6 +59,8 @@ impl fmt::Display for PgBinaries {
 pub struct BinariesOptions {
     /// A directory to take the binaries from, and no other (`--pg-bin DIR` or `PG_BIN`).
     pub explicit_dir: Option<PathBuf>,
+    /// The directory of each major given one (`--pg-bin 15=DIR`), for runs on several majors.
+    pub per_major: std::collections::BTreeMap<u32, PathBuf>,
     /// Where downloaded binaries are kept (the tool passes `target/validate-migrations/`);
     /// without it nothing is downloaded.
     pub cache_dir: Option<PathBuf>,
@@ -73,6 +75,7 @@ impl BinariesOptions {
     pub fn new(explicit_dir: Option<PathBuf>, cache_dir: PathBuf) -> BinariesOptions {
         BinariesOptions {
             explicit_dir,
+            per_major: std::collections::BTreeMap::new(),
             cache_dir: Some(cache_dir),
             #[cfg(feature = "fetch-postgres")]
             fetch: super::fetch::FetchSource::default(),
