@@ -98,6 +98,43 @@ impl PgBinaries {
         Self::fetch_or_fail(options)
     }
 
+    /// Finds the binaries of PostgreSQL `major`, for a run on several majors: the folder given
+    /// for it (`--pg-bin MAJOR=DIR`), else the one folder given (`--pg-bin DIR`) or the
+    /// installed binaries `find` takes, where they are of that major, else
+    /// `/usr/lib/postgresql/<major>/bin`.
+    pub fn find_major(major: u32, options: &BinariesOptions) -> Result<PgBinaries> {
+        if let Some(dir) = options.per_major.get(&major) {
+            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
+        }
+        let found = match &options.explicit_dir {
+            Some(dir) => Some(PgBinaries::from_dir(dir, BinariesOrigin::Explicit)?),
+            None => installed_bin_dir()
+                .map(|(dir, origin)| PgBinaries::from_dir(&dir, origin))
+                .transpose()?,
+        };
+        if let Some(binaries) = found.filter(|binaries| binaries.major() == Some(major)) {
+            return Ok(binaries);
+        }
+        let debian = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
+        if is_server_bin_dir(&debian) {
+            return PgBinaries::from_dir(&debian, BinariesOrigin::KnownLocation);
+        }
+        bail!(
+            "PostgreSQL {major} was not found: install it (Debian and Ubuntu: apt-get install \
+             postgresql-{major}), or name its bin directory with --pg-bin {major}=DIR"
+        )
+    }
+
+    /// The major of `version`: `15` of `15.14`, `17` of `17devel`.
+    pub fn major(&self) -> Option<u32> {
+        let digits: String = self
+            .version
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+
     /// Downloads the binaries of `source` with pg-embed into
     /// `<cache_dir>/pg-embed-<version>-<platform>/`, or takes them from there when an earlier
     /// run did.
