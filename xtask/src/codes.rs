@@ -91,6 +91,7 @@ codes! {
     ParserGap = "parser-gap", Note, "parse", "valid SQL that the parser cannot read; the replay judges it";
     EmptyFile = "empty-file", Warning, "parse", "a SQL file holds no statement";
     DialectLeak = "dialect-leak", Error, "dialect", "a construct of another SQL dialect";
+    SqliteTooOld = "sqlite-too-old", Error, "dialect", "a SQLite feature newer than the oldest SQLite the service ships";
     DropTable = "drop-table", Warning, "lint", "a migration drops a table and the rows in it";
     DropColumn = "drop-column", Warning, "lint", "a migration drops a column and the data in it";
     Truncate = "truncate", Warning, "lint", "a migration empties a table with TRUNCATE";

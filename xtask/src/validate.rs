@@ -205,13 +205,15 @@ fn check_tree(
     crate::history::check(store, history, dialects, out)
 }
 
-/// The static checks of each SQL file: parse, dialect leaks, the stamp of `LATEST.sql`, and the
-/// lint of migrations at or above the minimum upgrade version.
+/// The static checks of each SQL file: parse, dialect leaks, SQLite features newer than the
+/// configured minimum, the stamp of `LATEST.sql`, and the lint of migrations at or above the
+/// minimum upgrade version.
 fn check_files(store: &Store, files: &[SqlFile], out: &mut Vec<Diagnostic>) {
     let target_source = store.target_source();
     for file in files {
         rules::parse::check(file, out);
-        rules::dialect_leak::check(file, out);
+        rules::dialect_leak::check(file, store.config.engines.sqlite_minimum, out);
+        rules::sqlite_features::check(file, &store.config, out);
         if file.role == Role::Latest {
             // Without a version file each dialect's target is its own highest migration; that
             // the dialects agree is the version rule's concern.
@@ -258,7 +260,15 @@ fn check_chains(
         .collect();
     if !unlinted.is_empty() {
         unchecked.push(Unchecked {
-            what: format!("lint of {} migrations", unlinted.len()),
+            what: format!(
+                "lint{} of {} migrations",
+                // The oldest SQLite's check reads the same migrations as the lint.
+                match store.config.engines.sqlite_minimum {
+                    Some(_) => " and sqlite-too-old check",
+                    None => "",
+                },
+                unlinted.len()
+            ),
             why: format!(
                 "below the minimum upgrade version {}, which no installation can apply any more (lint.below-minimum-upgrade = true lints them)",
                 store.config.layout.versions.show(&store.config.minimum_upgrade)

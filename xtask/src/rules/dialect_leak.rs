@@ -9,12 +9,16 @@
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::codes::Code;
+use crate::config::engines::SqliteVersion;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::dialect::Leak as DialectLeak;
 use crate::sql::token::{bare_word, is_keyword, span, DollarEvent, DollarQuotes};
 use crate::sql::SqlFile;
 
-pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
+/// Reports the constructs of other dialects in `file`. Where the configuration names the oldest
+/// SQLite the service ships (`sqlite_minimum`), whether a SQLite file may use `UPDATE ... FROM`
+/// is that version's question, which `sqlite-too-old` answers; without one, it is reported here.
+pub fn check(file: &SqlFile, sqlite_minimum: Option<SqliteVersion>, out: &mut Vec<Diagnostic>) {
     for statement in &file.statements {
         let tokens: Vec<&TokenWithSpan> = statement.significant().collect();
         let mut leaks = Vec::new();
@@ -32,7 +36,10 @@ pub fn check(file: &SqlFile, out: &mut Vec<Diagnostic>) {
                         dollar_bodies(&tokens, &mut leaks);
                     }
                 }
-                DialectLeak::UpdateFrom => update_from(&tokens, &mut leaks),
+                DialectLeak::UpdateFrom if sqlite_minimum.is_none() => {
+                    update_from(&tokens, &mut leaks);
+                }
+                DialectLeak::UpdateFrom => {}
             }
         }
         out.extend(leaks.into_iter().map(|leak| {
@@ -324,10 +331,26 @@ fn dollar_bodies(tokens: &[&TokenWithSpan], leaks: &mut Vec<Leak>) {
     }
 }
 
-/// `UPDATE t SET ... FROM other WHERE ...`: a FROM at the top level of an UPDATE statement. A
-/// FROM inside parentheses belongs to a subquery or a function such as `EXTRACT(... FROM ...)`.
+/// `UPDATE t SET ... FROM other WHERE ...`.
 fn update_from(tokens: &[&TokenWithSpan], leaks: &mut Vec<Leak>) {
-    for (index, token) in tokens.iter().enumerate() {
+    for from in update_froms(tokens) {
+        leaks.push(Leak::new(
+            span(from),
+            "`UPDATE ... FROM` is PostgreSQL syntax; SQLite accepts it only from 3.33 (2020), \
+             so it fails on older SQLite libraries",
+            "set the column from a correlated subquery: `UPDATE t SET a = (SELECT o.a FROM o \
+             WHERE o.id = t.id) WHERE EXISTS (SELECT 1 FROM o WHERE o.id = t.id)`",
+        ));
+    }
+}
+
+/// The `FROM` of each `UPDATE ... FROM` of a statement: a FROM at the top level of an UPDATE
+/// statement. A FROM inside parentheses belongs to a subquery or a function such as
+/// `EXTRACT(... FROM ...)`. The feature table of `sqlite-too-old` finds it here too.
+pub(crate) fn update_froms<'a, 't>(
+    tokens: &'a [&'t TokenWithSpan],
+) -> impl Iterator<Item = &'t TokenWithSpan> + 'a {
+    tokens.iter().enumerate().filter_map(|(index, token)| {
         // An UPDATE that starts a statement: at the start, after a `WITH (...)` clause, or as
         // a statement in a trigger body. Elsewhere UPDATE is part of something else: `AFTER
         // UPDATE`, `ON UPDATE CASCADE`, `DO UPDATE SET`.
@@ -339,29 +362,20 @@ fn update_from(tokens: &[&TokenWithSpan], leaks: &mut Vec<Leak>) {
             }
         };
         if !is_keyword(&token.token, "UPDATE") || !starts_statement {
-            continue;
+            return None;
         }
         let mut depth = 0usize;
         for next in &tokens[index + 1..] {
             match &next.token {
                 Token::LParen => depth += 1,
                 Token::RParen => depth = depth.saturating_sub(1),
-                Token::SemiColon if depth == 0 => break,
-                other if depth == 0 && is_keyword(other, "FROM") => {
-                    leaks.push(Leak::new(
-                        span(next),
-                        "`UPDATE ... FROM` is PostgreSQL syntax; SQLite accepts it only from \
-                         3.33 (2020), so it fails on older SQLite libraries",
-                        "set the column from a correlated subquery: `UPDATE t SET a = (SELECT o.a \
-                         FROM o WHERE o.id = t.id) WHERE EXISTS (SELECT 1 FROM o WHERE o.id = \
-                         t.id)`",
-                    ));
-                    break;
-                }
+                Token::SemiColon if depth == 0 => return None,
+                other if depth == 0 && is_keyword(other, "FROM") => return Some(*next),
                 _ => {}
             }
         }
-    }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -378,7 +392,7 @@ mod tests {
         let source = SourceFile::new(PathBuf::from("t.sql"), "t.sql".into(), text.into());
         let file = SqlFile::load(source, dialect, Role::Seed);
         let mut out = Vec::new();
-        check(&file, &mut out);
+        check(&file, None, &mut out);
         out.iter()
             .map(|d| {
                 let span = d.span.unwrap_or(Span::on_line(0, 0, 0));
@@ -475,6 +489,18 @@ mod tests {
         1:25-1:29 `UPDATE ... FROM` is PostgreSQL syntax; SQLite accepts it only from 3.33 (2020), so it fails on older SQLite libraries | set the column from a correlated subquery: `UPDATE t SET a = (SELECT o.a FROM o WHERE o.id = t.id) WHERE EXISTS (SELECT 1 FROM o WHERE o.id = t.id)`
         3:50-3:54 `UPDATE ... FROM` is PostgreSQL syntax; SQLite accepts it only from 3.33 (2020), so it fails on older SQLite libraries | set the column from a correlated subquery: `UPDATE t SET a = (SELECT o.a FROM o WHERE o.id = t.id) WHERE EXISTS (SELECT 1 FROM o WHERE o.id = t.id)`
         ");
+    }
+
+    #[test]
+    fn update_from_is_left_to_the_configured_minimum() {
+        let text = "UPDATE memo SET x = o.x FROM other o WHERE o.id = memo.id;";
+        let source = SourceFile::new(PathBuf::from("t.sql"), "t.sql".into(), text.into());
+        let file = SqlFile::load(source, Dialect::Sqlite, Role::Seed);
+        let mut out = Vec::new();
+        check(&file, Some(SqliteVersion::new(3, 33, 0)), &mut out);
+        assert!(out.is_empty());
+        check(&file, None, &mut out);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod layout;
 pub mod lint;
 pub mod naming;
 pub mod parse;
+pub mod sqlite_features;
 pub mod stamp;
 pub mod versions;

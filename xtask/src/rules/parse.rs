@@ -363,7 +363,7 @@ mod tests {
                 let file = SqlFile::load(source, dialect, Role::Seed);
                 let mut out = Vec::new();
                 check(&file, &mut out);
-                crate::rules::dialect_leak::check(&file, &mut out);
+                crate::rules::dialect_leak::check(&file, None, &mut out);
             }
         }
     }
