@@ -10,6 +10,25 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 use crate::diagnostic::Span;
 use crate::sql::token::{bare_word, is_keyword, span};
 
+/// How a feature shows in a statement's tokens.
+pub enum Find {
+    /// A call of one of these functions.
+    Calls(&'static [&'static str]),
+    /// What this scan finds: the spans of the tokens that show the feature.
+    Tokens(fn(&Scan<'_>, &mut Vec<Span>)),
+}
+
+impl Find {
+    pub fn run(&self, scan: &Scan<'_>, out: &mut Vec<Span>) {
+        match self {
+            Find::Calls(names) => {
+                out.extend(scan.calls(names).map(|index| scan.between(index, index)));
+            }
+            Find::Tokens(find) => find(scan, out),
+        }
+    }
+}
+
 /// A statement's significant tokens, with the parenthesis depth of each.
 pub struct Scan<'a> {
     tokens: Vec<&'a TokenWithSpan>,
@@ -215,10 +234,6 @@ pub fn generated_columns(scan: &Scan<'_>, out: &mut Vec<Span>) {
     }
 }
 
-pub fn iif(scan: &Scan<'_>, out: &mut Vec<Span>) {
-    out.extend(scan.calls(&["iif"]).map(|index| scan.between(index, index)));
-}
-
 pub fn update_from(scan: &Scan<'_>, out: &mut Vec<Span>) {
     out.extend(crate::rules::dialect_leak::update_froms(&scan.tokens).map(span));
 }
@@ -294,15 +309,8 @@ pub fn json_arrow(scan: &Scan<'_>, out: &mut Vec<Span>) {
     }
 }
 
-pub fn unixepoch(scan: &Scan<'_>, out: &mut Vec<Span>) {
-    out.extend(
-        scan.calls(&["unixepoch"])
-            .map(|index| scan.between(index, index)),
-    );
-}
-
 /// The functions of JSON1 (https://sqlite.org/json1.html) that SQLite had before 3.38.
-const JSON_FUNCTIONS: &[&str] = &[
+pub const JSON_FUNCTIONS: &[&str] = &[
     "json",
     "json_array",
     "json_array_length",
@@ -321,13 +329,6 @@ const JSON_FUNCTIONS: &[&str] = &[
     "json_each",
     "json_tree",
 ];
-
-pub fn json_functions(scan: &Scan<'_>, out: &mut Vec<Span>) {
-    out.extend(
-        scan.calls(JSON_FUNCTIONS)
-            .map(|index| scan.between(index, index)),
-    );
-}
 
 pub fn is_distinct_from(scan: &Scan<'_>, out: &mut Vec<Span>) {
     for index in scan.words("IS") {
@@ -355,16 +356,9 @@ pub fn right_full_join(scan: &Scan<'_>, out: &mut Vec<Span>) {
     }
 }
 
-pub fn concat(scan: &Scan<'_>, out: &mut Vec<Span>) {
-    out.extend(
-        scan.calls(&["concat", "concat_ws"])
-            .map(|index| scan.between(index, index)),
-    );
-}
-
 /// The `jsonb` functions of 3.45: `jsonb()` and a `jsonb_` twin of every JSON function that
 /// returns JSON.
-const JSONB_FUNCTIONS: &[&str] = &[
+pub const JSONB_FUNCTIONS: &[&str] = &[
     "jsonb",
     "jsonb_array",
     "jsonb_extract",
@@ -377,10 +371,3 @@ const JSONB_FUNCTIONS: &[&str] = &[
     "jsonb_group_array",
     "jsonb_group_object",
 ];
-
-pub fn jsonb_functions(scan: &Scan<'_>, out: &mut Vec<Span>) {
-    out.extend(
-        scan.calls(JSONB_FUNCTIONS)
-            .map(|index| scan.between(index, index)),
-    );
-}

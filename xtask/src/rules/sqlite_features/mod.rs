@@ -65,7 +65,7 @@ pub fn check(file: &SqlFile, config: &Config, out: &mut Vec<Diagnostic>) {
         let scan = detect::Scan::new(statement.significant().collect());
         for feature in &newer {
             let mut spans = Vec::new();
-            (feature.find)(&scan, &mut spans);
+            feature.find.run(&scan, &mut spans);
             out.extend(spans.into_iter().map(|span| {
                 Diagnostic::from(TooOld {
                     file: file.source.display.clone(),

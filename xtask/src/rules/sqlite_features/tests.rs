@@ -36,7 +36,7 @@ fn rows(text: &str) -> Vec<&'static str> {
         let scan = detect::Scan::new(statement.significant().collect());
         for feature in FEATURES {
             let mut spans = Vec::new();
-            (feature.find)(&scan, &mut spans);
+            feature.find.run(&scan, &mut spans);
             ids.extend(spans.iter().map(|_| feature.id));
         }
     }
@@ -161,6 +161,10 @@ fn each_row_finds_its_feature() {
             "jsonb-functions",
             "SELECT jsonb_set(payload, '$.a', 1) FROM t",
         ),
+        ("octet-length", "SELECT octet_length(payload) FROM t"),
+        ("timediff", "SELECT timediff(a, b) FROM t"),
+        ("string-agg", "SELECT string_agg(k, ',') FROM t"),
+        ("json-pretty", "SELECT json_pretty(payload) FROM t"),
     ];
     for (id, sql) in cases {
         let found = rows(sql);
