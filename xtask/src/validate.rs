@@ -88,10 +88,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let dialects = selected_dialects(&store, options);
     // PostgreSQL starts while the static checks run; a cluster the replay does not take is
     // stopped when this goes out of scope, on every path out of the run.
-    let replay_options = options
-        .replay
-        .as_ref()
-        .map(|replay| with_configured_downloads(replay, &store.config.engines));
+    let replay_options = replay_options(options, &store.config.engines);
     let prestart = replay_options
         .as_ref()
         .map(|replay| replay::Prestart::begin(&dialects, replay));
@@ -165,8 +162,16 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
 
 /// Opens the store and reads its configuration; a configuration with problems gives the
 /// outcome that reports them instead.
-/// The replay's options with the configuration's `engines.download-postgres`, which allows
-/// downloading a missing PostgreSQL major as `--download-postgres` does.
+/// The replay's options where the run replays, with the configuration's
+/// `engines.download-postgres`, which allows downloading a missing PostgreSQL major as
+/// `--download-postgres` does.
+fn replay_options(options: &Options, engines: &crate::config::Engines) -> Option<replay::Options> {
+    options
+        .replay
+        .as_ref()
+        .map(|replay| with_configured_downloads(replay, engines))
+}
+
 fn with_configured_downloads(
     replay: &replay::Options,
     engines: &crate::config::Engines,

@@ -17,7 +17,7 @@ mod dump;
 mod existing;
 #[cfg(feature = "fetch-postgres")]
 mod fetch;
-mod major;
+mod find;
 mod marker;
 mod npm;
 mod process;

