@@ -160,8 +160,6 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Opens the store and reads its configuration; a configuration with problems gives the
-/// outcome that reports them instead.
 /// The replay's options where the run replays, with the configuration's
 /// `engines.download-postgres`, which allows downloading a missing PostgreSQL major as
 /// `--download-postgres` does.
@@ -172,6 +170,7 @@ fn replay_options(options: &Options, engines: &crate::config::Engines) -> Option
         .map(|replay| with_configured_downloads(replay, engines))
 }
 
+/// `replay` with downloads allowed where `engines` allows them.
 fn with_configured_downloads(
     replay: &replay::Options,
     engines: &crate::config::Engines,
@@ -186,6 +185,8 @@ fn with_configured_downloads(
     replay
 }
 
+/// Opens the store and reads its configuration; a configuration with problems gives the
+/// outcome that reports them instead.
 fn open_store(options: &Options, started: Instant) -> anyhow::Result<Result<Store, Outcome>> {
     let root = options
         .root
