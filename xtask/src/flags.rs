@@ -96,7 +96,8 @@ pub struct EngineArgs {
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Take the PostgreSQL server binaries (initdb, postgres) from this folder; `MAJOR=DIR`
-    /// for one major of several (`--pg-bin 15=/usr/lib/postgresql/15/bin`). Repeatable.
+    /// for one major of several (`--pg-bin 15=/usr/lib/postgresql/15/bin`, or the environment
+    /// variable PG_BIN_15). Repeatable.
     #[arg(long, value_name = "[MAJOR=]DIR", env = "PG_BIN")]
     pub pg_bin: Vec<PgBin>,
     /// Replay every PostgreSQL chain on this major (repeat for several, e.g. `--postgres-version

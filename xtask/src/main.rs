@@ -221,7 +221,10 @@ fn engine_options(engines: &EngineArgs) -> anyhow::Result<replay::Options> {
     let defaults = replay::Options::default();
     let postgres = match &engines.postgres_url {
         Some(url) => replay::PostgresSource::Existing(url.to_string()),
-        None => replay::PostgresSource::Throwaway(binaries_options(&engines.pg_bin)?),
+        None => replay::PostgresSource::Throwaway(BinariesOptions {
+            download: engines.download_postgres,
+            ..binaries_options(&engines.pg_bin)?
+        }),
     };
     Ok(replay::Options {
         jobs: engines.jobs.unwrap_or(defaults.jobs).max(1),

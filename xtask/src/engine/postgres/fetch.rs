@@ -8,7 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use pg_embed::pg_fetch::{PgFetchSettings, PostgresVersion, PG_V15};
+use pg_embed::pg_fetch::{
+    PgFetchSettings, PostgresVersion, PG_V10, PG_V11, PG_V12, PG_V13, PG_V14, PG_V15, PG_V16,
+    PG_V17, PG_V18,
+};
 
 use super::registry::PrivateDir;
 
@@ -51,10 +54,36 @@ impl FetchSource {
         )
     }
 
+    /// The same host, with pg-embed's release of PostgreSQL `major`, where pg-embed has one.
+    pub fn of_major(&self, major: u32) -> Option<FetchSource> {
+        let version = match major {
+            10 => PG_V10,
+            11 => PG_V11,
+            12 => PG_V12,
+            13 => PG_V13,
+            14 => PG_V14,
+            15 => PG_V15,
+            16 => PG_V16,
+            17 => PG_V17,
+            18 => PG_V18,
+            _ => return None,
+        };
+        Some(FetchSource {
+            host: self.host.clone(),
+            version,
+        })
+    }
+
     /// The cache entry's name: one per version and platform.
     fn cache_name(&self) -> String {
         format!("pg-embed-{}-{}", self.version.0, self.settings().platform())
     }
+}
+
+/// The bin directory of `source`'s binaries where an earlier run downloaded them into
+/// `cache_dir`.
+pub fn cached(cache_dir: &Path, source: &FetchSource) -> Option<PathBuf> {
+    find_bin_dir(&cache_dir.join(source.cache_name()))
 }
 
 /// The bin directory of `source`'s binaries, downloaded and unpacked into
@@ -63,7 +92,7 @@ impl FetchSource {
 pub fn fetch(cache_dir: &Path, source: &FetchSource) -> Result<PathBuf> {
     let url = source.url();
     let target = cache_dir.join(source.cache_name());
-    if let Some(bin_dir) = find_bin_dir(&target) {
+    if let Some(bin_dir) = cached(cache_dir, source) {
         return Ok(bin_dir);
     }
     fs::create_dir_all(cache_dir)
@@ -136,6 +165,17 @@ mod tests {
             "http://127.0.0.1:9/maven2/io/zonky/test/postgres/embedded-postgres-binaries-"
         ));
         assert!(url.ends_with(&format!("-{}.jar", PG_V15.0)));
+    }
+
+    #[test]
+    fn each_major_pg_embed_knows_maps_to_its_release() {
+        let source = FetchSource::default();
+        for major in 10..=18 {
+            let of_major = source.of_major(major).expect("pg-embed has 10 to 18");
+            assert!(of_major.version.0.starts_with(&format!("{major}.")));
+            assert_eq!(of_major.host, source.host);
+        }
+        assert!(source.of_major(9).is_none());
     }
 
     #[test]

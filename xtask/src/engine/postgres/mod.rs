@@ -17,7 +17,9 @@ mod dump;
 mod existing;
 #[cfg(feature = "fetch-postgres")]
 mod fetch;
+mod find;
 mod marker;
+mod npm;
 mod process;
 mod registry;
 mod server;
