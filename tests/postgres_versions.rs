@@ -118,8 +118,7 @@ fn a_function_new_in_16_fails_on_15_and_applies_on_17_at_its_line() {
     assert_eq!(failed.len(), 1, "reported once: {diagnostics:#?}");
     let failed = failed[0];
     assert_eq!(
-        failed["file"],
-        "store/migration/postgres/0.2/01__check.sql",
+        failed["file"], "store/migration/postgres/0.2/01__check.sql",
         "{failed:#}"
     );
     assert_eq!(failed["span"]["start"]["line"], 2, "{failed:#}");
@@ -130,7 +129,9 @@ fn a_function_new_in_16_fails_on_15_and_applies_on_17_at_its_line() {
     );
     let engines = failed["engines"].as_array().expect("engines as data");
     assert_eq!(engines.len(), 1, "{failed:#}");
-    assert!(engines[0].as_str().is_some_and(|e| e.starts_with("PostgreSQL 15.")));
+    assert!(engines[0]
+        .as_str()
+        .is_some_and(|e| e.starts_with("PostgreSQL 15.")));
     // Each major's chains are in the summary, with the engine they ran on.
     let chains = document["replay"]["chains"].as_array().expect("chains");
     let full: Vec<(String, bool)> = chains
@@ -138,7 +139,10 @@ fn a_function_new_in_16_fails_on_15_and_applies_on_17_at_its_line() {
         .filter(|c| c["dialect"] == "postgres" && c["name"] == "full")
         .map(|c| {
             let engine = c["engine"].as_str().unwrap_or_default();
-            (engine.split('.').next().unwrap_or_default().to_string(), c["passed"] == true)
+            (
+                engine.split('.').next().unwrap_or_default().to_string(),
+                c["passed"] == true,
+            )
         })
         .collect();
     assert_eq!(
@@ -213,7 +217,11 @@ fn the_fresh_schemas_of_the_majors_are_compared() {
         return;
     };
     let tree = with_a_table_on_newer_majors("");
-    let output = validate(&tree, &second, &["--dialect", "postgres", "--format", "json"]);
+    let output = validate(
+        &tree,
+        &second,
+        &["--dialect", "postgres", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let document = json(&output);
     let differ: Vec<&serde_json::Value> = document["diagnostics"]
@@ -235,9 +243,16 @@ fn the_fresh_schemas_of_the_majors_are_compared() {
         "\n[[allow]]\ndialect = \"postgres\"\nchain = \"majors\"\nobject = \"table newer_only\"\n\
          reason = \"a table for PostgreSQL 16 and later\"\n",
     );
-    let output = validate(&accepted, &second, &["--dialect", "postgres", "--format", "json"]);
+    let output = validate(
+        &accepted,
+        &second,
+        &["--dialect", "postgres", "--format", "json"],
+    );
     let codes = codes(&output);
-    assert!(!codes.contains(&"postgres-majors-differ".to_string()), "{codes:?}");
+    assert!(
+        !codes.contains(&"postgres-majors-differ".to_string()),
+        "{codes:?}"
+    );
     assert!(!codes.contains(&"unused-allow".to_string()), "{codes:?}");
 }
 

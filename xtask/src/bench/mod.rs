@@ -13,6 +13,7 @@
 mod floor;
 pub mod generate;
 mod machine;
+mod majors;
 mod memory;
 mod profile;
 mod report;
@@ -103,6 +104,13 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         Ok(elapsed)
     })
     .context("timing validate-migrations on store/ as a process")?;
+    let majors = majors::measure(
+        options.runs,
+        &binaries_options(options),
+        &replay,
+        &store_root,
+    )
+    .context("timing store/ on a second PostgreSQL major")?;
 
     let temporary;
     let tree: &Path = match &options.keep {
@@ -143,6 +151,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         engines: measured.engines,
         store,
         store_process,
+        majors,
         generated,
         kept: options.keep.clone(),
         large: measured.large,
