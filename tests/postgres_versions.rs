@@ -273,3 +273,38 @@ fn a_major_that_cannot_be_found_stops_the_run() {
     assert_eq!(output.status.code(), Some(2), "{}{stderr}", stdout(&output));
     assert!(stderr.contains("PostgreSQL 99 was not found"), "{stderr}");
 }
+
+#[test]
+fn configured_majors_on_an_existing_server_are_listed_as_not_checked() {
+    use xtask::engine::postgres::{BinariesOptions, Cluster, ClusterOptions, PgBinaries};
+
+    let binaries = PgBinaries::find(&BinariesOptions::default()).expect("PostgreSQL binaries");
+    let cluster = Cluster::start(&binaries, &ClusterOptions::default()).expect("a cluster");
+    let url = format!(
+        "postgresql://postgres@localhost/postgres?host={}&port={}",
+        cluster.socket_dir().display(),
+        cluster.port()
+    );
+    let tree = tree("", &[]);
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    let output = support::xtask(&[
+        "validate-migrations",
+        "--root",
+        store,
+        "--dialect",
+        "postgres",
+        "--postgres-url",
+        &url,
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("engine: PostgreSQL").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "PostgreSQL 15, 17 (engines.postgres): --postgres-url replays on that one server only"
+        ),
+        "{text}"
+    );
+    cluster.stop().expect("stop the cluster");
+}

@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
-use super::{sample, validate_clean, Stats};
-use crate::engine::postgres::{BinariesOptions, PgBinaries};
+use anyhow::Context as _;
+
+use super::{binaries_options, sample, validate_clean, Options, Stats};
+use crate::engine::postgres::PgBinaries;
 use crate::replay;
 
 /// `store/` on one major and on two.
@@ -20,11 +22,11 @@ pub struct Majors {
 /// Times `store/` on the major found and on it and the newest other major the machine has
 /// (`PgBinaries::find_major`); `None` where it has no other major.
 pub(super) fn measure(
-    runs: usize,
-    binaries: &BinariesOptions,
+    options: &Options,
     replay: &replay::Options,
     store: &Path,
 ) -> anyhow::Result<Option<Majors>> {
+    let binaries = &binaries_options(options);
     let Some(first) = PgBinaries::find(binaries)?.major() else {
         return Ok(None);
     };
@@ -40,10 +42,13 @@ pub(super) fn measure(
         postgres_versions: majors,
         ..replay.clone()
     };
-    let one = sample(runs, || validate_clean(store, &[], Some(on(vec![first]))))?;
+    let runs = options.runs;
+    let one = sample(runs, || validate_clean(store, &[], Some(on(vec![first]))))
+        .context("timing store/ on one PostgreSQL major")?;
     let two = sample(runs, || {
         validate_clean(store, &[], Some(on(vec![first, second])))
-    })?;
+    })
+    .context("timing store/ on a second PostgreSQL major")?;
     Ok(Some(Majors {
         majors: [first, second],
         one,

@@ -104,13 +104,6 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         Ok(elapsed)
     })
     .context("timing validate-migrations on store/ as a process")?;
-    let majors = majors::measure(
-        options.runs,
-        &binaries_options(options),
-        &replay,
-        &store_root,
-    )
-    .context("timing store/ on a second PostgreSQL major")?;
 
     let temporary;
     let tree: &Path = match &options.keep {
@@ -151,7 +144,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         engines: measured.engines,
         store,
         store_process,
-        majors,
+        majors: majors::measure(options, &replay, &store_root)?,
         generated,
         kept: options.keep.clone(),
         large: measured.large,

@@ -4,6 +4,7 @@
 //! `postgres-majors-differ`, unless an `[[allow]]` entry with `chain = "majors"` accepts it.
 
 use super::chain::{Chain, ChainKind, Outcome};
+use super::parity::{sides, what};
 use super::report::locate;
 use super::Engine;
 use crate::allowlist;
@@ -122,20 +123,10 @@ impl From<MajorsDiffer<'_>> for Diagnostic {
             other,
             latest,
         } = majors;
-        let what = if d.aspect.is_empty() {
-            d.object.clone()
-        } else {
-            format!("{}, {}", d.object, d.aspect)
-        };
-        let width = first.len().max(other.len()) + 1;
-        let side = |engine: &str, value: &Option<String>| {
-            let value = value.as_deref().unwrap_or("absent");
-            format!("    {:<width$} {value}", format!("{engine}:"))
-        };
         let message = format!(
-            "{what} differs between {first} and {other} after the fresh install\n{}\n{}",
-            side(&first, &d.expected),
-            side(&other, &d.actual)
+            "{} differs between {first} and {other} after the fresh install\n{}",
+            what(d),
+            sides(d, &first, &other)
         );
         let mut diagnostic = Diagnostic::new(Code::PostgresMajorsDiffer, message)
             .dialect(Dialect::Postgres)
