@@ -63,6 +63,13 @@ fn validate(tree: &Tree, second: &std::path::Path, extra: &[&str]) -> Output {
     )
 }
 
+/// `validate-migrations` on `tree` without a second major's binaries.
+fn validate_on_one(tree: &Tree, extra: &[&str]) -> Output {
+    let store = tree.store();
+    let store = store.to_str().expect("UTF-8 temporary path");
+    support::xtask(&[&["validate-migrations", "--root", store], extra].concat())
+}
+
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -259,16 +266,7 @@ fn the_fresh_schemas_of_the_majors_are_compared() {
 #[test]
 fn a_major_that_cannot_be_found_stops_the_run() {
     // No second major needed: PostgreSQL 99 is nowhere.
-    let tree = tree("", &[]);
-    let store = tree.store();
-    let store = store.to_str().expect("UTF-8 temporary path");
-    let output = support::xtask(&[
-        "validate-migrations",
-        "--root",
-        store,
-        "--postgres-version",
-        "99",
-    ]);
+    let output = validate_on_one(&tree("", &[]), &["--postgres-version", "99"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{}{stderr}", stdout(&output));
     assert!(stderr.contains("PostgreSQL 99 was not found"), "{stderr}");
@@ -285,18 +283,10 @@ fn configured_majors_on_an_existing_server_are_listed_as_not_checked() {
         cluster.socket_dir().display(),
         cluster.port()
     );
-    let tree = tree("", &[]);
-    let store = tree.store();
-    let store = store.to_str().expect("UTF-8 temporary path");
-    let output = support::xtask(&[
-        "validate-migrations",
-        "--root",
-        store,
-        "--dialect",
-        "postgres",
-        "--postgres-url",
-        &url,
-    ]);
+    let output = validate_on_one(
+        &tree("", &[]),
+        &["--dialect", "postgres", "--postgres-url", &url],
+    );
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert_eq!(text.matches("engine: PostgreSQL").count(), 1, "{text}");
