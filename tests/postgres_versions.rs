@@ -162,6 +162,43 @@ fn a_function_new_in_16_fails_on_15_and_applies_on_17_at_its_line() {
 }
 
 #[test]
+fn junit_has_a_test_case_per_chain_and_major_failed_where_it_failed() {
+    let Some(second) = second_major() else {
+        return;
+    };
+    let tree = with_pg_input_is_valid();
+    let output = validate(
+        &tree,
+        &second,
+        &["--dialect", "postgres", "--format", "junit"],
+    );
+    let xml = stdout(&output);
+    // Each test case's opening tag, and whether a failure follows before the next one.
+    let cases: Vec<(String, bool)> = xml
+        .split("<testcase ")
+        .skip(1)
+        .filter(|case| case.contains("classname=\"replay.postgres\""))
+        .map(|case| {
+            let name = case
+                .split(" name=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default();
+            let major = name.split('.').next().unwrap_or_default().to_string();
+            (major, case.contains("<failure"))
+        })
+        .collect();
+    assert!(
+        cases.contains(&("full on PostgreSQL 15".to_string(), true)),
+        "{xml}"
+    );
+    assert!(
+        cases.contains(&("full on PostgreSQL 17".to_string(), false)),
+        "{xml}"
+    );
+}
+
+#[test]
 fn a_store_that_applies_on_both_majors_passes_and_names_both_engines() {
     let Some(second) = second_major() else {
         return;

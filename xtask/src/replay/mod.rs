@@ -246,6 +246,29 @@ pub struct ChainSummary {
     pub measured: Option<measure::ChainMeasure>,
 }
 
+impl ChainSummary {
+    /// The chain as reports list it: `fresh`, or `fresh on PostgreSQL 15.18` where its dialect
+    /// ran on several engines.
+    pub fn label(&self) -> String {
+        match &self.engine {
+            Some(engine) => format!("{} on {engine}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether `diagnostic` is one of this chain's: it names the chain and, where the diagnostic
+    /// names engines, this chain's engine.
+    pub fn has(&self, diagnostic: &Diagnostic) -> bool {
+        diagnostic.dialect == Some(self.dialect)
+            && diagnostic.chains.contains(&self.name)
+            && (diagnostic.engines.is_empty()
+                || self
+                    .engine
+                    .as_ref()
+                    .is_none_or(|engine| diagnostic.engines.contains(engine)))
+    }
+}
+
 /// What the replay reads: the tree, its history, what to replay and how.
 pub struct Input<'a> {
     pub store: &'a Store,
