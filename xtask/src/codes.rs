@@ -131,6 +131,7 @@ codes! {
     EquivalentDrift = "equivalent-drift", Warning, "diff", "a chain builds the same meaning under another name";
     ColumnOrder = "column-order", Warning, "diff", "a chain builds a table's columns in another order";
     DialectParity = "dialect-parity", Error, "diff", "the fresh PostgreSQL and SQLite schemas differ in meaning";
+    PostgresMajorsDiffer = "postgres-majors-differ", Error, "diff", "two PostgreSQL majors build different fresh schemas";
     UnusedAllow = "unused-allow", Warning, "diff", "an allowlist entry matches no drift any more";
     ExtensionNotInstalled = "extension-not-installed", Error, "replay", "the replay's PostgreSQL lacks an extension that a script creates";
     ExtensionSkipped = "extension-skipped", Note, "replay", "a chain stopped unchecked at an extension listed in replay.skip-extensions";

@@ -131,6 +131,10 @@ pub struct Diagnostic {
     /// static checks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chains: Vec<String>,
+    /// Where the replay ran a dialect on several engines (PostgreSQL on several majors), the
+    /// engines it holds on (`PostgreSQL 15.18`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<String>,
     /// For a schema difference, the difference as data: the object, the aspect and both sides
     /// (`expected` is the fresh install's, or PostgreSQL's for dialect parity).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,6 +156,7 @@ impl Diagnostic {
             help: None,
             dialect: None,
             chains: Vec::new(),
+            engines: Vec::new(),
             difference: None,
             labels: Vec::new(),
         }

@@ -34,7 +34,7 @@ pub fn judge(files: &[SqlFile], observed: Option<&Observed>, diagnostics: &mut [
         };
         let statement = &file.statements[index];
         let judgement = observed.map(|observed| Judgement {
-            engine: observed.engine(file.dialect),
+            engine: observed.executed_on(file.dialect, &path, index),
             verdict: observed.statement(&path, index),
         });
         match diagnostic.code {

@@ -89,9 +89,10 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     // PostgreSQL starts while the static checks run; a cluster the replay does not take is
     // stopped when this goes out of scope, on every path out of the run.
     let replay_options = replay_options(options, &store.config.engines);
-    let prestart = replay_options
-        .as_ref()
-        .map(|replay| replay::Prestart::begin(&dialects, replay));
+    let prestart = replay_options.as_ref().map(|replay| {
+        let majors = replay::majors(replay, &store.config.engines.postgres);
+        replay::Prestart::begin(&dialects, replay, &majors)
+    });
     let mut suppressions = Suppressions::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
@@ -361,6 +362,12 @@ fn replay_coverage(
     if let Some(why) = &summary.privileges_unchecked {
         unchecked.push(Unchecked {
             what: "PostgreSQL privileges".to_string(),
+            why: why.clone(),
+        });
+    }
+    for (what, why) in &summary.unchecked {
+        unchecked.push(Unchecked {
+            what: what.clone(),
             why: why.clone(),
         });
     }

@@ -13,6 +13,7 @@
 mod floor;
 pub mod generate;
 mod machine;
+mod majors;
 mod memory;
 mod profile;
 mod report;
@@ -143,6 +144,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         engines: measured.engines,
         store,
         store_process,
+        majors: majors::measure(options, &replay, &store_root)?,
         generated,
         kept: options.keep.clone(),
         large: measured.large,

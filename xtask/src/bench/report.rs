@@ -27,6 +27,8 @@ pub struct Report {
     pub store: Stats,
     /// The same as a process of the built binary: process start and rendering included.
     pub store_process: Stats,
+    /// `store/` on the PostgreSQL major found and on it and a second, where the machine has one.
+    pub majors: Option<super::majors::Majors>,
     pub generated: Generated,
     /// Where the generated tree was kept, if it was.
     pub kept: Option<PathBuf>,
@@ -141,6 +143,7 @@ impl fmt::Display for Report {
             ms(STORE_TARGET),
             met(self.store_target_met())
         )?;
+        self.majors_line(f)?;
         writeln!(f)?;
         writeln!(
             f,
@@ -165,6 +168,28 @@ impl fmt::Display for Report {
 }
 
 impl Report {
+    /// What a second PostgreSQL major costs on `store/`, in process.
+    fn majors_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(m) = &self.majors else {
+            return writeln!(
+                f,
+                "a second PostgreSQL major: not measured, the machine has one major"
+            );
+        };
+        let added = m.two.median.saturating_sub(m.one.median);
+        writeln!(
+            f,
+            "a second PostgreSQL major: store/ on PostgreSQL {} median {}, on {} and {} median {} \
+             (+{}; the clusters start side by side)",
+            m.majors[0],
+            ms(m.one.median),
+            m.majors[0],
+            m.majors[1],
+            ms(m.two.median),
+            ms(added)
+        )
+    }
+
     /// The large tree's scopes against their floors, one row each, and the ratio targets.
     fn large_tree_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(kept) = &self.kept {

@@ -61,16 +61,12 @@ fn cases(outcome: &Outcome) -> Vec<TestCase> {
     if let Some(replay) = &outcome.replay {
         for chain in &replay.chains {
             let diagnostics = collect(
-                &|d: &Diagnostic| {
-                    CHAIN_GROUPS.contains(&d.code.group())
-                        && d.dialect == Some(chain.dialect)
-                        && d.chains.contains(&chain.name)
-                },
+                &|d: &Diagnostic| CHAIN_GROUPS.contains(&d.code.group()) && chain.has(d),
                 &mut placed,
             );
             cases.push(TestCase {
                 classname: format!("replay.{}", chain.dialect),
-                name: chain.name.clone(),
+                name: chain.label(),
                 diagnostics,
             });
         }

@@ -69,7 +69,7 @@ fn chains(text: &mut String, replay: &replay::Summary) {
                 (None, true) => "yes".to_string(),
                 (None, false) => "**no**".to_string(),
             };
-            let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.name);
+            let _ = writeln!(text, "| {} | {} | {mark} |", chain.dialect, chain.label());
         }
         text.push('\n');
     }

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use crate::codes::Code;
 use crate::diagnostic::{Counts, Diagnostic};
+use crate::dialect::Dialect;
 use crate::replay;
 use crate::validate::Outcome;
 
@@ -105,16 +106,24 @@ fn replay_lines(text: &mut String, outcome: &Outcome) {
                 outcome
                     .dialects
                     .iter()
-                    .filter_map(|dialect| {
-                        let of_dialect = replay.chains.iter().filter(|c| c.dialect == *dialect);
+                    .flat_map(|dialect| engines_of(replay, *dialect))
+                    .filter_map(|(dialect, engine)| {
+                        let of_engine = replay
+                            .chains
+                            .iter()
+                            .filter(|c| c.dialect == dialect && c.engine == engine);
                         let order: Vec<String> =
-                            of_dialect.clone().map(|c| c.name.clone()).collect();
-                        let names: Vec<String> = of_dialect
+                            of_engine.clone().map(|c| c.name.clone()).collect();
+                        let names: Vec<String> = of_engine
                             .filter(|c| failed(c))
                             .map(|c| c.name.clone())
                             .collect();
+                        let named = match &engine {
+                            Some(engine) => format!("{dialect} on {engine}"),
+                            None => dialect.to_string(),
+                        };
                         (!names.is_empty())
-                            .then(|| format!("{dialect} ({})", replay::name_chains(&names, &order)))
+                            .then(|| format!("{named} ({})", replay::name_chains(&names, &order)))
                     })
                     .collect()
             };
@@ -153,6 +162,19 @@ fn replay_lines(text: &mut String, outcome: &Outcome) {
             );
         }
     }
+}
+
+/// The engines `dialect`'s chains ran on, as the chains name them: `None` alone where it ran on
+/// one, each PostgreSQL major where it ran on several.
+fn engines_of(replay: &replay::Summary, dialect: Dialect) -> Vec<(Dialect, Option<String>)> {
+    let mut engines: Vec<(Dialect, Option<String>)> = Vec::new();
+    for chain in replay.chains.iter().filter(|c| c.dialect == dialect) {
+        let entry = (dialect, chain.engine.clone());
+        if !engines.contains(&entry) {
+            engines.push(entry);
+        }
+    }
+    engines
 }
 
 /// What the baseline and `--changed-since` took out of the findings above, so that a run never

@@ -18,6 +18,7 @@ use apply::{apply, apply_pending};
 use sqlparser::tokenizer::Token;
 
 /// How a chain starts.
+#[derive(Clone)]
 pub enum Start<'a> {
     /// `LATEST.sql` of the working tree on an empty database: a fresh install.
     Fresh(&'a SqlFile),
@@ -34,17 +35,23 @@ pub enum Start<'a> {
     /// the release.
     Release {
         tag: String,
-        latest: Box<SqlFile>,
+        /// Shared by the copies of the chain that run on other PostgreSQL majors.
+        latest: std::sync::Arc<SqlFile>,
         capture: bool,
         stamp: Option<semver::Version>,
     },
 }
 
+#[derive(Clone)]
 pub struct Chain<'a> {
     pub dialect: Dialect,
-    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`, as its start says (`Chain::new`).
+    /// `fresh`, `full` or `upgrade-from-vX.Y.Z`, as its start says (`Chain::new`). A chain that
+    /// runs on several PostgreSQL majors keeps its name on each; `engine` tells them apart.
     pub name: String,
     pub start: Start<'a>,
+    /// The server it runs on: its index in the run's engines (`Engines`, and the summary's
+    /// `engines` in the same order).
+    pub engine: usize,
 }
 
 /// The kinds of chain, by how they start: the fresh install that every other chain is compared
@@ -68,6 +75,7 @@ impl<'a> Chain<'a> {
             dialect,
             name,
             start,
+            engine: 0,
         }
     }
 

@@ -9,6 +9,8 @@ mod drill;
 mod engines;
 mod extension;
 mod failure;
+mod grouped;
+mod majors;
 pub mod measure;
 mod names;
 pub mod observed;
@@ -35,6 +37,7 @@ use crate::git::releases::{self as history, History};
 use crate::sql::{Role, SqlFile};
 use crate::store::Store;
 use chain::{Chain, ChainKind, Plan, Start};
+pub use engines::majors;
 use engines::Engines;
 pub use names::name_chains;
 pub use prestart::Prestart;
@@ -172,6 +175,10 @@ pub struct Summary {
     /// to install (the validation's outcome lists them as not checked).
     #[serde(skip)]
     pub not_drilled: Vec<(String, String)>,
+    /// What else the replay left unchecked, as (what, why): the configured PostgreSQL majors on
+    /// a run that replays on an existing server (the validation's outcome lists them).
+    #[serde(skip)]
+    pub unchecked: Vec<(String, String)>,
 }
 
 /// The schema a fresh install builds, of the working tree (`release: None`) or of a release.
@@ -230,9 +237,36 @@ pub struct ChainSummary {
     /// else (the restore drill).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub restore_failed: bool,
+    /// The engine it ran on (`PostgreSQL 15.18`), where its dialect ran on several (PostgreSQL
+    /// on several majors): the chain is listed once per engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// What the engine measured of an upgrade chain's pending migrations (`measure.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<measure::ChainMeasure>,
+}
+
+impl ChainSummary {
+    /// The chain as reports list it: `fresh`, or `fresh on PostgreSQL 15.18` where its dialect
+    /// ran on several engines.
+    pub fn label(&self) -> String {
+        match &self.engine {
+            Some(engine) => format!("{} on {engine}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether `diagnostic` is one of this chain's: it names the chain and, where the diagnostic
+    /// names engines, this chain's engine.
+    pub fn has(&self, diagnostic: &Diagnostic) -> bool {
+        diagnostic.dialect == Some(self.dialect)
+            && diagnostic.chains.contains(&self.name)
+            && (diagnostic.engines.is_empty()
+                || self
+                    .engine
+                    .as_ref()
+                    .is_none_or(|engine| diagnostic.engines.contains(engine)))
+    }
 }
 
 /// What the replay reads: the tree, its history, what to replay and how.
@@ -275,7 +309,11 @@ pub fn run(
         return Ok(summary);
     }
 
-    let engines = Engines::start(input, &chains)?;
+    let majors = majors(options, &input.store.config.engines.postgres);
+    let slots = engines::slots(&chains, &majors);
+    let chains = engines::assign(chains, &slots);
+    summary.unchecked = majors_unchecked(input, &chains);
+    let engines = Engines::start(input, &chains, &slots)?;
     summary.engines = engines.describe();
     summary.privileges_unchecked = engines.unchecked();
     let outcomes = running::run_chains(&chains, &plans, &engines, options);
@@ -303,10 +341,35 @@ pub fn run(
     Ok(summary)
 }
 
+/// The configured PostgreSQL majors, where the run replays on an existing server instead: that
+/// server is the one PostgreSQL checked, which the summary says.
+fn majors_unchecked(input: &Input<'_>, chains: &[Chain<'_>]) -> Vec<(String, String)> {
+    let configured = &input.store.config.engines.postgres;
+    let existing = matches!(input.options.postgres, PostgresSource::Existing(_));
+    if !existing || configured.is_empty() || !chains.iter().any(|c| c.dialect == Dialect::Postgres)
+    {
+        return Vec::new();
+    }
+    let listed: Vec<String> = configured.iter().map(u32::to_string).collect();
+    vec![(
+        format!("PostgreSQL {} (engines.postgres)", listed.join(", ")),
+        "--postgres-url replays on that one server only".to_string(),
+    )]
+}
+
 /// Whether this shard reports what `chain` found. On shards after the first, `fresh` ran only
 /// to be compared with: its own findings are the first shard's to report.
 fn reported(chain: &Chain<'_>, shard: Option<Shard>) -> bool {
     chain.kind() != ChainKind::Fresh || shard.is_none_or(|s| s.is_first())
+}
+
+/// The first engine `dialect`'s chains run on (the only one, but for PostgreSQL on several
+/// majors).
+fn first_engine(chains: &[Chain<'_>], dialect: Dialect) -> usize {
+    chains
+        .iter()
+        .find(|c| c.dialect == dialect)
+        .map_or(0, |c| c.engine)
 }
 
 /// Fills the summary from the outcomes: the captured schemas (each `fresh`, and the release
@@ -318,6 +381,12 @@ fn summarize(
     summary: &mut Summary,
 ) {
     for (chain, outcome) in chains.iter().zip(outcomes.iter_mut()) {
+        // On several majors, the first engine's schemas stand for the dialect's (parity,
+        // `release-check`); the majors are compared with each other apart.
+        let first = chains.iter().find(|c| c.dialect == chain.dialect);
+        if first.is_some_and(|first| first.engine != chain.engine) {
+            continue;
+        }
         if chain.kind() == ChainKind::Fresh {
             if let Some(schema) = outcome.schema.clone() {
                 summary.schemas.push(CapturedSchema {
@@ -339,7 +408,7 @@ fn summarize(
     }
     summary.observed = observed::Observed::new(chains, outcomes, &summary.engines);
     for (chain, outcome) in chains.iter().zip(outcomes.iter()) {
-        let engine = summary.engines.iter().find(|e| e.dialect == chain.dialect);
+        let engine = summary.engines.get(chain.engine);
         if let (Some(why), Some(engine)) = (&outcome.not_drilled, engine) {
             let entry = (engine.name(), why.clone());
             if !summary.not_drilled.contains(&entry) {
@@ -352,9 +421,15 @@ fn summarize(
             continue;
         }
         summary.statements += outcome.statements;
+        let several = chains
+            .iter()
+            .any(|c| c.dialect == chain.dialect && c.engine != chain.engine);
         summary.chains.push(ChainSummary {
             dialect: chain.dialect,
             name: chain.name.clone(),
+            engine: several
+                .then(|| summary.engines.get(chain.engine).map(Engine::name))
+                .flatten(),
             passed: outcome.failures.is_empty(),
             not_checked: outcome.failures.iter().find_map(|failure| match failure {
                 chain::Failure::ExtensionSkipped { extension, .. } => {
@@ -403,10 +478,17 @@ fn report_findings(
             target: version_file.as_deref().or(highest).unwrap_or_default(),
         };
         report::failures(chains, outcomes, *dialect, plan, engines, stamp_files, out);
-        report::differences(chains, outcomes, *dialect, latest, allowlist, out);
-        report::unread(chains, outcomes, *dialect, latest, reports, out);
-        rewrites::report(chains, outcomes, *dialect, out);
-        chain::data::report(chains, outcomes, *dialect, allowlist, out);
+        report::differences(chains, outcomes, *dialect, engines, latest, allowlist, out);
+        report::unread(chains, outcomes, *dialect, engines, latest, reports, out);
+        rewrites::report(chains, outcomes, *dialect, engines, out);
+        chain::data::report(chains, outcomes, *dialect, engines, allowlist, out);
+        if *dialect == Dialect::Postgres
+            && chains
+                .iter()
+                .any(|c| c.kind() == ChainKind::Fresh && reports(c))
+        {
+            majors::report(chains, outcomes, engines, latest, allowlist, out);
+        }
     }
     // Parity is a finding of the `fresh` chains, so it is reported where they report.
     if chains
@@ -415,7 +497,10 @@ fn report_findings(
     {
         parity::report(chains, outcomes, files, allowlist, out);
     }
-    for chain in chains {
+    for chain in chains
+        .iter()
+        .filter(|c| c.engine == first_engine(chains, c.dialect))
+    {
         allowlist.ran(chain.dialect, &chain.name);
     }
 }

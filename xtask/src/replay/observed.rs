@@ -14,13 +14,15 @@ use crate::sql::Statement;
 #[derive(Debug, Default)]
 pub struct Observed {
     files: HashMap<String, Vec<Reached>>,
-    /// The engine of each dialect that ran, as messages name it: `PostgreSQL 15.18`.
+    /// The engine of each chain's `engine` index, as messages name it: `PostgreSQL 15.18`.
     engines: Vec<(Dialect, String)>,
 }
 
 #[derive(Debug)]
 struct Reached {
     chain: String,
+    /// The engine it ran on (an index of `engines`).
+    engine: usize,
     executed: usize,
     failed: bool,
 }
@@ -43,6 +45,7 @@ impl Observed {
                     .or_default()
                     .push(Reached {
                         chain: chain.name.clone(),
+                        engine: chain.engine,
                         executed: applied.executed,
                         failed: applied.failed,
                     });
@@ -66,8 +69,41 @@ impl Observed {
         verdict
     }
 
+    /// The engines that executed the `index`-th statement of `file` (a display path), as
+    /// messages name them: `PostgreSQL 17.10` where PostgreSQL ran on several majors and only 17
+    /// executed it, `PostgreSQL 15.18, 17.10` where both did; the dialect's engine where none did.
+    pub fn executed_on(&self, dialect: Dialect, file: &str, index: usize) -> String {
+        let mut on: Vec<usize> = self
+            .files
+            .get(file)
+            .into_iter()
+            .flatten()
+            .filter(|reached| index < reached.executed)
+            .map(|reached| reached.engine)
+            .collect();
+        on.sort_unstable();
+        on.dedup();
+        let names: Vec<&str> = on
+            .iter()
+            .filter_map(|&engine| self.engines.get(engine))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        match names.split_first() {
+            None => self.engine(dialect),
+            Some((first, rest)) => {
+                let versions = rest
+                    .iter()
+                    .map(|name| name.rsplit(' ').next().unwrap_or(name));
+                std::iter::once(*first)
+                    .chain(versions)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        }
+    }
+
     /// The engine that replayed `dialect`, as messages name it.
-    pub fn engine(&self, dialect: Dialect) -> String {
+    fn engine(&self, dialect: Dialect) -> String {
         self.engines
             .iter()
             .find(|(d, _)| *d == dialect)

@@ -105,22 +105,7 @@ impl From<ParityDifference<'_>> for Diagnostic {
             (None, Some(_)) => format!("is in {right} but not in {left}"),
             _ => format!("differs between {left} and {right}"),
         };
-        let what = if d.aspect.is_empty() {
-            d.object.clone()
-        } else {
-            format!("{}, {}", d.object, d.aspect)
-        };
-        // The values line up after the longer engine name: `PostgreSQL: ` and `SQLite:     `.
-        let width = left.len().max(right.len()) + 1;
-        let side = |engine: &str, value: &Option<String>| {
-            let value = value.as_deref().unwrap_or("absent");
-            format!("    {:<width$} {value}", format!("{engine}:"))
-        };
-        let message = format!(
-            "{what} {headline}\n{}\n{}",
-            side(left, &d.expected),
-            side(right, &d.actual)
-        );
+        let message = format!("{} {headline}\n{}", what(d), sides(d, left, right));
         let diagnostic = Diagnostic::new(Code::DialectParity, message)
             .help(
                 "make both dialects' LATEST.sql (and their migrations) describe one schema, or \
@@ -134,4 +119,24 @@ impl From<ParityDifference<'_>> for Diagnostic {
             None => diagnostic,
         }
     }
+}
+
+/// What a difference concerns: `table memo`, or `table memo, column pinned`.
+pub(super) fn what(d: &Difference) -> String {
+    if d.aspect.is_empty() {
+        d.object.clone()
+    } else {
+        format!("{}, {}", d.object, d.aspect)
+    }
+}
+
+/// Both sides of a difference, one line each, named `left` (the expected side) and `right`.
+/// The values line up after the longer name: `PostgreSQL: ` and `SQLite:     `.
+pub(super) fn sides(d: &Difference, left: &str, right: &str) -> String {
+    let width = left.len().max(right.len()) + 1;
+    let side = |engine: &str, value: &Option<String>| {
+        let value = value.as_deref().unwrap_or("absent");
+        format!("    {:<width$} {value}", format!("{engine}:"))
+    };
+    format!("{}\n{}", side(left, &d.expected), side(right, &d.actual))
 }

@@ -1,49 +1,69 @@
-//! The throwaway PostgreSQL cluster started while the static checks run: finding the binaries
-//! and starting the cluster need only the options and the cache folder, not the tree, and take
-//! longer than the static checks of a small tree, so the replay finds the cluster ready (or
-//! nearly) instead of starting it after them.
+//! The throwaway PostgreSQL clusters started while the static checks run, one per major the run
+//! replays on: finding the binaries and starting a cluster need only the options and the cache
+//! folder, not the tree, and take longer than the static checks of a small tree, so the replay
+//! finds the clusters ready (or nearly) instead of starting them after them.
 
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use super::Options;
 use crate::dialect::Dialect;
-use crate::engine::postgres::{PgServer, PostgresServer, PostgresSource};
+use crate::engine::postgres::{BinariesOptions, PgServer, PostgresServer, PostgresSource};
 
-/// A cluster being started on a thread of its own. The replay takes it (`take`); one it does
-/// not take is stopped when this is dropped, so that no path out of the run (an error, the
+/// The clusters being started, each on a thread of its own: one, or one per PostgreSQL major
+/// the run replays on, so that the majors start at once. The replay takes each (`take`); one it
+/// does not take is stopped when this is dropped, so that no path out of the run (an error, the
 /// static checks stopping it, a shard without PostgreSQL chains) leaves it running.
 pub struct Prestart {
-    thread: Mutex<Option<JoinHandle<anyhow::Result<PgServer>>>>,
+    threads: Mutex<Vec<Starting>>,
+}
+
+/// A cluster being started: of `major`, or of the one major found where `None`.
+struct Starting {
+    major: Option<u32>,
+    thread: Option<JoinHandle<anyhow::Result<PgServer>>>,
 }
 
 impl Prestart {
-    /// Starts the throwaway cluster on a thread where the run may replay PostgreSQL chains on
-    /// one; nothing where it replays no PostgreSQL or uses an existing server (opened when the
+    /// Starts the throwaway clusters on threads where the run may replay PostgreSQL chains on
+    /// them: one per major of `majors` (`replay::majors`), or the one found where it is empty;
+    /// nothing where it replays no PostgreSQL or uses an existing server (opened when the
     /// replay needs it, since that is one connection, and its scratch databases are its own).
-    pub fn begin(dialects: &[Dialect], options: &Options) -> Prestart {
-        let thread = match &options.postgres {
-            PostgresSource::Throwaway(binaries) if dialects.contains(&Dialect::Postgres) => {
-                let binaries = binaries.clone();
-                let cache_dir = options.cache_dir.clone();
-                Some(std::thread::spawn(move || {
-                    PostgresServer::start_throwaway(&binaries, &cache_dir)
-                }))
+    pub fn begin(dialects: &[Dialect], options: &Options, majors: &[u32]) -> Prestart {
+        let mut threads = Vec::new();
+        if let PostgresSource::Throwaway(binaries) = &options.postgres {
+            if dialects.contains(&Dialect::Postgres) {
+                let wanted: Vec<Option<u32>> = if majors.is_empty() {
+                    vec![None]
+                } else {
+                    majors.iter().copied().map(Some).collect()
+                };
+                threads = wanted
+                    .into_iter()
+                    .map(|major| Starting {
+                        major,
+                        thread: Some(spawn(major, binaries.clone(), options.cache_dir.clone())),
+                    })
+                    .collect();
             }
-            _ => None,
-        };
+        }
         Prestart {
-            thread: Mutex::new(thread),
+            threads: Mutex::new(threads),
         }
     }
 
-    /// The started cluster, or why it did not start; `None` where none was started or it was
-    /// already taken. Waits for the start to end.
-    pub(super) fn take(&self) -> Option<anyhow::Result<PgServer>> {
+    /// The started cluster of `major` (`None`: of the one major found), or why it did not
+    /// start; `None` where none was started or it was already taken. Waits for the start to
+    /// end.
+    pub(super) fn take(&self, major: Option<u32>) -> Option<anyhow::Result<PgServer>> {
         let handle = self
-            .thread
+            .threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .iter_mut()
+            .find(|starting| starting.major == major)?
+            .thread
             .take()?;
         Some(handle.join().unwrap_or_else(|_| {
             Err(anyhow::anyhow!(
@@ -53,20 +73,41 @@ impl Prestart {
     }
 }
 
+/// Starts the cluster of `major` (or of the one major found) on a thread.
+fn spawn(
+    major: Option<u32>,
+    binaries: BinariesOptions,
+    cache_dir: PathBuf,
+) -> JoinHandle<anyhow::Result<PgServer>> {
+    std::thread::spawn(move || match major {
+        Some(major) => PostgresServer::start_major(major, &binaries, &cache_dir),
+        None => PostgresServer::start_throwaway(&binaries, &cache_dir),
+    })
+}
+
 impl Drop for Prestart {
-    /// Stops a cluster the replay did not take, after its start ends: dropping it removes it.
+    /// Stops the clusters the replay did not take, after their start ends: dropping one removes
+    /// it.
     fn drop(&mut self) {
-        if let Some(Ok(server)) = self.take() {
-            // Its errors are the cluster's own cleanup warnings, which its drop reports too;
-            // nothing here can add to them.
-            let _ = server.close();
+        let majors: Vec<Option<u32>> = self
+            .threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|starting| starting.major)
+            .collect();
+        for major in majors {
+            if let Some(Ok(server)) = self.take(major) {
+                // Its errors are the cluster's own cleanup warnings, which its drop reports
+                // too; nothing here can add to them.
+                let _ = server.close();
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -87,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_cluster_the_replay_does_not_take_is_stopped_when_dropped() {
-        let prestart = Prestart::begin(&[Dialect::Postgres], &Options::default());
+        let prestart = Prestart::begin(&[Dialect::Postgres], &Options::default(), &[]);
         // Dropped while the cluster starts: the drop waits for the start, then stops it.
         let deadline = Instant::now() + Duration::from_secs(60);
         let dirs = loop {
@@ -105,7 +146,7 @@ mod tests {
 
     #[test]
     fn nothing_starts_without_postgres_chains() {
-        let prestart = Prestart::begin(&[Dialect::Sqlite], &Options::default());
-        assert!(prestart.take().is_none());
+        let prestart = Prestart::begin(&[Dialect::Sqlite], &Options::default(), &[]);
+        assert!(prestart.take(None).is_none());
     }
 }

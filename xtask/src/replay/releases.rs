@@ -66,7 +66,7 @@ pub(super) fn chains<'a>(
             dialect,
             Start::Release {
                 tag: release.tag.clone(),
-                latest: Box::new(SqlFile::load(source, dialect, Role::Latest)),
+                latest: std::sync::Arc::new(SqlFile::load(source, dialect, Role::Latest)),
                 capture: releases.capture == Some(release.tag.as_str()),
                 stamp,
             },

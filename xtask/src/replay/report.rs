@@ -2,10 +2,9 @@
 //! chains (a broken migration breaks `full` and every upgrade that runs it) is reported once,
 //! naming every chain.
 
-use std::collections::BTreeMap;
-
 use super::chain::{Chain, ChainKind, Failure, Outcome, Plan};
 use super::failure;
+pub(super) use super::grouped::Grouped;
 pub use super::stamp_write::StampFiles;
 use super::Engine;
 use crate::allowlist;
@@ -17,66 +16,8 @@ use crate::schema::diff::{self, Difference};
 use crate::schema::Unread;
 use sqlparser::tokenizer::Token;
 
-use super::name_chains;
 use crate::sql::token::is_trivia;
 use crate::sql::SqlFile;
-
-/// Collects one dialect's diagnostics by everything but the chain, so that each is reported
-/// once.
-pub(super) struct Grouped {
-    dialect: Dialect,
-    /// The dialect's chains in the order they were planned, for naming runs of them as ranges.
-    order: Vec<String>,
-    entries: BTreeMap<String, (Diagnostic, Vec<String>)>,
-}
-
-impl Grouped {
-    pub(super) fn new(dialect: Dialect, chains: &[Chain<'_>]) -> Grouped {
-        Grouped {
-            dialect,
-            order: chains
-                .iter()
-                .filter(|c| c.dialect == dialect)
-                .map(|c| c.name.clone())
-                .collect(),
-            entries: BTreeMap::new(),
-        }
-    }
-
-    pub(super) fn add(&mut self, diagnostic: Diagnostic, chain: &str) {
-        let diagnostic = match diagnostic.dialect {
-            Some(_) => diagnostic,
-            None => diagnostic.dialect(self.dialect),
-        };
-        let key = format!(
-            "{:?}{:?}{:?}{}",
-            diagnostic.code, diagnostic.file, diagnostic.span, diagnostic.message
-        );
-        self.entries
-            .entry(key)
-            .or_insert_with(|| (diagnostic, Vec::new()))
-            .1
-            .push(chain.to_string());
-    }
-
-    /// The diagnostics, each headline (the message's first line) ending with the chains it
-    /// happened in.
-    pub(super) fn finish(self, out: &mut Vec<Diagnostic>) {
-        for (_, (mut diagnostic, chains)) in self.entries {
-            let (headline, body) = diagnostic
-                .message
-                .split_once('\n')
-                .map_or((diagnostic.message.as_str(), None), |(h, b)| (h, Some(b)));
-            let mut message = format!("{headline} [{}]", name_chains(&chains, &self.order));
-            if let Some(body) = body {
-                message = format!("{message}\n{body}");
-            }
-            diagnostic.message = message;
-            diagnostic.chains = chains;
-            out.push(diagnostic);
-        }
-    }
-}
 
 pub fn failures(
     chains: &[Chain<'_>],
@@ -87,19 +28,23 @@ pub fn failures(
     files: StampFiles<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let found = engines.iter().find(|e| e.dialect == dialect);
-    let engine = found.map_or_else(|| dialect.engine().to_string(), Engine::name);
-    let engine = engine.as_str();
-    let location = found.map_or("", |e| e.location.as_str());
-    let mut grouped = Grouped::new(dialect, chains);
+    let mut grouped = Grouped::new(dialect, chains, engines).failing();
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
         .filter(|(c, _)| c.dialect == dialect)
     {
+        let found = engines.get(chain.engine);
+        // On several engines the message names the dialect alone, the same on each, and the
+        // grouping names the engines where it fails on some only.
+        let engine = match found {
+            Some(found) if !grouped.several_engines() => found.name(),
+            _ => dialect.engine().to_string(),
+        };
+        let location = found.map_or("", |e| e.location.as_str());
         for failure in &outcome.failures {
             let engine_of = failure::Engine {
-                name: engine,
+                name: &engine,
                 dialect,
                 location,
             };
@@ -116,17 +61,19 @@ pub fn failures(
                 };
                 diagnostic = diagnostic.file(file);
             }
-            grouped.add(diagnostic, &chain.name);
+            grouped.add(diagnostic, chain);
         }
     }
     grouped.finish(out);
 }
 
-/// Compares every chain's schema with the fresh install's, per dialect.
+/// Compares every chain's schema with the fresh install's on the same engine, per dialect (on
+/// several PostgreSQL majors, each major's chains with its own `fresh`).
 pub fn differences(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
+    engines: &[Engine],
     latest: Option<&SqlFile>,
     allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
@@ -136,19 +83,18 @@ pub fn differences(
         .zip(outcomes)
         .filter(|(c, _)| c.dialect == dialect)
         .collect();
-    let Some(fresh) = of_dialect
-        .iter()
-        .find(|(c, _)| c.kind() == ChainKind::Fresh)
-        .and_then(|(_, o)| o.schema.as_ref())
-    else {
-        return;
+    let fresh_on = |engine: usize| {
+        of_dialect
+            .iter()
+            .find(|(c, _)| c.kind() == ChainKind::Fresh && c.engine == engine)
+            .and_then(|(_, o)| o.schema.as_ref())
     };
-    let mut grouped = Grouped::new(dialect, chains);
+    let mut grouped = Grouped::new(dialect, chains, engines);
     for (chain, outcome) in of_dialect
         .iter()
         .filter(|(c, _)| c.kind() != ChainKind::Fresh)
     {
-        let Some(schema) = &outcome.schema else {
+        let (Some(fresh), Some(schema)) = (fresh_on(chain.engine), &outcome.schema) else {
             continue;
         };
         for difference in diff::diff(fresh, schema) {
@@ -162,7 +108,7 @@ pub fn differences(
                     latest,
                 }
                 .into(),
-                &chain.name,
+                chain,
             );
         }
     }
@@ -176,11 +122,12 @@ pub fn unread(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
+    engines: &[Engine],
     latest: Option<&SqlFile>,
     reports: impl Fn(&Chain<'_>) -> bool,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut grouped = Grouped::new(dialect, chains);
+    let mut grouped = Grouped::new(dialect, chains, engines);
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
@@ -196,7 +143,7 @@ pub fn unread(
                 latest,
             }
             .into();
-            grouped.add(diagnostic, &chain.name);
+            grouped.add(diagnostic, chain);
         }
     }
     grouped.finish(out);

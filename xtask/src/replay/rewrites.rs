@@ -76,9 +76,10 @@ pub fn report(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
+    engines: &[super::Engine],
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut grouped = Grouped::new(dialect, chains);
+    let mut grouped = Grouped::new(dialect, chains, engines);
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
@@ -95,7 +96,7 @@ pub fn report(
                     statement,
                     table,
                 };
-                grouped.add(rewrite.into(), &chain.name);
+                grouped.add(rewrite.into(), chain);
             }
             for (table, _) in timed.locked.iter().filter(|(_, m)| *m == ACCESS_EXCLUSIVE) {
                 let lock = Lock {
@@ -103,7 +104,7 @@ pub fn report(
                     statement,
                     table,
                 };
-                grouped.add(lock.into(), &chain.name);
+                grouped.add(lock.into(), chain);
             }
         }
     }

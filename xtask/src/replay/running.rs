@@ -74,7 +74,7 @@ fn run_one<'c>(
         .context("a chain without a plan")?;
     let mut outcome = None;
     engines
-        .server(chain.dialect)?
+        .server(chain)?
         .with_database(&chain.name, &mut |db| {
             let mut ran = chain::run(chain, plan, db);
             restore_drill(chain, plan, db, &mut ran);

@@ -69,7 +69,24 @@ impl PostgresServer {
     /// initialized data directory cached in `cache_dir`: the part of `start` that needs neither
     /// the tree nor the configuration, so that it can run while the static checks do.
     pub fn start_throwaway(binaries: &BinariesOptions, cache_dir: &Path) -> Result<PgServer> {
-        Ok(PgServer::Throwaway(start_cluster(binaries, cache_dir)?))
+        Ok(PgServer::Throwaway(start_cluster(
+            binaries, cache_dir, None,
+        )?))
+    }
+
+    /// `start_throwaway` on the binaries of PostgreSQL `major` (`PgBinaries::find_major`), for a
+    /// run on several majors. Each major's initialized data directory is cached apart, since the
+    /// cache entry is named by the binaries' version.
+    pub fn start_major(
+        major: u32,
+        binaries: &BinariesOptions,
+        cache_dir: &Path,
+    ) -> Result<PgServer> {
+        Ok(PgServer::Throwaway(start_cluster(
+            binaries,
+            cache_dir,
+            Some(major),
+        )?))
     }
 
     /// The rest of `start`, on a server already started or opened.
@@ -114,14 +131,21 @@ fn dump_tools(server: &PgServer, version: &str) -> Tools {
     }
 }
 
-/// A throwaway cluster from the binaries found (or fetched) as `binaries` says, its initialized
-/// data directory cached in `cache_dir`.
-fn start_cluster(binaries: &BinariesOptions, cache_dir: &Path) -> Result<Cluster> {
+/// A throwaway cluster from the binaries found (or fetched) as `binaries` says, of `major` where
+/// one is asked for, its initialized data directory cached in `cache_dir`.
+fn start_cluster(
+    binaries: &BinariesOptions,
+    cache_dir: &Path,
+    major: Option<u32>,
+) -> Result<Cluster> {
     let mut binaries = binaries.clone();
     binaries
         .cache_dir
         .get_or_insert_with(|| cache_dir.to_path_buf());
-    let binaries = PgBinaries::find(&binaries)?;
+    let binaries = match major {
+        Some(major) => PgBinaries::find_major(major, &binaries)?,
+        None => PgBinaries::find(&binaries)?,
+    };
     Cluster::start(
         &binaries,
         &ClusterOptions {

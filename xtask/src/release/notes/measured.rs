@@ -171,6 +171,7 @@ mod tests {
                 passed: true,
                 not_checked: None,
                 restore_failed: false,
+                engine: None,
                 measured: Some(measured),
             }],
             ..Summary::default()

@@ -203,6 +203,7 @@ fn a_script_that_did_not_apply_is_named() {
             passed: false,
             not_checked: None,
             restore_failed: false,
+            engine: None,
             measured: None,
         }],
         schemas: vec![captured(Dialect::Sqlite, None, now)],

@@ -160,24 +160,25 @@ pub(in crate::replay) fn report(
     chains: &[Chain<'_>],
     outcomes: &[Outcome<'_>],
     dialect: Dialect,
+    engines: &[crate::replay::Engine],
     allowlist: &mut allowlist::Consulted<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut grouped = Grouped::new(dialect, chains);
+    let mut grouped = Grouped::new(dialect, chains, engines);
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
         .filter(|(c, _)| c.dialect == dialect)
     {
         for diagnostic in &outcome.data.findings {
-            grouped.add(diagnostic.clone(), &chain.name);
+            grouped.add(diagnostic.clone(), chain);
         }
         if outcome.data.compared {
             allowlist.populated(dialect, &chain.name);
         }
         for loss in &outcome.data.losses {
             if !allowlist.allows_data(dialect, &chain.name, &loss.object, &loss.aspect) {
-                grouped.add(loss.diagnostic.clone(), &chain.name);
+                grouped.add(loss.diagnostic.clone(), chain);
             }
         }
     }
