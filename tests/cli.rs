@@ -186,11 +186,11 @@ fn junit_has_a_test_case_per_check_and_dialect_failing_with_its_errors() {
         "{xml}"
     );
     assert!(
-        xml.contains("<testcase classname=\"static\" name=\"naming (sqlite)\">\n      <failure message=\"1 error\" type=\"bad-file-name\">"),
+        xml.contains("<testcase classname=\"static\" name=\"naming (sqlite)\" time=\"0.000\">\n      <failure message=\"1 error\" type=\"bad-file-name\">"),
         "{xml}"
     );
     assert!(
-        xml.contains("<testcase classname=\"static\" name=\"naming (postgres)\"/>"),
+        xml.contains("<testcase classname=\"static\" name=\"naming (postgres)\" time=\"0.000\"/>"),
         "{xml}"
     );
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
@@ -506,5 +506,67 @@ fn labels_reach_every_format() {
         stdout(&github).contains(&format!("%0Anote: {other}: version 0.1.2 also here")),
         "{}",
         stdout(&github)
+    );
+}
+
+/// One run writes several formats, each to its destination: SARIF to a file, the GitHub
+/// annotations to standard output, so that CI does not replay twice.
+#[test]
+fn several_formats_in_one_run_each_to_its_destination() {
+    let tree = tree_with_problems();
+    let sarif = tree.dir.path().join("out.sarif");
+    let junit = tree.dir.path().join("out.xml");
+    let output = validate(
+        &tree,
+        &[
+            "--format",
+            &format!("sarif={}", sarif.display()),
+            "--format",
+            "github",
+            "--format",
+            &format!("junit={}", junit.display()),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("::error file="), "{output:?}");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("the SARIF file"))
+            .expect("JSON");
+    assert_eq!(document["version"], "2.1.0");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+
+    let two_on_stdout = validate(&tree, &["--format", "json", "--format", "github"]);
+    assert_eq!(two_on_stdout.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&two_on_stdout.stderr);
+    assert!(
+        stderr.contains("--format names 2 formats without a file"),
+        "{stderr}"
+    );
+    assert!(two_on_stdout.stdout.is_empty());
+
+    let no_file = validate(&tree, &["--format", "sarif="]);
+    assert_eq!(no_file.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_file.stderr).contains("names no file after `=`"));
+}
+
+/// A job summary that cannot be written (here a folder) is a warning: the run's exit code is
+/// the findings' own.
+#[test]
+fn an_unwritable_job_summary_is_a_warning() {
+    let tree = tree_with_problems();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--static-only", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", tree.dir.path())
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: cannot write the job summary to")
+            && stderr.contains("($GITHUB_STEP_SUMMARY)"),
+        "{stderr}"
     );
 }
