@@ -570,3 +570,81 @@ fn an_unwritable_job_summary_is_a_warning() {
         "{stderr}"
     );
 }
+
+/// Human output for names and text a terminal shows differently: carets under a span after CJK
+/// text (two columns a character), and `git mv` suggestions a shell can run as they are.
+#[test]
+fn human_output_places_carets_by_width_and_quotes_names_for_a_shell() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/01__a b.sql",
+        "SELECT '表名' AS x FROM WHERE;\n".as_bytes(),
+    );
+    tree.write("migration/sqlite/0.2/01__it's.sql", b"SELECT 1;\n");
+    tree.write("migration/VERSION", b"0.2.2\n");
+    let text = stdout(&validate(&tree, &[]));
+    assert!(
+        text.contains(&format!(
+            "1 | SELECT '表名' AS x FROM WHERE;\n  | {}^^^^^\n",
+            " ".repeat(24)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("= help: rename it: git mv '01__a b.sql' 01__a_b.sql\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"= help: rename it: git mv '01__it'\''s.sql' 01__it_s.sql"),
+        "{text}"
+    );
+}
+
+/// The mistakes users make on the command line get a message that says what to do: `--root` at
+/// a file, a misspelt code for `--explain`, `--jobs 0`, and a configuration outside the
+/// repository named by its own path (without a double slash).
+#[test]
+fn command_line_mistakes_say_what_to_do() {
+    let tree = Tree::new("minimal");
+    let file = tree.store().join("migration/VERSION");
+    let output = xtask(&[
+        "validate-migrations",
+        "--root",
+        file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("VERSION is a file, not a folder"),
+        "{stderr}"
+    );
+
+    let output = xtask(&["validate-migrations", "--explain", "bad-filename"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown code `bad-filename`; did you mean `bad-file-name`?"),
+        "{stderr}"
+    );
+
+    let output = validate(&tree, &["--jobs", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("0 jobs would replay nothing"), "{stderr}");
+
+    let elsewhere = tempfile::tempdir().expect("temporary folder");
+    let config = elsewhere.path().join("x.toml");
+    std::fs::write(
+        &config,
+        "[[allow]]\nobject = \"table memo\"\nreason = \"\"\n",
+    )
+    .expect("write");
+    let output = validate(&tree, &["--config", config.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("\n  {}:1:1: ", config.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("//"), "{stderr}");
+}

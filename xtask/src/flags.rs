@@ -92,8 +92,8 @@ pub struct StoreArgs {
 /// Where and how the chains are replayed.
 #[derive(clap::Args)]
 pub struct EngineArgs {
-    /// How many chains to replay at once. Default: the number of cores.
-    #[arg(long, value_name = "N")]
+    /// How many chains to replay at once (1 or more). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Take the PostgreSQL server binaries (initdb, postgres) from this folder; `MAJOR=DIR`
     /// for one major of several (`--pg-bin 15=/usr/lib/postgresql/15/bin`). Repeatable.
@@ -189,8 +189,8 @@ pub struct BenchArgs {
     /// Timed runs of each measurement, after one warm-up run.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub runs: usize,
-    /// How many chains to replay at once. Default: the number of cores.
-    #[arg(long, value_name = "N")]
+    /// How many chains to replay at once (1 or more). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Write the generated tree into this new folder and keep it, for inspection.
     #[arg(long, value_name = "DIR")]
@@ -361,6 +361,15 @@ impl std::str::FromStr for PgBin {
                 dir: PathBuf::from(text),
             }),
         }
+    }
+}
+
+/// A `--jobs` value: a number of chains at once, at least one (0 would replay nothing).
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 jobs would replay nothing: give 1 or more".to_string()),
+        Ok(jobs) => Ok(jobs),
+        Err(_) => Err(format!("`{text}` is not a number of jobs: give 1 or more")),
     }
 }
 

@@ -51,6 +51,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.explain {
         let code = Code::from_name(name).with_context(|| {
+            if let Some(code) = xtask::codes::did_you_mean(name) {
+                return format!("unknown code `{name}`; did you mean `{code}`? (--explain {code})");
+            }
             let known: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
             format!("unknown code `{name}`; the codes are: {}", known.join(", "))
         })?;
@@ -371,6 +374,10 @@ fn bench(args: BenchArgs) -> anyhow::Result<u8> {
 /// The store to check: `--root`, else `store/` of the repository the tool runs in.
 fn store_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match root {
+        Some(root) if root.is_file() => anyhow::bail!(
+            "--root {} is a file, not a folder: give the store, the folder that holds migration/",
+            root.display()
+        ),
         Some(root) => Ok(root),
         None => Ok(xtask::project_root()?.join("store")),
     }
