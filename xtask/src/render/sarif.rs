@@ -126,24 +126,27 @@ fn result(d: &Diagnostic, outcome: &Outcome, fingerprints: &mut Fingerprints) ->
         Some(help) => format!("{}\nhelp: {help}", d.message),
         None => d.message.clone(),
     };
-    // A finding of the tree as a whole is placed at the store's folder: code scanning drops
-    // a result without a location.
-    let location = match &d.file {
-        Some(file) => physical_location(file, d.span),
-        None => physical_location(&format!("{}/", outcome.root), None),
-    };
     let mut result = json!({
         "ruleId": d.code.name(),
         "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
         "level": level(d.severity),
         "message": { "text": text },
-        "locations": [{ "physicalLocation": location }],
+        "locations": [{ "physicalLocation": location(d, &outcome.root) }],
         "partialFingerprints": { FINGERPRINT_KEY: fingerprints.of(d, outcome) },
     });
     if !d.labels.is_empty() {
         result["relatedLocations"] = related_locations(d);
     }
     result
+}
+
+/// Where a diagnostic is. A finding of the tree as a whole is placed at the store's folder
+/// (`store`, as displayed): code scanning drops a result without a location.
+fn location(d: &Diagnostic, store: &str) -> Value {
+    match &d.file {
+        Some(file) => physical_location(file, d.span),
+        None => physical_location(&format!("{store}/"), None),
+    }
 }
 
 /// A file and, where known, the region of it.
@@ -219,5 +222,24 @@ fn level(severity: Severity) -> &'static str {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Note => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_without_a_file_is_placed_at_the_store() {
+        let d = Diagnostic::new(Code::MissingDialect, "no dialect folder");
+        assert_eq!(
+            location(&d, "db/store"),
+            json!({ "artifactLocation": { "uri": "db/store/", "uriBaseId": "%SRCROOT%" } })
+        );
+        let d = d.file("db/store/migration/a b.sql");
+        assert_eq!(
+            location(&d, "db/store")["artifactLocation"]["uri"],
+            "db/store/migration/a%20b.sql"
+        );
     }
 }
