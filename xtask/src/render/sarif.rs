@@ -77,14 +77,17 @@ pub fn render(outcome: &Outcome, context: &Context) -> String {
         run["originalUriBaseIds"] = json!({ SRCROOT: { "uri": folder_uri(srcroot) } });
     }
     let document = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
-    // Serializing a JSON value into a string cannot fail.
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    // Serializing a JSON value into a string cannot fail. The document is compact: it is read
+    // by programs, and every rule's help makes it long enough without indentation.
+    let mut text = serde_json::to_string(&document).unwrap_or_default();
     text.push('\n');
     text
 }
 
 /// A code as a rule: its summary, the first paragraph of its explanation, and the whole
-/// explanation as its help, which code scanning shows beside every alert.
+/// explanation as its help in markdown, which code scanning shows beside every alert. The plain
+/// text help, for consumers that cannot show markdown, is the summary and where the rest is:
+/// the whole text twice would double a document that lists every code.
 fn rule(code: Code) -> Value {
     let explanation = code.explanation();
     // The explanation's first line is its title, `# code`; the rule's id already says it.
@@ -103,7 +106,15 @@ fn rule(code: Code) -> Value {
         "id": code.name(),
         "shortDescription": { "text": code.summary() },
         "fullDescription": { "text": first_paragraph },
-        "help": { "text": body, "markdown": body },
+        "help": {
+            "text": format!(
+                "{}: `cargo xtask validate-migrations --explain {}` prints why it matters and \
+                 how to fix it.",
+                code.summary(),
+                code.name()
+            ),
+            "markdown": body,
+        },
         "defaultConfiguration": { "level": level(code.severity()) },
         "properties": { "group": code.group() },
     })
