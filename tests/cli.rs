@@ -186,11 +186,11 @@ fn junit_has_a_test_case_per_check_and_dialect_failing_with_its_errors() {
         "{xml}"
     );
     assert!(
-        xml.contains("<testcase classname=\"static\" name=\"naming (sqlite)\">\n      <failure message=\"1 error\" type=\"bad-file-name\">"),
+        xml.contains("<testcase classname=\"static\" name=\"naming (sqlite)\" time=\"0.000\">\n      <failure message=\"1 error\" type=\"bad-file-name\">"),
         "{xml}"
     );
     assert!(
-        xml.contains("<testcase classname=\"static\" name=\"naming (postgres)\"/>"),
+        xml.contains("<testcase classname=\"static\" name=\"naming (postgres)\" time=\"0.000\"/>"),
         "{xml}"
     );
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
@@ -507,4 +507,144 @@ fn labels_reach_every_format() {
         "{}",
         stdout(&github)
     );
+}
+
+/// One run writes several formats, each to its destination: SARIF to a file, the GitHub
+/// annotations to standard output, so that CI does not replay twice.
+#[test]
+fn several_formats_in_one_run_each_to_its_destination() {
+    let tree = tree_with_problems();
+    let sarif = tree.dir.path().join("out.sarif");
+    let junit = tree.dir.path().join("out.xml");
+    let output = validate(
+        &tree,
+        &[
+            "--format",
+            &format!("sarif={}", sarif.display()),
+            "--format",
+            "github",
+            "--format",
+            &format!("junit={}", junit.display()),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("::error file="), "{output:?}");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("the SARIF file"))
+            .expect("JSON");
+    assert_eq!(document["version"], "2.1.0");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+
+    let two_on_stdout = validate(&tree, &["--format", "json", "--format", "github"]);
+    assert_eq!(two_on_stdout.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&two_on_stdout.stderr);
+    assert!(
+        stderr.contains("--format names 2 formats without a file"),
+        "{stderr}"
+    );
+    assert!(two_on_stdout.stdout.is_empty());
+
+    let no_file = validate(&tree, &["--format", "sarif="]);
+    assert_eq!(no_file.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_file.stderr).contains("names no file after `=`"));
+}
+
+/// A job summary that cannot be written (here a folder) is a warning: the run's exit code is
+/// the findings' own.
+#[test]
+fn an_unwritable_job_summary_is_a_warning() {
+    let tree = tree_with_problems();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["validate-migrations", "--static-only", "--root"])
+        .arg(tree.store())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", tree.dir.path())
+        .output()
+        .expect("run xtask");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: cannot write the job summary to")
+            && stderr.contains("($GITHUB_STEP_SUMMARY)"),
+        "{stderr}"
+    );
+}
+
+/// Human output for names and text a terminal shows differently: carets under a span after CJK
+/// text (two columns a character), and `git mv` suggestions a shell can run as they are.
+#[test]
+fn human_output_places_carets_by_width_and_quotes_names_for_a_shell() {
+    let tree = Tree::new("minimal");
+    tree.write(
+        "migration/postgres/0.2/01__a b.sql",
+        "SELECT '表名' AS x FROM WHERE;\n".as_bytes(),
+    );
+    tree.write("migration/sqlite/0.2/01__it's.sql", b"SELECT 1;\n");
+    tree.write("migration/VERSION", b"0.2.2\n");
+    let text = stdout(&validate(&tree, &[]));
+    assert!(
+        text.contains(&format!(
+            "1 | SELECT '表名' AS x FROM WHERE;\n  | {}^^^^^\n",
+            " ".repeat(24)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("= help: rename it: git mv '01__a b.sql' 01__a_b.sql\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"= help: rename it: git mv '01__it'\''s.sql' 01__it_s.sql"),
+        "{text}"
+    );
+}
+
+/// The mistakes users make on the command line get a message that says what to do: `--root` at
+/// a file, a misspelt code for `--explain`, `--jobs 0`, and a configuration outside the
+/// repository named by its own path (without a double slash).
+#[test]
+fn command_line_mistakes_say_what_to_do() {
+    let tree = Tree::new("minimal");
+    let file = tree.store().join("migration/VERSION");
+    let output = xtask(&[
+        "validate-migrations",
+        "--root",
+        file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("VERSION is a file, not a folder"),
+        "{stderr}"
+    );
+
+    let output = xtask(&["validate-migrations", "--explain", "bad-filename"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown code `bad-filename`; did you mean `bad-file-name`?"),
+        "{stderr}"
+    );
+
+    let output = validate(&tree, &["--jobs", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("0 jobs would replay nothing"), "{stderr}");
+
+    let elsewhere = tempfile::tempdir().expect("temporary folder");
+    let config = elsewhere.path().join("x.toml");
+    std::fs::write(
+        &config,
+        "[[allow]]\nobject = \"table memo\"\nreason = \"\"\n",
+    )
+    .expect("write");
+    let output = validate(&tree, &["--config", config.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("\n  {}:1:1: ", config.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("//"), "{stderr}");
 }

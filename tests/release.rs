@@ -318,3 +318,47 @@ fn the_tag_pattern_names_the_release_and_finds_its_tag() {
         "{text}"
     );
 }
+
+/// Under GitHub Actions the release check annotates, and its job summary has the verdict and
+/// the release notes; a release that is not ready gets the verdict as an error annotation.
+#[test]
+fn release_check_in_github_actions_annotates_and_summarizes() {
+    let tree = ready_release();
+    let summary = tree.dir.path().join("summary.md");
+    let run = |tree: &Tree, version: &str| {
+        std::fs::write(&summary, "").expect("empty summary");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["release-check", version, "--root"])
+            .arg(tree.store())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run xtask");
+        (output, std::fs::read_to_string(&summary).expect("summary"))
+    };
+    let (output, markdown) = run(&tree, "0.2.3");
+    let text = expect(&output, 0);
+    assert!(text.contains("release v0.2.3: ready\n"), "{text}");
+    assert!(
+        markdown.starts_with("## release v0.2.3: ready\n\n### Release notes\n\n"),
+        "{markdown}"
+    );
+    assert!(markdown.contains(notes(&text)), "{markdown}");
+    assert!(
+        markdown.contains("## validate-migrations: store passed"),
+        "{markdown}"
+    );
+
+    let (output, markdown) = run(&tree, "0.3.0");
+    let text = expect(&output, 1);
+    assert!(
+        text.contains("::error title=release-check::release v0.3.0: not ready"),
+        "{text}"
+    );
+    assert!(
+        markdown.starts_with("## release v0.3.0: not ready"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("### Release notes"), "{markdown}");
+}

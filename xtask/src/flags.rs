@@ -92,8 +92,8 @@ pub struct StoreArgs {
 /// Where and how the chains are replayed.
 #[derive(clap::Args)]
 pub struct EngineArgs {
-    /// How many chains to replay at once. Default: the number of cores.
-    #[arg(long, value_name = "N")]
+    /// How many chains to replay at once (1 or more). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Take the PostgreSQL server binaries (initdb, postgres) from this folder; `MAJOR=DIR`
     /// for one major of several (`--pg-bin 15=/usr/lib/postgresql/15/bin`, or the environment
@@ -158,9 +158,12 @@ pub struct ReleaseCheckArgs {
     pub engines: EngineArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Output format: the report, the verdict and the notes as text, or as one JSON document.
-    #[arg(long, value_name = "FORMAT", default_value = "human")]
-    pub format: ReleaseFormat,
+    /// Output format: the report, the verdict and the notes as text (`human`), as GitHub
+    /// annotations and the log's text (`github`), or as one JSON document (`json`). Default:
+    /// github under GITHUB_ACTIONS=true, human otherwise. Under GitHub Actions the verdict and
+    /// the notes are also appended to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<ReleaseFormat>,
     /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
@@ -173,6 +176,7 @@ pub struct ReleaseCheckArgs {
 pub enum ReleaseFormat {
     Human,
     Json,
+    Github,
 }
 
 #[derive(clap::Args)]
@@ -186,8 +190,8 @@ pub struct BenchArgs {
     /// Timed runs of each measurement, after one warm-up run.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub runs: usize,
-    /// How many chains to replay at once. Default: the number of cores.
-    #[arg(long, value_name = "N")]
+    /// How many chains to replay at once (1 or more). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Write the generated tree into this new folder and keep it, for inspection.
     #[arg(long, value_name = "DIR")]
@@ -222,10 +226,13 @@ pub struct ValidateArgs {
     /// Replay only this share of the chains, for a CI matrix: shard K of N (e.g. 2/4).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<replay::Shard>,
-    /// Output format. Default: github under GITHUB_ACTIONS=true, human otherwise. Under GitHub
-    /// Actions a Markdown summary is also appended to $GITHUB_STEP_SUMMARY.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    /// Output format: human, json, github, junit or sarif; FORMAT=PATH writes it to the file
+    /// PATH instead of standard output. Repeat for several outputs of one run (`--format
+    /// sarif=out.sarif --format github`); at most one goes to standard output. Default: github
+    /// under GITHUB_ACTIONS=true, human otherwise. Under GitHub Actions a Markdown summary is
+    /// also appended to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FORMAT[=PATH]")]
+    pub format: Vec<FormatTarget>,
     /// When to colour human output. `auto`: only on a terminal; NO_COLOR always turns it off.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
@@ -265,13 +272,40 @@ pub enum FailOn {
     Warning,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     Human,
     Json,
     Github,
     Junit,
     Sarif,
+}
+
+/// A `--format` value: a format, and the file it goes to (standard output where none is named).
+#[derive(Clone, Debug)]
+pub struct FormatTarget {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+impl std::str::FromStr for FormatTarget {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FormatTarget, String> {
+        let (name, path) = match text.split_once('=') {
+            Some((name, "")) => {
+                return Err(format!(
+                    "`{text}` names no file after `=`: write {name}=PATH"
+                ))
+            }
+            Some((name, path)) => (name, Some(PathBuf::from(path))),
+            None => (text, None),
+        };
+        let format = Format::from_str(name, true).map_err(|_| {
+            format!("`{name}` is not a format: give human, json, github, junit or sarif, optionally with =PATH")
+        })?;
+        Ok(FormatTarget { format, path })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -328,6 +362,15 @@ impl std::str::FromStr for PgBin {
                 dir: PathBuf::from(text),
             }),
         }
+    }
+}
+
+/// A `--jobs` value: a number of chains at once, at least one (0 would replay nothing).
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 jobs would replay nothing: give 1 or more".to_string()),
+        Ok(jobs) => Ok(jobs),
+        Err(_) => Err(format!("`{text}` is not a number of jobs: give 1 or more")),
     }
 }
 

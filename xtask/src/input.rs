@@ -88,8 +88,9 @@ pub fn bound_message(text: &str) -> String {
 /// a report names is made here (`Store::display`, `Store::relative`, the configuration's file).
 pub fn display_path(path: &Path) -> String {
     let mut shown = String::new();
-    for (index, component) in path.components().enumerate() {
-        if index > 0 {
+    for component in path.components() {
+        // The root is `/` itself: a separator after it would show `//tmp/x.toml`.
+        if !shown.is_empty() && !shown.ends_with('/') {
             shown.push('/');
         }
         escape_name_into(&component.as_os_str().to_string_lossy(), &mut shown);
@@ -102,6 +103,37 @@ pub fn escape_name(name: &str) -> String {
     let mut shown = String::with_capacity(name.len());
     escape_name_into(name, &mut shown);
     shown
+}
+
+/// A file name as one word of a shell command the help suggests (`git mv OLD NEW`): as it is
+/// where every character is safe, in single quotes where it has spaces, quotes or other shell
+/// syntax, and in bash's `$'...'` where it has control characters, which single quotes could
+/// only hold literally (and a log would then show).
+pub fn shell_word(name: &str) -> String {
+    let safe = |c: char| c.is_alphanumeric() || "-_./+=:,@%".contains(c);
+    if !name.is_empty() && name.chars().all(safe) {
+        return name.to_string();
+    }
+    if !name.chars().any(char::is_control) {
+        return format!("'{}'", name.replace('\'', "'\\''"));
+    }
+    let mut word = String::from("$'");
+    for c in name.chars() {
+        match c {
+            '\'' => word.push_str("\\'"),
+            '\\' => word.push_str("\\\\"),
+            '\n' => word.push_str("\\n"),
+            '\r' => word.push_str("\\r"),
+            '\t' => word.push_str("\\t"),
+            c if c.is_control() && u32::from(c) < 0x80 => {
+                word.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if c.is_control() => word.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => word.push(c),
+        }
+    }
+    word.push('\'');
+    word
 }
 
 fn escape_name_into(name: &str, out: &mut String) {
@@ -226,6 +258,15 @@ mod tests {
     }
 
     #[test]
+    fn names_are_quoted_for_a_shell() {
+        assert_eq!(shell_word("01__memo.sql"), "01__memo.sql");
+        assert_eq!(shell_word("01__a b.sql"), "'01__a b.sql'");
+        assert_eq!(shell_word("01__it's.sql"), "'01__it'\\''s.sql'");
+        assert_eq!(shell_word("01__a\x1b[31m'.sql"), "$'01__a\\x1b[31m\\'.sql'");
+        assert_eq!(shell_word("a\nb\u{9b}"), "$'a\\nb\\u009b'");
+    }
+
+    #[test]
     fn paths_are_shown_with_control_characters_escaped() {
         assert_eq!(
             display_path(Path::new("store/migration/0.2/01__a\x1b[31m.sql")),
@@ -236,6 +277,7 @@ mod tests {
             "a\\nb/c\\td\\re\\u{9b}f"
         );
         assert_eq!(display_path(Path::new("plain/é.sql")), "plain/é.sql");
+        assert_eq!(display_path(Path::new("/tmp/x.toml")), "/tmp/x.toml");
         assert_eq!(escape_name("x\x07"), "x\\x07");
     }
 

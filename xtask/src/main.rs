@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use flags::{
-    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, NewLintArgs, PgBin,
-    ReleaseCheckArgs, ReleaseFormat, ValidateArgs,
+    BenchArgs, Cli, ColorChoice, Command, EngineArgs, FailOn, Format, FormatTarget, NewLintArgs,
+    PgBin, ReleaseCheckArgs, ReleaseFormat, ValidateArgs,
 };
 use xtask::codes::Code;
 use xtask::engine::postgres::BinariesOptions;
@@ -51,6 +51,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.explain {
         let code = Code::from_name(name).with_context(|| {
+            if let Some(code) = xtask::codes::did_you_mean(name) {
+                return format!("unknown code `{name}`; did you mean `{code}`? (--explain {code})");
+            }
             let known: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
             format!("unknown code `{name}`; the codes are: {}", known.join(", "))
         })?;
@@ -78,6 +81,7 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         (false, Some(path)) => accept::BaselineMode::ReadFile(path),
         (false, None) => accept::BaselineMode::Read,
     };
+    let targets = format_targets(&args.format)?;
     let options = validate::Options {
         root: store_root(args.store.root)?,
         config: args.store.config,
@@ -98,7 +102,8 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
-    report(&outcome, args.format, args.color)?;
+    let context = render::sarif::Context::for_store(&options.root, args.shard);
+    report(&outcome, &targets, args.color, &context)?;
     if invalid_config(&outcome) {
         return Ok(EXIT_COULD_NOT_RUN);
     }
@@ -114,35 +119,66 @@ fn validate_migrations(args: ValidateArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// Writes the report in its format to stdout, and in GitHub Actions the job summary too.
-fn report(
-    outcome: &validate::Outcome,
-    format: Option<Format>,
-    color: ColorChoice,
-) -> anyhow::Result<()> {
-    let format = format.unwrap_or(if in_github_actions() {
+/// Where each format goes: those of `--format`, or the default one to standard output. At
+/// most one goes to standard output, where two would be mixed into one stream.
+fn format_targets(given: &[FormatTarget]) -> anyhow::Result<Vec<FormatTarget>> {
+    let to_stdout = given.iter().filter(|t| t.path.is_none()).count();
+    if to_stdout > 1 {
+        anyhow::bail!(
+            "--format names {to_stdout} formats without a file: give each but one a file, as \
+             --format sarif=out.sarif"
+        );
+    }
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let format = if in_github_actions() {
         Format::Github
     } else {
         Format::Human
-    });
-    let text = match format {
-        Format::Human => render::human::render(outcome, use_color(color)),
-        Format::Json => render::json::render(outcome),
-        Format::Github => render::github::render(outcome),
-        Format::Junit => render::junit::render(outcome),
-        Format::Sarif => render::sarif::render(outcome),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("cannot write the report")?;
+    Ok(vec![FormatTarget { format, path: None }])
+}
+
+/// Writes the report in each of its formats, to its file or to stdout, and in GitHub Actions
+/// the job summary too.
+fn report(
+    outcome: &validate::Outcome,
+    targets: &[FormatTarget],
+    color: ColorChoice,
+    context: &render::sarif::Context,
+) -> anyhow::Result<()> {
+    for target in targets {
+        let text = match target.format {
+            Format::Human => {
+                render::human::render(outcome, use_color(color, target.path.is_none()))
+            }
+            Format::Json => render::json::render(outcome),
+            Format::Github => render::github::render(outcome),
+            Format::Junit => render::junit::render(outcome),
+            Format::Sarif => render::sarif::render(outcome, context),
+        };
+        write_output(target.path.as_deref(), &text)?;
+    }
     if in_github_actions() {
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            append_step_summary(Path::new(&path), &render::markdown::render(outcome))?;
-        }
+        step_summary(&render::markdown::render(outcome));
     }
     Ok(())
+}
+
+/// Writes a report to its file, or to stdout where it names none.
+fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("cannot write the report")
+        }
+    }
 }
 
 /// Whether a configuration the run cannot follow stopped it before the tree was read: exit 2,
@@ -170,14 +206,25 @@ fn invalid_config(outcome: &validate::Outcome) -> bool {
     !invalid.is_empty()
 }
 
-fn append_step_summary(path: &Path, markdown: &str) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
+/// Appends to the job summary of GitHub Actions, where `$GITHUB_STEP_SUMMARY` names it. The
+/// summary is a courtesy beside the report: one that cannot be written is a warning, never a
+/// failed run.
+fn step_summary(markdown: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let path = Path::new(&path);
+    let written = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .with_context(|| format!("cannot open the job summary {}", path.display()))?;
-    file.write_all(markdown.as_bytes())
-        .with_context(|| format!("cannot write the job summary {}", path.display()))
+        .and_then(|mut file| file.write_all(markdown.as_bytes()));
+    if let Err(error) = written {
+        eprintln!(
+            "warning: cannot write the job summary to {} ($GITHUB_STEP_SUMMARY): {error}",
+            path.display()
+        );
+    }
 }
 
 /// Ends the process if the run has not ended `BACKSTOP_GRACE` after its `--timeout`: the
@@ -284,15 +331,20 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
         config: args.store.config,
         version: args.version,
     })?;
-    let text = match args.format {
-        ReleaseFormat::Human => release::render::human(&outcome, use_color(args.color)),
+    let format = args.format.unwrap_or(if in_github_actions() {
+        ReleaseFormat::Github
+    } else {
+        ReleaseFormat::Human
+    });
+    let text = match format {
+        ReleaseFormat::Human => release::render::human(&outcome, use_color(args.color, true)),
         ReleaseFormat::Json => release::render::json(&outcome),
+        ReleaseFormat::Github => release::render::github(&outcome),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("cannot write the report")?;
+    write_output(None, &text)?;
+    if in_github_actions() {
+        step_summary(&release::render::markdown(&outcome));
+    }
     if !outcome.is_ready() {
         return Ok(EXIT_PROBLEMS);
     }
@@ -325,6 +377,10 @@ fn bench(args: BenchArgs) -> anyhow::Result<u8> {
 /// The store to check: `--root`, else `store/` of the repository the tool runs in.
 fn store_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match root {
+        Some(root) if root.is_file() => anyhow::bail!(
+            "--root {} is a file, not a folder: give the store, the folder that holds migration/",
+            root.display()
+        ),
         Some(root) => Ok(root),
         None => Ok(xtask::project_root()?.join("store")),
     }
@@ -334,13 +390,15 @@ fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
-fn use_color(choice: ColorChoice) -> bool {
+/// Whether human output is coloured; `auto` colours only standard output on a terminal, never
+/// a file.
+fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     match choice {
         _ if no_color => false,
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal(),
+        ColorChoice::Auto => to_stdout && std::io::stdout().is_terminal(),
     }
 }
 

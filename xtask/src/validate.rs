@@ -496,7 +496,7 @@ fn coverage(store: &Store, dialects: &[Dialect], options: &Options) -> Vec<Unche
 /// Paths are shown relative to the top of the git repository that holds the store (the paths
 /// GitHub annotations need, also when the Rust workspace is a subfolder of the repository);
 /// outside git, relative to the folder that holds the store.
-fn display_base(root: &Path) -> PathBuf {
+pub fn display_base(root: &Path) -> PathBuf {
     crate::git_top(root).unwrap_or_else(|| {
         root.parent()
             .map_or_else(|| root.to_path_buf(), Path::to_path_buf)

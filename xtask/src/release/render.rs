@@ -31,6 +31,40 @@ pub fn human(outcome: &ReleaseOutcome, color: bool) -> String {
     text
 }
 
+/// The GitHub format: the validation's annotations and log text, the verdict, then the notes
+/// for the log.
+pub fn github(outcome: &ReleaseOutcome) -> String {
+    let mut text = render::github::render(&outcome.validation);
+    if !outcome.is_ready() {
+        // An annotation with the verdict, so that a failed release job says why at the top of
+        // its page and not only in the log.
+        text.push_str(&format!(
+            "::error title=release-check::{}\n",
+            outcome.verdict()
+        ));
+    }
+    text.push_str(&outcome.verdict());
+    text.push_str("\n\n");
+    text.push_str(&outcome.notes);
+    text
+}
+
+/// The job summary of a release check: the verdict, the release notes of a ready release, and
+/// the validation's own summary (its counts, chains and errors).
+pub fn markdown(outcome: &ReleaseOutcome) -> String {
+    let mut text = format!("## {}\n\n", outcome.verdict());
+    if outcome.is_ready() {
+        text.push_str("### Release notes\n\n");
+        text.push_str(&outcome.notes);
+        if !outcome.notes.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str(&render::markdown::render(&outcome.validation));
+    text
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     format: &'static str,

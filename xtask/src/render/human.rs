@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use unicode_width::UnicodeWidthChar;
+
 use crate::diagnostic::{Diagnostic, Label, Severity, Span};
 use crate::source::SourceFile;
 use crate::validate::Outcome;
@@ -172,27 +174,34 @@ fn snippet(line: &str, span: Span) -> (String, String) {
     };
     // Tabs become single spaces so that the carets line up with the characters above them;
     // other control characters become `?`, so that a line cannot drive the reader's terminal.
+    let shown_chars: Vec<char> = line
+        .chars()
+        .skip(from)
+        .take(to - from)
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect();
     let mut shown: String = if from > 0 {
         "…".into()
     } else {
         String::new()
     };
-    shown.extend(line.chars().skip(from).take(to - from).map(|c| match c {
-        '\t' => ' ',
-        c if c.is_control() => '?',
-        c => c,
-    }));
+    shown.extend(&shown_chars);
     if to < width {
         shown.push('…');
     }
+    // Carets go under the characters by the columns a terminal gives them: two for a CJK
+    // character, none for a combining mark, so that they stay under the span after wide text.
+    let columns = |chars: &[char]| -> usize { chars.iter().map(|c| c.width().unwrap_or(0)).sum() };
     let lead = usize::from(from > 0);
-    let caret_start = start - 1 - from + lead;
-    let caret_end = (end - 1).min(to.max(start)) - from + lead;
-    let carets = format!(
-        "{}{}",
-        " ".repeat(caret_start),
-        "^".repeat(caret_end.saturating_sub(caret_start).max(1))
-    );
+    let first = (start - 1 - from).min(shown_chars.len());
+    let last = ((end - 1).min(to.max(start)) - from).clamp(first, shown_chars.len());
+    let caret_start = lead + columns(&shown_chars[..first]);
+    let caret_len = columns(&shown_chars[first..last]).max(1);
+    let carets = format!("{}{}", " ".repeat(caret_start), "^".repeat(caret_len));
     (shown, carets)
 }
 
@@ -211,6 +220,16 @@ mod tests {
         assert_eq!(carets.len() - at, 5);
         let under: String = shown.chars().skip(at).take(5).collect();
         assert_eq!(under, "SELEC");
+    }
+
+    #[test]
+    fn carets_are_placed_by_display_width() {
+        // `表名` takes four columns, the combining accent of `é` none.
+        let line = "-- 表名 e\u{301}: SELEC 1;";
+        let span = Span::new(Position::new(1, 11), Position::new(1, 16));
+        let (shown, carets) = snippet(line, span);
+        assert_eq!(shown, line);
+        assert_eq!(carets, format!("{}^^^^^", " ".repeat(11)));
     }
 
     #[test]

@@ -17,6 +17,8 @@ struct TestCase {
     classname: String,
     name: String,
     diagnostics: Vec<usize>,
+    /// Why a chain was stopped unchecked (`replay.skip-extensions`): the case is skipped.
+    not_checked: Option<String>,
 }
 
 /// The test cases of a run, each with the diagnostics that belong to it.
@@ -55,6 +57,7 @@ fn cases(outcome: &Outcome) -> Vec<TestCase> {
                 classname: "static".into(),
                 name,
                 diagnostics,
+                not_checked: None,
             });
         }
     }
@@ -68,6 +71,7 @@ fn cases(outcome: &Outcome) -> Vec<TestCase> {
                 classname: format!("replay.{}", chain.dialect),
                 name: chain.label(),
                 diagnostics,
+                not_checked: chain.not_checked.clone(),
             });
         }
     }
@@ -79,6 +83,7 @@ fn cases(outcome: &Outcome) -> Vec<TestCase> {
             classname: "validate-migrations".into(),
             name: "other".into(),
             diagnostics: rest,
+            not_checked: None,
         });
     }
     cases
@@ -92,18 +97,23 @@ pub fn render(outcome: &Outcome) -> String {
             .any(|&i| outcome.diagnostics[i].severity == Severity::Error)
     };
     let failures = cases.iter().filter(|c| failed(c)).count();
+    let skipped = cases.iter().filter(|c| c.not_checked.is_some()).count();
+    // `errors` counts test cases that could not run at all; a run that could not look at the
+    // tree stops before any format is written, so every case here ran or was skipped.
+    let counts = format!(
+        "tests=\"{}\" failures=\"{failures}\" errors=\"0\"",
+        cases.len()
+    );
+    let time = format!("{:.3}", outcome.elapsed.as_secs_f64());
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         xml,
-        "<testsuites name=\"validate-migrations\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
-        cases.len(),
-        outcome.elapsed.as_secs_f64()
+        "<testsuites name=\"validate-migrations\" {counts} time=\"{time}\">"
     );
     let _ = writeln!(
         xml,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
-        escape(&outcome.root),
-        cases.len()
+        "  <testsuite name=\"{}\" {counts} skipped=\"{skipped}\" time=\"{time}\">",
+        attribute(&outcome.root),
     );
     for case in &cases {
         testcase(&mut xml, case, outcome);
@@ -112,19 +122,23 @@ pub fn render(outcome: &Outcome) -> String {
     xml
 }
 
-/// One `<testcase>`: failed with its errors, its warnings and notes as its output.
+/// One `<testcase>`: failed with its errors, its warnings and notes as its output. The tool
+/// does not time its checks one by one, so each case's time is 0 and the suite's is the run's.
 fn testcase(xml: &mut String, case: &TestCase, outcome: &Outcome) {
     let _ = write!(
         xml,
-        "    <testcase classname=\"{}\" name=\"{}\"",
-        escape(&case.classname),
-        escape(&case.name)
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"0.000\"",
+        attribute(&case.classname),
+        attribute(&case.name)
     );
-    if case.diagnostics.is_empty() {
+    if case.diagnostics.is_empty() && case.not_checked.is_none() {
         xml.push_str("/>\n");
         return;
     }
     xml.push_str(">\n");
+    if let Some(why) = &case.not_checked {
+        let _ = writeln!(xml, "      <skipped message=\"{}\"/>", attribute(why));
+    }
     let (errors, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = case
         .diagnostics
         .iter()
@@ -136,7 +150,7 @@ fn testcase(xml: &mut String, case: &TestCase, outcome: &Outcome) {
             "      <failure message=\"{} error{}\" type=\"{}\">{}</failure>",
             errors.len(),
             if errors.len() == 1 { "" } else { "s" },
-            escape(errors[0].code.name()),
+            attribute(errors[0].code.name()),
             escape(&describe(&errors))
         );
     }
@@ -178,10 +192,50 @@ fn describe(diagnostics: &[&Diagnostic]) -> String {
     text
 }
 
+/// Text as an XML attribute value: as character data, with line breaks and tabs as character
+/// references, which an attribute keeps (a parser turns literal ones into spaces).
+fn attribute(text: &str) -> String {
+    escape(text).replace('\n', "&#10;").replace('\t', "&#9;")
+}
+
+/// Text as XML 1.0 character data: markup characters as entities, a carriage return as a
+/// character reference (a parser would turn a literal one into a line feed), and the characters
+/// XML 1.0 cannot hold at all (other control characters, U+FFFE, U+FFFF) shown as `\u{..}`
+/// escapes, so that a control character in a file name cannot make the document unreadable.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\n' | '\t' => escaped.push(c),
+            '\r' => escaped.push_str("&#13;"),
+            c if allowed_in_xml(c) => escaped.push(c),
+            c => escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    escaped
+}
+
+/// XML 1.0's `Char` production, less the three whitespace controls handled above; the
+/// discouraged C1 controls are escaped too, since a terminal reads them as commands.
+fn allowed_in_xml(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_xml_cannot_hold_are_escaped() {
+        assert_eq!(
+            escape("a\u{1}b\u{1b}c\u{9b}d\u{ffff}<\"\n\r"),
+            "a\\u{1}b\\u{1b}c\\u{9b}d\\u{ffff}&lt;&quot;\n&#13;"
+        );
+        assert_eq!(attribute("a\nb\tc"), "a&#10;b&#9;c");
+    }
 }

@@ -68,7 +68,11 @@ impl From<NamingFinding> for Diagnostic {
             (NameProblem::Conventional { problem, fixed }, false) => (
                 problem,
                 match fixed {
-                    Some(fixed) => format!("rename it: git mv {escaped} {fixed}"),
+                    Some(fixed) => format!(
+                        "rename it: git mv {} {}",
+                        crate::input::shell_word(&name),
+                        crate::input::shell_word(&fixed)
+                    ),
                     None => "name migrations NN__description.sql: two digits, two underscores, lowercase a-z, 0-9 and _".to_string(),
                 },
             ),
