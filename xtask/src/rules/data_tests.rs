@@ -1,4 +1,5 @@
-//! User data tests, checked statically: `test/<dialect>/<X.Y.Z>/NN__name.sql` in the store. A
+//! User data tests, checked statically: `test/<dialect>/<X.Y.Z>/NN__name.sql` in the store
+//! (`layout.tests`). A
 //! file's statements are setup (run at version X.Y.Z in every chain that passes through it) and
 //! checks (each a `SELECT` with `-- check: <description>` on the line above, which must return
 //! true after the chain). The replay runs them; this reads them, so that a misplaced file, a
@@ -11,15 +12,17 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::codes::Code;
+use crate::config::Layout;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::source::SourceFile;
 use crate::sql::{LineComment, Role, SqlFile};
 use crate::store::Store;
 
-/// The folder of a dialect's data tests, relative to the store.
-pub fn folder(dialect: Dialect) -> String {
-    format!("test/{}", dialect.folder())
+/// The folder of a dialect's data tests, relative to the store (`layout.tests`).
+fn folder(store: &Store, dialect: Dialect) -> String {
+    let layout = &store.config.layout;
+    layout.expand(&layout.tests, dialect)
 }
 
 /// One data test file.
@@ -74,7 +77,7 @@ pub fn load(
     versions: &[&semver::Version],
     out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Vec<DataTest>> {
-    let root = store.root.join(folder(dialect));
+    let root = store.root.join(folder(store, dialect));
     let mut tests = Vec::new();
     if !root.is_dir() {
         return Ok(tests);
@@ -91,13 +94,13 @@ pub fn load(
             Placed::Folder => continue,
             Placed::Test(version) => version,
             Placed::Wrong(why) => {
-                out.push(misplaced(&display, &why));
+                out.push(misplaced(&display, &why, &store.config.layout));
                 continue;
             }
         };
         if !versions.contains(&&version) {
             let why = format!("no migration of {} has version {version}", dialect.engine());
-            out.push(misplaced(&display, &why));
+            out.push(misplaced(&display, &why, &store.config.layout));
             continue;
         }
         let bytes = crate::input::read(path).with_context(|| format!("cannot read {display}"))?;
@@ -145,16 +148,19 @@ fn placed(path: &Path, depth: usize, is_dir: bool) -> Placed {
     }
 }
 
-fn misplaced(display: &str, why: &str) -> Diagnostic {
+/// A file or folder of the tests' folder that is not a data test; `layout` names the folder
+/// in the help.
+fn misplaced(display: &str, why: &str, layout: &Layout) -> Diagnostic {
+    let tests = layout.tests.replace("{dialect}", "<dialect>");
     Diagnostic::new(
         Code::DataTestMisplaced,
         format!("this data test is not run: {why}"),
     )
     .file(display.to_string())
-    .help(
-        "a data test is test/<dialect>/<X.Y.Z>/NN__name.sql in the store, X.Y.Z the version of a \
-         migration at which its setup runs: rename or move it",
-    )
+    .help(format!(
+        "a data test is {tests}/<X.Y.Z>/NN__name.sql in the store, X.Y.Z the version of a \
+         migration at which its setup runs: rename or move it"
+    ))
 }
 
 /// The test with its checks: each `-- check: <description>` comment and the statement that
