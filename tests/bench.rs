@@ -78,3 +78,42 @@ fn the_large_generated_tree_has_the_size_the_issue_asks_for() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// `bench --populated-only` builds `store/` with two release tags, times it populated, with
+/// `--no-data` and with more rows, and reports the ratio and the cost per 1,000 rows. Only the
+/// lines are checked, never the times.
+#[test]
+fn the_bench_reports_populated_chains_against_no_data_and_the_cost_per_thousand_rows() {
+    let output = support::xtask(&["bench", "--populated-only", "--runs", "1", "--rows", "20"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "populated upgrade chains (store/ with the release tags v0.10.2 and v0.10.3",
+        "  default (--rows 10, ",
+        "; --no-data: ",
+        "(target at most 1.5x: ",
+        "  --rows 20 (",
+        "cost per 1,000 rows generated, read twice and compared: ",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+    // The large run generates more rows than the default one, so that the cost per row
+    // follows from the difference.
+    let rows = |after: &str| -> usize {
+        let start = stdout.find(after).expect("the run's line") + after.len();
+        stdout[start..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a row count")
+    };
+    assert!(
+        rows("  --rows 20 (") > rows("  default (--rows 10, "),
+        "{stdout}"
+    );
+}

@@ -115,11 +115,17 @@ pub fn stdout(output: &Output) -> String {
 pub fn stable(text: &str) -> String {
     let time = regex::Regex::new(r"in \d+\.\d+s").expect("valid regex");
     let millis = regex::Regex::new(r#""elapsed_ms": \d+(\.\d+)?"#).expect("valid regex");
-    let measured = regex::Regex::new(r"\d+\.\d{3} ms").expect("valid regex");
+    let measured = regex::Regex::new(r"\d+\.\d{3} ms|about \d+ ms").expect("valid regex");
     let engine = regex::Regex::new(r"(?m)^engine: (PostgreSQL|SQLite) .*$").expect("valid regex");
     let text = time.replace_all(text, "in [time]");
     let text = engine.replace_all(&text, "engine: $1 [version]");
-    let text = measured.replace_all(&text, "[time] ms");
+    let text = measured.replace_all(&text, |found: &regex::Captures| {
+        if found[0].starts_with("about") {
+            "about [time] ms"
+        } else {
+            "[time] ms"
+        }
+    });
     millis
         .replace_all(&text, r#""elapsed_ms": "[time]""#)
         .into_owned()

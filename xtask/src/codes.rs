@@ -125,6 +125,7 @@ codes! {
     DataLost = "data-lost", Error, "data", "rows or values present before an upgrade are gone after it, though no statement meant to change them";
     DataTestFailed = "data-test-failed", Error, "data", "a data test's check is not true after a chain, or its setup failed at its version";
     DataTestMisplaced = "data-test-misplaced", Error, "data", "a data test file is misnamed, or its version folder names no migration's version";
+    DataTestInvalidCheck = "data-test-invalid-check", Error, "data", "a data test's `-- check:` is not followed by one SELECT, so it is not run";
     RowsNotGenerated = "rows-not-generated", Note, "data", "the row generator could not write every row of a release's table, so the upgrade ran on fewer";
     SeedFailedAtTag = "seed-failed-at-tag", Error, "data", "a seed file as it was at a release tag does not apply on that release's schema";
     SchemaDrift = "schema-drift", Error, "diff", "a chain builds a schema that differs from the fresh install";

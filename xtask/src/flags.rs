@@ -199,6 +199,16 @@ pub struct BenchArgs {
     /// Take the PostgreSQL binaries (initdb, postgres, psql) from this folder.
     #[arg(long, value_name = "DIR", env = "PG_BIN")]
     pub pg_bin: Option<PathBuf>,
+    /// Skip the populated upgrade chains against --no-data (store/ with two release tags in a
+    /// temporary repository, three runs per timed run).
+    #[arg(long, conflicts_with = "populated_only")]
+    pub no_populated: bool,
+    /// Time only the populated upgrade chains against --no-data, and the cost per 1,000 rows.
+    #[arg(long)]
+    pub populated_only: bool,
+    /// Rows per table of the large populated run, from which the cost per 1,000 rows follows.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub rows: usize,
 }
 
 #[derive(clap::Args)]

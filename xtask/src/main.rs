@@ -359,7 +359,7 @@ fn release_check(args: ReleaseCheckArgs) -> anyhow::Result<u8> {
 
 fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     let defaults = replay::Options::default();
-    let report = xtask::bench::run(&xtask::bench::Options {
+    let options = xtask::bench::Options {
         shape: xtask::bench::generate::Shape {
             tables: args.tables,
             migrations: args.migrations,
@@ -369,8 +369,14 @@ fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         keep: args.keep,
         cache_dir: defaults.cache_dir,
         pg_bin: args.pg_bin,
-    })?;
-    print!("{report}");
+        populated: !args.no_populated,
+        rows: args.rows,
+    };
+    if args.populated_only {
+        print!("{}", xtask::bench::run_populated(&options)?);
+    } else {
+        print!("{}", xtask::bench::run(&options)?);
+    }
     Ok(EXIT_CLEAN)
 }
 

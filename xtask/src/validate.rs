@@ -89,10 +89,9 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     // PostgreSQL starts while the static checks run; a cluster the replay does not take is
     // stopped when this goes out of scope, on every path out of the run.
     let replay_options = replay_options(options, &store.config.engines);
-    let prestart = replay_options.as_ref().map(|replay| {
-        let majors = replay::majors(replay, &store.config.engines.postgres);
-        replay::Prestart::begin(&dialects, replay, &majors)
-    });
+    let prestart = replay_options
+        .as_ref()
+        .map(|replay| prestart(&store, &dialects, replay));
     let mut suppressions = Suppressions::load(&store, &options.accept)?;
 
     let mut unchecked = coverage(&store, &dialects, options);
@@ -101,7 +100,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let history = crate::git::releases::read(&store.root, &store.config.releases);
     check_tree(&store, &dialects, &history, &mut diagnostics)?;
     let files = load_sql_files(&store, &dialects, &mut diagnostics);
-    check_files(&store, &files, &mut diagnostics);
+    let data_tests = check_files(&store, &dialects, &files, &mut diagnostics)?;
     check_chains(&store, &dialects, &files, &mut unchecked, &mut diagnostics);
 
     let shard = options.replay.as_ref().and_then(|r| r.shard);
@@ -122,7 +121,7 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
     let statement_lines = accept::silence::StatementLines::of(&files);
     let statements = files.iter().map(|f| f.statements.len()).sum();
     let file_count = files.len();
-    let mut sources = sources(&store, files);
+    let mut sources = sources(&store, files, data_tests);
     finish_diagnostics(&store, &mut diagnostics);
     // Once, on every finding: the configuration's severity settings and silences, the
     // allowlist's unused entries, the baseline, and `--changed-since`.
@@ -159,6 +158,12 @@ pub fn run(options: &Options) -> anyhow::Result<Outcome> {
         acceptance,
         elapsed: started.elapsed(),
     })
+}
+
+/// Starts the throwaway clusters of the PostgreSQL majors the run replays on.
+fn prestart(store: &Store, dialects: &[Dialect], replay: &replay::Options) -> replay::Prestart {
+    let majors = replay::majors(replay, &store.config.engines.postgres);
+    replay::Prestart::begin(dialects, replay, &majors)
 }
 
 /// The replay's options where the run replays, with the configuration's
@@ -233,8 +238,13 @@ fn check_tree(
 
 /// The static checks of each SQL file: parse, dialect leaks, SQLite features newer than the
 /// configured minimum, the stamp of `LATEST.sql`, and the lint of migrations at or above the
-/// minimum upgrade version.
-fn check_files(store: &Store, files: &[SqlFile], out: &mut Vec<Diagnostic>) {
+/// minimum upgrade version; then the data tests, whose texts it returns for snippets.
+fn check_files(
+    store: &Store,
+    dialects: &[Dialect],
+    files: &[SqlFile],
+    out: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Vec<SourceFile>> {
     let target_source = store.target_source();
     for file in files {
         rules::parse::check(file, out);
@@ -264,6 +274,7 @@ fn check_files(store: &Store, files: &[SqlFile], out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    rules::data_tests::check(store, dialects, files, out)
 }
 
 /// The lint rules that follow each dialect's migrations in the order the service applies them,
@@ -394,8 +405,12 @@ fn replay_coverage(
 }
 
 /// The files diagnostics may point into, by display path, for snippets: the SQL files, the
-/// version file and the configuration file.
-fn sources(store: &Store, files: Vec<SqlFile>) -> BTreeMap<String, SourceFile> {
+/// data tests, the version file and the configuration file.
+fn sources(
+    store: &Store,
+    files: Vec<SqlFile>,
+    data_tests: Vec<SourceFile>,
+) -> BTreeMap<String, SourceFile> {
     let mut sources = BTreeMap::new();
     // Only a version file that was read as a version is shown in snippets: an invalid one may be
     // a link out of the store or a file of any size.
@@ -410,7 +425,9 @@ fn sources(store: &Store, files: Vec<SqlFile>) -> BTreeMap<String, SourceFile> {
     sources.extend(
         files
             .into_iter()
-            .map(|f| (f.source.display.clone(), f.source)),
+            .map(|f| f.source)
+            .chain(data_tests)
+            .map(|source| (source.display.clone(), source)),
     );
     sources
 }

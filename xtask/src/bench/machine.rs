@@ -1,5 +1,6 @@
-//! The machine a benchmark ran on, as far as Linux's `/proc` tells it; other systems get
-//! "unknown" where `/proc` is missing, since a benchmark should not fail for a description.
+//! The machine a benchmark ran on, as far as Linux's `/proc` tells it (other systems get
+//! "unknown" where `/proc` is missing, since a benchmark should not fail for a description),
+//! and the header every report starts with.
 
 use std::fmt;
 
@@ -62,6 +63,27 @@ impl fmt::Display for Machine {
             self.cores, self.cpu, self.kernel
         )
     }
+}
+
+/// The first lines of every report: how it ran, on what, at which load.
+pub(super) fn header(
+    f: &mut fmt::Formatter<'_>,
+    build: &str,
+    (runs, jobs): (usize, usize),
+    machine: &Machine,
+    load: &[String; 2],
+) -> fmt::Result {
+    writeln!(
+        f,
+        "cargo xtask bench: {build} profile, {runs} timed runs after a warm-up, {jobs} chains at \
+         once"
+    )?;
+    writeln!(f, "machine: {machine}")?;
+    writeln!(
+        f,
+        "load average: {} at the start, {} at the end",
+        load[0], load[1]
+    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! - a generated large tree (`generate`), the whole validation per dialect and for both, and
 //!   the floor of the same chains (`floor`): the same SQL run by `psql` and `sqlite3` alone;
 //! - where the time of the large tree goes (`profile`): static checks, cluster start and
-//!   stop, each chain's replay with its introspection, and the schema diff.
+//!   stop, each chain's replay with its introspection, and the schema diff;
+//! - `store/` with two release tags, populated against `--no-data` and with many rows
+//!   (`populated`): what the data costs, and per 1,000 rows.
 //!
 //! Nothing here asserts a timing; the numbers go into `docs/benchmarks.md`.
 
@@ -15,6 +17,7 @@ pub mod generate;
 mod machine;
 mod majors;
 mod memory;
+pub mod populated;
 mod profile;
 mod report;
 
@@ -46,6 +49,10 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// Take the PostgreSQL binaries from this folder (`--pg-bin`, `PG_BIN`).
     pub pg_bin: Option<PathBuf>,
+    /// Time populated upgrade chains against `--no-data` (off with `--no-populated`).
+    pub populated: bool,
+    /// `--rows` of the large populated run, from which the cost per 1,000 rows follows.
+    pub rows: usize,
 }
 
 /// The minimum and the median of a measurement's timed runs.
@@ -78,19 +85,51 @@ fn sample(
     Ok(Stats::of(samples))
 }
 
-pub fn run(options: &Options) -> anyhow::Result<Report> {
-    if options.runs == 0 {
-        bail!("--runs takes at least 1");
-    }
-    let load_before = machine::load_average();
-    // The replay as `validate-migrations` runs it by default, without a progress line.
-    let replay = replay::Options {
+/// The replay as `validate-migrations` runs it by default, without a progress line.
+fn default_replay(options: &Options) -> replay::Options {
+    replay::Options {
         jobs: options.jobs.max(1),
         postgres: replay::PostgresSource::Throwaway(binaries_options(options)),
         cache_dir: options.cache_dir.clone(),
         progress: None,
         ..replay::Options::default()
-    };
+    }
+}
+
+/// The build profile of this binary: `dev` (what `cargo xtask` builds) or `release`.
+fn build() -> &'static str {
+    if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    }
+}
+
+/// Only the populated upgrade chains against `--no-data` (`--populated-only`).
+pub fn run_populated(options: &Options) -> anyhow::Result<populated::Report> {
+    if options.runs == 0 {
+        bail!("--runs takes at least 1");
+    }
+    let load_before = machine::load_average();
+    let replay = default_replay(options);
+    let populated = populated::measure(options, &replay)
+        .context("timing populated upgrade chains against --no-data")?;
+    Ok(populated::Report {
+        machine: machine::Machine::read(),
+        load: [load_before, machine::load_average()],
+        build: build(),
+        runs: options.runs,
+        jobs: replay.jobs,
+        populated,
+    })
+}
+
+pub fn run(options: &Options) -> anyhow::Result<Report> {
+    if options.runs == 0 {
+        bail!("--runs takes at least 1");
+    }
+    let load_before = machine::load_average();
+    let replay = default_replay(options);
 
     let store_root = crate::project_root()?.join("store");
     let store = sample(options.runs, || {
@@ -104,6 +143,11 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         Ok(elapsed)
     })
     .context("timing validate-migrations on store/ as a process")?;
+    let populated = options
+        .populated
+        .then(|| populated::measure(options, &replay))
+        .transpose()
+        .context("timing populated upgrade chains against --no-data")?;
 
     let temporary;
     let tree: &Path = match &options.keep {
@@ -134,17 +178,14 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     Ok(Report {
         machine: machine::Machine::read(),
         load: [load_before, machine::load_average()],
-        build: if cfg!(debug_assertions) {
-            "dev"
-        } else {
-            "release"
-        },
+        build: build(),
         runs: options.runs,
         jobs: replay.jobs,
         engines: measured.engines,
         store,
         store_process,
         majors: majors::measure(options, &replay, &store_root)?,
+        populated,
         generated,
         kept: options.keep.clone(),
         large: measured.large,
@@ -270,6 +311,15 @@ fn validate_clean(
     dialects: &[Dialect],
     replay: Option<replay::Options>,
 ) -> anyhow::Result<Duration> {
+    validate_timed(root, dialects, replay).map(|(elapsed, _)| elapsed)
+}
+
+/// `validate_clean`, with what the validation found.
+fn validate_timed(
+    root: &Path,
+    dialects: &[Dialect],
+    replay: Option<replay::Options>,
+) -> anyhow::Result<(Duration, validate::Outcome)> {
     let started = Instant::now();
     let outcome = validate::run(&validate::Options {
         root: root.to_path_buf(),
@@ -286,5 +336,5 @@ fn validate_clean(
             render::human::render(&outcome, false)
         );
     }
-    Ok(elapsed)
+    Ok((elapsed, outcome))
 }

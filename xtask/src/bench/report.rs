@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::generate::Generated;
-use super::machine::Machine;
+use super::machine::{header, Machine};
 use super::memory::megabytes;
+use super::populated::Populated;
 use super::profile::Profile;
 use super::Stats;
 
@@ -29,6 +30,8 @@ pub struct Report {
     pub store_process: Stats,
     /// `store/` on the PostgreSQL major found and on it and a second, where the machine has one.
     pub majors: Option<super::majors::Majors>,
+    /// `store/` with release tags, populated against `--no-data` (unless `--no-populated`).
+    pub populated: Option<Populated>,
     pub generated: Generated,
     /// Where the generated tree was kept, if it was.
     pub kept: Option<PathBuf>,
@@ -115,16 +118,12 @@ fn met(yes: bool) -> &'static str {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = &self.generated;
-        writeln!(
+        header(
             f,
-            "cargo xtask bench: {} profile, {} timed runs after a warm-up, {} chains at once",
-            self.build, self.runs, self.jobs
-        )?;
-        writeln!(f, "machine: {}", self.machine)?;
-        writeln!(
-            f,
-            "load average: {} at the start, {} at the end",
-            self.load[0], self.load[1]
+            self.build,
+            (self.runs, self.jobs),
+            &self.machine,
+            &self.load,
         )?;
         writeln!(
             f,
@@ -145,6 +144,9 @@ impl fmt::Display for Report {
         )?;
         self.majors_line(f)?;
         writeln!(f)?;
+        if let Some(populated) = &self.populated {
+            writeln!(f, "{populated}")?;
+        }
         writeln!(
             f,
             "generated tree: {} tables, {} migrations per dialect in {} folders (0.1 to 0.{}), \

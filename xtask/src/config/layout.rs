@@ -36,6 +36,9 @@ pub struct Layout {
     pub dirs_at_tags: Vec<DirsAtTags>,
     /// The seed folder of a dialect, with placeholders.
     pub seeds: String,
+    /// The folder of a dialect's data tests (`<X.Y.Z>/NN__name.sql` below it), with
+    /// placeholders.
+    pub tests: String,
     /// Paths the tool neither reads nor reports (another dialect's folder, notes).
     pub ignore: Vec<String>,
     /// The file that holds the target version, where `target` is `VersionFile`.
@@ -244,6 +247,7 @@ pub(super) fn read(raw: RawLayout, version: &RawVersion, problems: &mut Problems
         && raw.dialects.is_none()
         && raw.latest.is_none()
         && raw.seeds.is_none()
+        && raw.tests.is_none()
         && raw.ignore.is_empty()
         && version.file.is_none()
         && version.target != Some(Target::HighestMigration);
@@ -292,6 +296,7 @@ pub(super) fn read(raw: RawLayout, version: &RawVersion, problems: &mut Problems
             .ok_any("layout.dirs-at-tags", dirs_at_tags)
             .unwrap_or_default(),
         seeds: path(problems, "layout.seeds", raw.seeds, defaults.seeds),
+        tests: path(problems, "layout.tests", raw.tests, defaults.tests),
         ignore: raw
             .ignore
             .into_iter()

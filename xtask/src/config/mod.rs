@@ -99,6 +99,7 @@ impl Default for Config {
                 },
                 dirs_at_tags: Vec::new(),
                 seeds: "seed/{dialect}".into(),
+                tests: "test/{dialect}".into(),
                 ignore: Vec::new(),
                 version_file: "migration/VERSION".into(),
             },

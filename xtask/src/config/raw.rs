@@ -46,6 +46,7 @@ pub(super) struct RawLayout {
     #[serde(default)]
     pub(super) dirs_at_tags: Vec<history::RawDirsAtTags>,
     pub(super) seeds: Option<String>,
+    pub(super) tests: Option<String>,
     #[serde(default)]
     pub(super) ignore: Vec<String>,
 }

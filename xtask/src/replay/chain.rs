@@ -377,8 +377,12 @@ fn populate<'f>(
             .map_err(|e| Failure::Engine(format!("{e:#}")))?,
     };
     let findings = &mut outcome.data.findings;
-    data::generated::fill(plan, chain.dialect, latest, &schema, db, findings)?;
-    data::seeds::apply(plan, tag, db, findings)
+    let rows = data::generated::fill(plan, chain.dialect, latest, &schema, db, findings)?;
+    // The measurement states what the upgrade's time was taken on.
+    if let Some(measured) = outcome.measured.as_mut() {
+        measured.rows = rows;
+    }
+    data::seeds::apply(plan, tag, db, &mut outcome.data.findings)
 }
 
 /// The migrations above `version`, which the service runs on a database at that version.

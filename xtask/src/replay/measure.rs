@@ -51,6 +51,9 @@ pub struct Measured<'f> {
     last: BTreeMap<String, TableState>,
     /// The pending statements that ran, in order.
     pub statements: Vec<Timed<'f>>,
+    /// The rows the generator wrote before the upgrade (`populate`), which it ran on; 0 where
+    /// the chain ran on empty tables (`--no-data`).
+    pub rows: usize,
 }
 
 /// One pending statement that ran, and what the engine measured of it.
@@ -84,6 +87,7 @@ impl<'f> Measured<'f> {
             tables: Vec::new(),
             last: BTreeMap::new(),
             statements: Vec::new(),
+            rows: 0,
         }
     }
 
@@ -223,6 +227,8 @@ fn table_state(row: Vec<Option<String>>) -> Option<(String, TableState)> {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ChainMeasure {
     pub elapsed_ms: f64,
+    /// The generated rows the upgrade ran on (0 with `--no-data`).
+    pub rows: usize,
     pub statements: Vec<StatementMeasure>,
 }
 
@@ -254,6 +260,7 @@ impl Measured<'_> {
     pub fn summary(&self) -> ChainMeasure {
         ChainMeasure {
             elapsed_ms: millis(self.total()),
+            rows: self.rows,
             statements: self
                 .statements
                 .iter()

@@ -61,7 +61,7 @@ pub(super) fn chains<'a>(
         }
         if plan.data.settings.enabled {
             let versions: Vec<&semver::Version> = plan.migrations.iter().map(|(v, _)| *v).collect();
-            plan.data.tests = suite::load(store, dialect, &versions, out)?;
+            plan.data.tests = suite::load(store, dialect, &versions)?;
         }
         planned.plans.push((dialect, plan));
     }

@@ -1,6 +1,7 @@
 //! The static checks, one module per rule. Each reads the store's layout model or its parsed
 //! SQL files and appends diagnostics; none of them reads files or parses SQL itself.
 
+pub mod data_tests;
 pub mod dialect_leak;
 pub mod input;
 pub mod judgement;

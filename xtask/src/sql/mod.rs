@@ -104,6 +104,17 @@ impl Statement {
             Parsed::Valid | Parsed::Gap { .. } | Parsed::Error { .. } => None,
         }
     }
+
+    /// Whether the statement is a query (`SELECT`, `WITH ... SELECT`, `VALUES`), read from its
+    /// tree (parsed again where it was not kept); `None` where it has no tree (it did not parse,
+    /// or the parser cannot read it).
+    pub fn is_query(&self, dialect: Dialect) -> Option<bool> {
+        let tree = match &self.parsed {
+            Parsed::Valid => parse::reparse(self.tokens(), dialect).map(Cow::Owned),
+            _ => self.tree(dialect),
+        }?;
+        Some(matches!(tree.as_ref(), sqlparser::ast::Statement::Query(_)))
+    }
 }
 
 #[derive(Debug)]

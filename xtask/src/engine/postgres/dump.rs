@@ -1,11 +1,13 @@
 //! The restore drill on PostgreSQL: the chain's database backed up as its operators back it up
 //! (`pg_dump`, custom format) and restored as they would restore it (`pg_restore
 //! --exit-on-error`) into a new, empty database of the same server, which the caller then reads
-//! as it read the chain's. The dump lives in a private folder of the run, and the folder and the
-//! restored database are removed afterwards, as a chain's database is.
+//! as it read the chain's. The archive goes from `pg_dump` to `pg_restore` through a pipe, each
+//! program in a private folder of the run, and the folders and the restored database are removed
+//! afterwards, as a chain's database is.
 
 use std::ffi::OsStr;
 use std::fs::File;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -140,8 +142,10 @@ pub struct DrillSource {
 }
 
 /// Dumps the chain's database, restores the dump into a new database and runs `work` on it;
-/// the dump and the restored database are removed afterwards. Each program may run for
-/// `timeout`.
+/// the restored database is removed afterwards. `pg_dump` writes its archive into a pipe that
+/// `pg_restore` reads (a file would only be written and read back): the two run at once, each
+/// in a private folder of its own that stops it should the run be interrupted. Each program
+/// may run for `timeout`.
 pub fn drill(
     source: &DrillSource,
     timeout: Duration,
@@ -152,53 +156,87 @@ pub fn drill(
         Err(why) => return Ok(Drill::NotDrilled(why.clone())),
     };
     let server = &source.server;
-    let dir = PrivateDir::create(&cluster::temp_base())?;
-    let dump = dir.path().join("backup.dump");
+    let dump_dir = PrivateDir::create(&cluster::temp_base())?;
     let from = connection(server, &source.database)?;
-    let arguments = [
-        OsStr::new("--format=custom"),
-        OsStr::new("--file"),
-        dump.as_os_str(),
-    ];
-    let dumping = Running::start(&dir, &tools.program("pg_dump"), &arguments, &from, timeout)?;
-    // The restore's database is created while pg_dump runs: the drill's time is the run's.
+    let (archive, pipe) = std::io::pipe().context("creating a pipe from pg_dump to pg_restore")?;
+    let dumping = Running::start(
+        &dump_dir,
+        &tools.program("pg_dump"),
+        &[OsStr::new("--format=custom")],
+        &from,
+        timeout,
+        (Stdio::null(), pipe.into()),
+    )?;
+    // The restore's database is created while pg_dump runs (a small archive waits in the
+    // pipe): the drill's time is the run's.
     let restored_name = format!("drill_{}", source.database);
-    let created = server.create_database(&restored_name, None);
-    let drill = dumping.finish(&dir).and_then(|dumped| {
-        created?;
-        match dumped {
-            Err(message) => Ok(Drill::BackupFailed(message)),
-            Ok(()) => restore(server, tools, &dir, &dump, &restored_name, timeout, work),
+    let drill = match server.create_database(&restored_name, None) {
+        Ok(()) => {
+            let dumped = Dumped {
+                running: dumping,
+                dir: dump_dir,
+                archive,
+            };
+            restore(server, tools, dumped, &restored_name, timeout, work)
         }
-    });
+        // pg_dump ends on the closed pipe, or is stopped with its folder.
+        Err(error) => dump_dir.release().and(Err(error)),
+    };
     let dropped = server.drop_database(&restored_name);
-    let released = dir.release();
     let drill = drill?;
     dropped?;
-    released?;
     Ok(drill)
 }
 
-/// `pg_restore --exit-on-error` of `dump` into the new database `name`, then `work` on it.
+/// `pg_dump` as it runs: the program, its folder, and the pipe's end its archive comes out of.
+struct Dumped {
+    running: Running,
+    dir: PrivateDir,
+    archive: std::io::PipeReader,
+}
+
+/// `pg_restore --exit-on-error` of the archive `pg_dump` writes into the new database `name`,
+/// then `work` on it. Where `pg_dump` fails, the backup failed; where `pg_restore` fails first,
+/// `pg_dump` ends on the closed pipe, and the restore failed.
 fn restore(
     server: &PgServer,
     tools: &DumpTools,
-    dir: &PrivateDir,
-    dump: &Path,
+    dumped: Dumped,
     name: &str,
     timeout: Duration,
     work: &mut dyn FnMut(&mut dyn Database),
 ) -> Result<Drill> {
+    let Dumped {
+        running: dumping,
+        dir: dump_dir,
+        archive,
+    } = dumped;
+    let restore_dir = PrivateDir::create(&cluster::temp_base())?;
     let to = connection(server, name)?;
-    let arguments = [OsStr::new("--exit-on-error"), dump.as_os_str()];
-    let restoring = Running::start(dir, &tools.program("pg_restore"), &arguments, &to, timeout)?;
-    if let Err(message) = restoring.finish(dir)? {
-        return Ok(Drill::Failed(message));
-    }
-    let client = server.connect(name)?;
-    let mut restored = PostgresDatabase::watched(client, server.admin_config())?;
-    work(&mut restored);
-    Ok(Drill::Restored)
+    let restoring = Running::start(
+        &restore_dir,
+        &tools.program("pg_restore"),
+        &[OsStr::new("--exit-on-error")],
+        &to,
+        timeout,
+        (archive.into(), Stdio::null()),
+    )?;
+    let backup = dumping.finish(&dump_dir)?;
+    dump_dir.release()?;
+    let restored = restoring.finish(&restore_dir)?;
+    let drill = match (backup, restored) {
+        (Err(failure), _) if !failure.broken_pipe => Drill::BackupFailed(failure.message),
+        (_, Err(failure)) => Drill::Failed(failure.message),
+        (Err(failure), Ok(())) => Drill::BackupFailed(failure.message),
+        (Ok(()), Ok(())) => {
+            let client = server.connect(name)?;
+            let mut restored = PostgresDatabase::watched(client, server.admin_config())?;
+            work(&mut restored);
+            Drill::Restored
+        }
+    };
+    restore_dir.release()?;
+    Ok(drill)
 }
 
 /// The administrative user's connection to `database` (a name as the replay knows it).
@@ -228,6 +266,7 @@ impl Running {
         arguments: &[&OsStr],
         config: &postgres::Config,
         timeout: Duration,
+        (stdin, stdout): (Stdio, Stdio),
     ) -> Result<Running> {
         let name = program.file_name().map_or_else(
             || program.display().to_string(),
@@ -242,8 +281,8 @@ impl Running {
             .arg("--no-password")
             .arg(format!("--dbname={database}"))
             .args(arguments)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdin(stdin)
+            .stdout(stdout)
             .stderr(
                 File::create(&errors).with_context(|| format!("creating {}", errors.display()))?,
             );
@@ -258,8 +297,8 @@ impl Running {
         })
     }
 
-    /// Waits for the program to end: `Ok(Err(message))` is its failure in its own words.
-    fn finish(self, dir: &PrivateDir) -> Result<std::result::Result<(), String>> {
+    /// Waits for the program to end: `Ok(Err(failure))` is its failure in its own words.
+    fn finish(self, dir: &PrivateDir) -> Result<std::result::Result<(), Failed>> {
         let Running {
             name,
             errors,
@@ -269,9 +308,12 @@ impl Running {
         let status = match dir.wait_for_process(deadline) {
             Ok(status) => status,
             Err(_) if Instant::now() >= deadline => {
-                return Ok(Err(format!(
-                    "{name} ran longer than the timeout of {timeout:?} and was stopped"
-                )))
+                return Ok(Err(Failed {
+                    message: format!(
+                        "{name} ran longer than the timeout of {timeout:?} and was stopped"
+                    ),
+                    broken_pipe: false,
+                }))
             }
             Err(error) => return Err(error),
         };
@@ -281,12 +323,24 @@ impl Running {
         let text = std::fs::read_to_string(&errors)
             .with_context(|| format!("reading what {name} wrote to {}", errors.display()))?;
         let text = text.trim();
-        Ok(Err(if text.is_empty() {
-            format!("{name} exited with {status}")
-        } else {
-            text.to_string()
+        Ok(Err(Failed {
+            broken_pipe: status.signal() == Some(libc::SIGPIPE) || text.contains("Broken pipe"),
+            message: if text.is_empty() {
+                format!("{name} exited with {status}")
+            } else {
+                text.to_string()
+            },
         }))
     }
+}
+
+/// A backup or restore program that failed.
+struct Failed {
+    /// In its own words, or its exit status where it wrote none.
+    message: String,
+    /// Whether it ended writing into a pipe nobody read any more: `pg_dump` after
+    /// `pg_restore` stopped at an error, which is the restore's failure.
+    broken_pipe: bool,
 }
 
 /// The connection of `config` as libpq's environment variables.

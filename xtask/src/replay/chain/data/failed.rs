@@ -42,8 +42,7 @@ impl OnData<'_> {
             Code::StatementFailedOnData,
             format!(
                 "{engine} refused this statement{table} because of the rows an installation of \
-                 the release holds: {error}{example}. It applies on empty tables (the `full` and \
-                 `fresh` chains) and fails on existing rows",
+                 the release holds: {error}{example}",
                 error = self.error,
             ),
         )

@@ -12,7 +12,8 @@ use crate::engine::Database;
 use crate::schema::Schema;
 use crate::sql::SqlFile;
 
-/// Fills every table of `schema` but the stamp's, and notes the tables that refused rows.
+/// Fills every table of `schema` but the stamp's, and notes the tables that refused rows;
+/// returns the rows written.
 pub(in crate::replay) fn fill<'f>(
     plan: &Plan<'_>,
     dialect: Dialect,
@@ -20,7 +21,7 @@ pub(in crate::replay) fn fill<'f>(
     schema: &Schema,
     db: &mut dyn Database,
     findings: &mut Vec<Diagnostic>,
-) -> Result<(), Failure<'f>> {
+) -> Result<usize, Failure<'f>> {
     let timeout = plan.time_for_statement().ok_or(Failure::OutOfTime)?;
     let options = data::Options {
         rows: plan.data.settings.rows,
@@ -31,7 +32,7 @@ pub(in crate::replay) fn fill<'f>(
     for filled in populated.tables.iter().filter(|t| !t.skipped.is_empty()) {
         findings.push(RowsNotGenerated { filled, latest }.into());
     }
-    Ok(())
+    Ok(populated.tables.iter().map(|t| t.inserted).sum())
 }
 
 /// The tables of `schema` that hold the service's version record: a row written there would

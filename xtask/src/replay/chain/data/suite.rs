@@ -1,10 +1,7 @@
 //! User data tests: `test/<dialect>/<X.Y.Z>/NN__name.sql` in the store. A file's statements are
 //! setup (run at version X.Y.Z in every chain that passes through it) and checks (each a `SELECT`
 //! with `-- check: <description>` on the line above, which must return true after the chain).
-
-use std::path::Path;
-
-use anyhow::Context as _;
+//! The static checks read them first (`rules::data_tests`); this runs them.
 
 use super::super::{Failure, Plan};
 use super::failed::show;
@@ -13,139 +10,20 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::dialect::Dialect;
 use crate::engine::{Database, StatementError};
-use crate::source::SourceFile;
-use crate::sql::{Role, SqlFile, Statement};
+use crate::sql::Statement;
 use crate::store::Store;
 
-/// The folder of a dialect's data tests, relative to the store.
-pub fn folder(dialect: Dialect) -> String {
-    format!("test/{}", dialect.folder())
-}
+pub use crate::rules::data_tests::DataTest;
 
-/// One data test file.
-pub struct DataTest {
-    pub version: semver::Version,
-    pub file: SqlFile,
-    /// The checks: a statement's index and its description.
-    checks: Vec<(usize, String)>,
-}
-
-/// Reads a dialect's data tests; a file whose name or version folder is wrong, or whose version
-/// no migration has, is reported and left out, and parse errors are reported like a migration's.
+/// Reads a dialect's data tests. What is wrong with them was reported by the static checks
+/// (`rules::data_tests`), so it is not reported again; the tests the static checks left out
+/// are left out here too.
 pub(in crate::replay) fn load(
     store: &Store,
     dialect: Dialect,
     versions: &[&semver::Version],
-    out: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Vec<DataTest>> {
-    let root = store.root.join(folder(dialect));
-    let mut tests = Vec::new();
-    if !root.is_dir() {
-        return Ok(tests);
-    }
-    for entry in walkdir::WalkDir::new(&root)
-        .min_depth(1)
-        .max_depth(2)
-        .sort_by_file_name()
-    {
-        let entry = entry?;
-        let path = entry.path();
-        let display = store.display(path);
-        let version = match placed(path, entry.depth(), entry.file_type().is_dir()) {
-            Placed::Folder => continue,
-            Placed::Test(version) => version,
-            Placed::Wrong(why) => {
-                out.push(misplaced(&display, &why));
-                continue;
-            }
-        };
-        if !versions.contains(&&version) {
-            let why = format!("no migration of {} has version {version}", dialect.engine());
-            out.push(misplaced(&display, &why));
-            continue;
-        }
-        let bytes = crate::input::read(path).with_context(|| format!("cannot read {display}"))?;
-        let text =
-            String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8 text"))?;
-        let source = SourceFile::new(path.to_path_buf(), display, text);
-        let file = SqlFile::load(source, dialect, Role::Seed);
-        crate::rules::parse::check(&file, out);
-        let checks = checks(&file);
-        tests.push(DataTest {
-            version,
-            file,
-            checks,
-        });
-    }
-    Ok(tests)
-}
-
-enum Placed {
-    Folder,
-    Test(semver::Version),
-    Wrong(String),
-}
-
-/// Where an entry of the tests' folder lies: a version folder, a test file, or neither.
-fn placed(path: &Path, depth: usize, is_dir: bool) -> Placed {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match (depth, is_dir) {
-        (1, true) => match semver::Version::parse(&name) {
-            Ok(_) => Placed::Folder,
-            Err(_) => Placed::Wrong(format!("`{name}` is not a X.Y.Z version folder")),
-        },
-        (2, false) => {
-            let version = path
-                .parent()
-                .and_then(Path::file_name)
-                .and_then(|n| semver::Version::parse(&n.to_string_lossy()).ok());
-            let well_named = regex::Regex::new(r"^[0-9]{2}__[a-z0-9_]+\.sql$")
-                .is_ok_and(|pattern| pattern.is_match(&name));
-            match version {
-                Some(version) if well_named => Placed::Test(version),
-                Some(_) => Placed::Wrong(format!("`{name}` is not named NN__name.sql")),
-                None => Placed::Folder,
-            }
-        }
-        _ => Placed::Wrong("a data test is a file NN__name.sql in a X.Y.Z folder".to_string()),
-    }
-}
-
-fn misplaced(display: &str, why: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::DataTestMisplaced,
-        format!("this data test is not run: {why}"),
-    )
-    .file(display.to_string())
-    .help(
-        "a data test is test/<dialect>/<X.Y.Z>/NN__name.sql in the store, X.Y.Z the version of a \
-         migration at which its setup runs: rename or move it",
-    )
-}
-
-/// The statements with `-- check: <description>` on the line above them.
-fn checks(file: &SqlFile) -> Vec<(usize, String)> {
-    file.statements
-        .iter()
-        .enumerate()
-        .filter_map(|(index, statement)| {
-            let line = statement.span.start.line;
-            file.line_comments.iter().find_map(|comment| {
-                let description = comment.text.trim().strip_prefix("check:")?;
-                (comment.span.start.line + 1 == line)
-                    .then(|| (index, description.trim().to_string()))
-            })
-        })
-        .collect()
-}
-
-impl DataTest {
-    fn is_check(&self, index: usize) -> bool {
-        self.checks.iter().any(|(i, _)| *i == index)
-    }
+    crate::rules::data_tests::load(store, dialect, versions, &mut Vec::new())
 }
 
 /// Runs the setup of the data tests of `version`, in a transaction of its own or, where the chain
