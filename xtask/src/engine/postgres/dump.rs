@@ -139,10 +139,14 @@ pub struct DrillSource {
     pub server: Arc<PgServer>,
     pub database: String,
     pub tools: Tools,
+    /// Whether the restored database is left to go with the server: on a throwaway cluster
+    /// where the chains create no roles, as the chains' own databases are (`ChainAccess::close`
+    /// says why); a role a chain created must be dropped, which needs its objects gone first.
+    pub discarded_with_server: bool,
 }
 
 /// Dumps the chain's database, restores the dump into a new database and runs `work` on it;
-/// the restored database is removed afterwards. `pg_dump` writes its archive into a pipe that
+/// the restored database is removed afterwards, unless it goes with the server. `pg_dump` writes its archive into a pipe that
 /// `pg_restore` reads (a file would only be written and read back): the two run at once, each
 /// in a private folder of its own that stops it should the run be interrupted. Each program
 /// may run for `timeout`.
@@ -182,6 +186,9 @@ pub fn drill(
         // pg_dump ends on the closed pipe, or is stopped with its folder.
         Err(error) => dump_dir.release().and(Err(error)),
     };
+    if source.discarded_with_server {
+        return drill;
+    }
     let dropped = server.drop_database(&restored_name);
     let drill = drill?;
     dropped?;

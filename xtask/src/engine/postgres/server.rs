@@ -197,6 +197,8 @@ impl Server for PostgresServer {
             server: Arc::clone(&self.server),
             database: database_name(chain),
             tools: self.dump_tools.clone(),
+            discarded_with_server: matches!(*self.server, PgServer::Throwaway(_))
+                && !self.access.creates_roles(),
         };
         let ran = PostgresDatabase::watched(client, self.server.admin_config()).map(|db| {
             let db = db.drilled_by(source);
