@@ -50,6 +50,7 @@ where
             return u8::try_from(error.exit_code()).unwrap_or(EXIT_COULD_NOT_RUN);
         }
     };
+    report_cleanup_problems();
     finish(match cli.command {
         Command::Migrations(command) => dispatch(*command),
         Command::Bench(args) => bench(args),
@@ -60,14 +61,19 @@ where
 /// Runs one of the subcommands another repository's xtask embeds, parsed by its own clap
 /// command line, and returns its exit code.
 pub fn execute(command: Commands) -> u8 {
+    report_cleanup_problems();
     finish(dispatch(command))
 }
 
-fn dispatch(command: Commands) -> anyhow::Result<u8> {
-    // A throwaway cluster that cannot be cleaned up on a drop or a signal is worth a line.
+/// A throwaway cluster that cannot be cleaned up on a drop or a signal is worth a line on stderr,
+/// whichever subcommand started it.
+fn report_cleanup_problems() {
     crate::engine::postgres::report_cleanup_problems_to(|problem| {
         eprintln!("warning: {problem}");
     });
+}
+
+fn dispatch(command: Commands) -> anyhow::Result<u8> {
     match command {
         Commands::ValidateMigrations(args) => validate_migrations(args),
         Commands::ReleaseCheck(args) => release_check(args),
