@@ -85,3 +85,14 @@ fn the_consumer_keeps_its_own_tasks_beside_ours() {
         Some(2)
     );
 }
+
+#[test]
+fn the_readme_shows_the_consumers_main_rs() {
+    let root = support::project_root();
+    let main = std::fs::read_to_string(consumer().join("xtask/src/main.rs")).expect("read main.rs");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    assert!(
+        readme.contains(&format!("```rust\n{main}```")),
+        "README's \"Use it in your repository\" should show tests/consumer/xtask/src/main.rs as it is"
+    );
+}

@@ -14,7 +14,7 @@ enum Command {
     /// validate-migrations and release-check.
     #[command(flatten)]
     Migrations(validate_migrations::cli::Commands),
-    /// A task of this project's own.
+    /// A task of your own.
     Hello,
 }
 
