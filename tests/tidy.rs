@@ -29,7 +29,7 @@ const LAYERS: &[&[&str]] = &[
     &["judge"],
     &["validate"],
     &["render", "release", "bench", "scaffold"],
-    &["flags"],
+    &["cli"],
 ];
 
 /// The most lines a source file may have outside its tests.

@@ -1,5 +1,6 @@
-//! `cargo xtask`: the validate-migrations tool. `main.rs` parses the command line; everything
-//! else lives here so that tests can call it.
+//! `cargo xtask`: the validate-migrations tool. Everything lives here, the command line too
+//! (`cli`), so that tests and another repository's own xtask can call it; `main.rs` only hands
+//! `cli::run` the arguments.
 //!
 //! Only the modules the command line and the tests use are public; the others are `pub(crate)`,
 //! so that rustc reports what in them nothing uses.
@@ -7,6 +8,7 @@
 pub mod accept;
 pub(crate) mod allowlist;
 pub mod bench;
+pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod data;

@@ -1,14 +1,15 @@
 //! The command line's flags: every subcommand's arguments, with the groups several of them share
-//! (the store, the engines, colour) defined once. `main.rs` turns them into the library's options.
+//! (the store, the engines, colour) defined once. The parent module turns them into the library's
+//! options.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use xtask::dialect::Dialect;
-use xtask::engine::postgres::ReplayAs;
-use xtask::replay;
+use crate::dialect::Dialect;
+use crate::engine::postgres::ReplayAs;
+use crate::replay;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -38,28 +39,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Every subcommand of this repository's `cargo xtask`: the two another repository embeds, and
+/// the tasks that only make sense in this repository's own source tree.
 #[derive(Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Migrations(Box<Commands>),
+    /// Time the validation: store/ warm, and a generated large tree (300+ migrations per
+    /// dialect) against its floor, the same SQL run by psql and sqlite3 alone. Prints the
+    /// machine, the engines, the times and the ratios (see docs/benchmarks.md).
+    Bench(BenchArgs),
+    /// Scaffold a lint rule: its file in xtask/src/rules/lint/ (registered in RULES, with a test
+    /// that fails until the rule is written), its code in the codes table, the code list and the
+    /// README, its explanation and its case in tests/cases/lint/. Refuses a name that exists or is
+    /// not kebab-case, and writes nothing then.
+    NewLint(NewLintArgs),
+}
+
+/// The subcommands another repository's xtask adds to its own (README, "Use it in your
+/// repository"): a `#[derive(Subcommand)]` enum of theirs takes them with `#[command(flatten)]`
+/// and hands them to `cli::execute`.
+#[derive(Subcommand)]
+pub enum Commands {
     /// Check the SQL migration trees of the store: layout, naming, versions, stamps, parsing and
     /// dialect leaks, then replay every migration chain on PostgreSQL and SQLite and compare the
     /// schemas with the fresh install's.
     #[command(after_help = EXIT_CODES_HELP)]
     ValidateMigrations(ValidateArgs),
-    /// Time the validation: store/ warm, and a generated large tree (300+ migrations per
-    /// dialect) against its floor, the same SQL run by psql and sqlite3 alone. Prints the
-    /// machine, the engines, the times and the ratios (see docs/benchmarks.md).
-    Bench(BenchArgs),
     /// Check that the store can be released as VERSION: VERSION and every LATEST.sql stamp say
     /// it, it is newer than every release tag, its tag vVERSION does not exist yet, nothing under
     /// the store is uncommitted, and the whole validation (with the replay) passes. Then print
     /// the schema changes since the previous release as release-note markdown.
     #[command(after_help = RELEASE_EXIT_CODES_HELP)]
     ReleaseCheck(ReleaseCheckArgs),
-    /// Scaffold a lint rule: its file in xtask/src/rules/lint/ (registered in RULES, with a test
-    /// that fails until the rule is written), its code in the codes table, the code list and the
-    /// README, its explanation and its case in tests/cases/lint/. Refuses a name that exists or is
-    /// not kebab-case, and writes nothing then.
-    NewLint(NewLintArgs),
 }
 
 /// The lint rule to scaffold.
@@ -182,10 +194,10 @@ pub enum ReleaseFormat {
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// Tables in the generated tree.
-    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.tables)]
+    #[arg(long, value_name = "N", default_value_t = crate::bench::generate::Shape::LARGE.tables)]
     pub tables: usize,
     /// Migration files per dialect in the generated tree.
-    #[arg(long, value_name = "N", default_value_t = xtask::bench::generate::Shape::LARGE.migrations)]
+    #[arg(long, value_name = "N", default_value_t = crate::bench::generate::Shape::LARGE.migrations)]
     pub migrations: usize,
     /// Timed runs of each measurement, after one warm-up run.
     #[arg(long, value_name = "N", default_value_t = 5)]
@@ -385,5 +397,5 @@ fn jobs(text: &str) -> Result<usize, String> {
 }
 
 fn parse_major(text: &str) -> Result<u32, String> {
-    xtask::config::engines::parse_major(text)
+    crate::config::engines::parse_major(text)
 }

@@ -1,0 +1,11 @@
+-- The first migration starts from an empty database.
+CREATE TABLE instance_setting (
+  name TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE bookmark (
+  id SERIAL PRIMARY KEY,
+  url TEXT NOT NULL
+);
