@@ -161,6 +161,51 @@ fn a_function_new_in_16_fails_on_15_and_applies_on_17_at_its_line() {
     );
 }
 
+/// A failure on one major is said to apply on another only where that major's chain applied
+/// cleanly: here 17 stops at 0.2/01 (`pg_stat_bgwriter` lost `buffers_checkpoint` in 17), so
+/// it never reaches the 0.2/02 that 15 refuses (`pg_input_is_valid` is new in 16).
+#[test]
+fn a_failure_is_not_said_to_apply_on_a_major_whose_chain_stopped_before_it() {
+    let Some(second) = second_major() else {
+        return;
+    };
+    let tree = with_pg_input_is_valid();
+    tree.write(
+        "migration/postgres/0.2/01__check.sql",
+        b"SELECT buffers_checkpoint FROM pg_stat_bgwriter;\n",
+    );
+    tree.write(
+        "migration/postgres/0.2/02__check.sql",
+        b"SELECT pg_input_is_valid('1', 'integer');\n",
+    );
+    tree.write("migration/sqlite/0.2/02__check.sql", b"SELECT 1;\n");
+    let output = validate(&tree, &second, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let document = json(&output);
+    let diagnostics = document["diagnostics"].as_array().expect("diagnostics");
+    let message_of = |file: &str| {
+        diagnostics
+            .iter()
+            .find(|d| d["code"] == "statement-failed" && d["file"] == file)
+            .and_then(|d| d["message"].as_str())
+            .unwrap_or_else(|| panic!("no statement-failed in {file}: {diagnostics:#?}"))
+            .to_string()
+    };
+    let reached_by_both = message_of("store/migration/postgres/0.2/01__check.sql");
+    assert!(
+        reached_by_both.contains("fails on PostgreSQL 17.")
+            && reached_by_both.contains("not on 15."),
+        "{reached_by_both}"
+    );
+    let not_reached_on_17 = message_of("store/migration/postgres/0.2/02__check.sql");
+    assert!(
+        not_reached_on_17.contains("fails on PostgreSQL 15.")
+            && not_reached_on_17.contains("not on 17.")
+            && !not_reached_on_17.contains("applies"),
+        "{not_reached_on_17}"
+    );
+}
+
 #[test]
 fn junit_has_a_test_case_per_chain_and_major_failed_where_it_failed() {
     let Some(second) = second_major() else {

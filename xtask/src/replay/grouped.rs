@@ -23,6 +23,9 @@ pub(super) struct Grouped {
     /// Whether the diagnostics are failures to apply, whose engines are worded as "fails on
     /// PostgreSQL 15.18; applies on 17.10".
     failing: bool,
+    /// The chains (engine, name) that applied without any failure: only there is a statement
+    /// known to have applied; another engine's chain may have stopped before reaching it.
+    clean: Vec<(usize, String)>,
     entries: BTreeMap<String, Entry>,
 }
 
@@ -71,14 +74,16 @@ impl Grouped {
             order,
             engines,
             failing: false,
+            clean: Vec::new(),
             entries: BTreeMap::new(),
         }
     }
 
     /// The same, for failures to apply: a failure on some engines only says it applies on the
-    /// others.
-    pub(super) fn failing(mut self) -> Grouped {
+    /// others where their chains applied cleanly (`clean`: engine and chain name).
+    pub(super) fn failing(mut self, clean: Vec<(usize, String)>) -> Grouped {
         self.failing = true;
+        self.clean = clean;
         self
     }
 
@@ -146,9 +151,11 @@ impl Grouped {
     }
 
     /// Where `entry` holds on some of the dialect's engines only, which: "fails on PostgreSQL
-    /// 15.18; applies on 17.10" for a failure that no other engine had at the same place, "on
-    /// PostgreSQL 15.18; not on 17.10" for another finding, and "on PostgreSQL 15.18" where the
-    /// other engines failed there too, in their own words.
+    /// 15.18; applies on 17.10" for a failure that no other engine had at the same place, where
+    /// the same chains applied cleanly on those engines ("not on 17.10" where one of them
+    /// failed elsewhere, perhaps before reaching the statement), "on PostgreSQL 15.18; not on
+    /// 17.10" for another finding, and "on PostgreSQL 15.18" where the other engines failed
+    /// there too, in their own words.
     fn holds_on(&self, entry: &Entry, places: &[(String, Vec<usize>)]) -> Option<String> {
         let (on, others): (Vec<Named<'_>>, Vec<Named<'_>>) = self
             .engines
@@ -160,10 +167,19 @@ impl Grouped {
         let elsewhere = places.iter().any(|(place, engines)| {
             *place == entry.place && others.iter().any(|(index, _)| engines.contains(index))
         });
+        let applied = others.iter().all(|(index, _)| {
+            entry
+                .chains
+                .iter()
+                .all(|chain| self.clean.contains(&(*index, chain.clone())))
+        });
         let on = list(&on);
         Some(match (self.failing, elsewhere) {
             (_, true) => format!("on {on}"),
-            (true, false) => format!("fails on {on}; applies on {}", versions(&others)),
+            (true, false) if applied => {
+                format!("fails on {on}; applies on {}", versions(&others))
+            }
+            (true, false) => format!("fails on {on}; not on {}", versions(&others)),
             (false, false) => format!("on {on}; not on {}", versions(&others)),
         })
     }

@@ -28,7 +28,13 @@ pub fn failures(
     files: StampFiles<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut grouped = Grouped::new(dialect, chains, engines).failing();
+    let clean = chains
+        .iter()
+        .zip(outcomes)
+        .filter(|(c, o)| c.dialect == dialect && o.failures.is_empty())
+        .map(|(c, _)| (c.engine, c.name.clone()))
+        .collect();
+    let mut grouped = Grouped::new(dialect, chains, engines).failing(clean);
     for (chain, outcome) in chains
         .iter()
         .zip(outcomes)
