@@ -148,6 +148,40 @@ fn a_shallow_checkout_fails_with_the_fix_and_a_full_one_passes() {
     assert!(!stdout.contains("::error"), "{stdout}");
 }
 
+/// A major the runner's apt sources lack is not asked of apt (which would fail the job) but left
+/// to the tool's download, with a notice; `sudo` is a stand-in that only says what it was asked.
+#[test]
+fn a_major_apt_lacks_is_left_to_the_download() {
+    let stub = tempfile::tempdir().expect("temporary folder");
+    let sudo = stub.path().join("sudo");
+    std::fs::write(&sudo, "#!/bin/sh\necho \"sudo $*\"\n").expect("write the stand-in");
+    std::fs::set_permissions(&sudo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the stand-in executable");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![stub.path().to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(dirs).expect("a PATH");
+    let output = script(
+        "install-postgres.sh",
+        stub.path(),
+        &[
+            ("PATH", Path::new(&path)),
+            ("POSTGRES_VERSIONS", Path::new("99")),
+        ],
+    );
+    let stdout = support::expect(&output, 0);
+    assert!(
+        stdout.contains("::notice title=validate-migrations::postgresql-99 is not in"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("apt-get install"), "{stdout}");
+    let run = read(&action_dir().join("run.sh"));
+    assert!(
+        run.contains("--download-postgres"),
+        "run.sh allows the download"
+    );
+}
+
 #[test]
 fn the_run_step_writes_annotations_sarif_and_the_summary() {
     let tree = support::Tree::new("minimal");

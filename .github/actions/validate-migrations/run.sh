@@ -6,6 +6,9 @@ args=(validate-migrations)
 if [ -n "${ROOT:-}" ]; then args+=(--root "$ROOT"); fi
 if [ -n "${CONFIG:-}" ]; then args+=(--config "$CONFIG"); fi
 for major in ${POSTGRES_VERSIONS:-}; do args+=(--postgres-version "$major"); done
+# A major that apt could not install is downloaded from the npm registry; one that is installed
+# is taken as it is.
+if [ -n "${POSTGRES_VERSIONS:-}" ]; then args+=(--download-postgres); fi
 for format in ${FORMAT:-}; do args+=(--format "$format"); done
 if [ -n "${SARIF:-}" ]; then args+=(--format "sarif=$SARIF"); fi
 if [ -n "${SHARD:-}" ]; then args+=(--shard "$SHARD"); fi
