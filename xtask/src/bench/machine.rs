@@ -65,25 +65,55 @@ impl fmt::Display for Machine {
     }
 }
 
-/// The first lines of every report: how it ran, on what, at which load.
-pub(super) fn header(
-    f: &mut fmt::Formatter<'_>,
-    build: &str,
-    (runs, jobs): (usize, usize),
-    machine: &Machine,
-    load: &[String; 2],
-) -> fmt::Result {
-    writeln!(
-        f,
-        "cargo xtask bench: {build} profile, {runs} timed runs after a warm-up, {jobs} chains at \
-         once"
-    )?;
-    writeln!(f, "machine: {machine}")?;
-    writeln!(
-        f,
-        "load average: {} at the start, {} at the end",
-        load[0], load[1]
-    )
+/// How a benchmark ran, on what, at which load: the first lines of every report.
+pub struct Header {
+    pub machine: Machine,
+    /// The load averages (1, 5, 15 minutes) when the benchmark started and when it ended.
+    pub load: [String; 2],
+    /// The build profile of this binary: `dev` (what `cargo xtask` builds) or `release`.
+    pub build: &'static str,
+    pub runs: usize,
+    pub jobs: usize,
+}
+
+impl Header {
+    /// The header of a benchmark that started at the load `load_before` and ends now.
+    pub(super) fn ended(load_before: String, runs: usize, jobs: usize) -> Header {
+        Header {
+            machine: Machine::read(),
+            load: [load_before, load_average()],
+            build: if cfg!(debug_assertions) {
+                "dev"
+            } else {
+                "release"
+            },
+            runs,
+            jobs,
+        }
+    }
+}
+
+impl fmt::Display for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Header {
+            machine,
+            load,
+            build,
+            runs,
+            jobs,
+        } = self;
+        writeln!(
+            f,
+            "cargo xtask bench: {build} profile, {runs} timed runs after a warm-up, {jobs} chains \
+             at once"
+        )?;
+        writeln!(f, "machine: {machine}")?;
+        writeln!(
+            f,
+            "load average: {} at the start, {} at the end",
+            load[0], load[1]
+        )
+    }
 }
 
 #[cfg(test)]

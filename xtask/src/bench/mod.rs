@@ -96,15 +96,6 @@ fn default_replay(options: &Options) -> replay::Options {
     }
 }
 
-/// The build profile of this binary: `dev` (what `cargo xtask` builds) or `release`.
-fn build() -> &'static str {
-    if cfg!(debug_assertions) {
-        "dev"
-    } else {
-        "release"
-    }
-}
-
 /// Only the populated upgrade chains against `--no-data` (`--populated-only`).
 pub fn run_populated(options: &Options) -> anyhow::Result<populated::Report> {
     if options.runs == 0 {
@@ -115,11 +106,7 @@ pub fn run_populated(options: &Options) -> anyhow::Result<populated::Report> {
     let populated = populated::measure(options, &replay)
         .context("timing populated upgrade chains against --no-data")?;
     Ok(populated::Report {
-        machine: machine::Machine::read(),
-        load: [load_before, machine::load_average()],
-        build: build(),
-        runs: options.runs,
-        jobs: replay.jobs,
+        header: machine::Header::ended(load_before, options.runs, replay.jobs),
         populated,
     })
 }
@@ -176,11 +163,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     stopped?;
 
     Ok(Report {
-        machine: machine::Machine::read(),
-        load: [load_before, machine::load_average()],
-        build: build(),
-        runs: options.runs,
-        jobs: replay.jobs,
+        header: machine::Header::ended(load_before, options.runs, replay.jobs),
         engines: measured.engines,
         store,
         store_process,

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 
-use super::machine::Machine;
+use super::machine::Header;
 use super::{Options, Stats};
 use crate::replay;
 use crate::replay::chain::data::{Settings, DEFAULT_ROWS};
@@ -29,25 +29,13 @@ const RATIO_TARGET: f64 = 1.5;
 
 /// `--populated-only`: the populated runs alone, with how they ran.
 pub struct Report {
-    pub machine: Machine,
-    /// The load averages when the benchmark started and when it ended.
-    pub load: [String; 2],
-    pub build: &'static str,
-    pub runs: usize,
-    pub jobs: usize,
+    pub header: Header,
     pub populated: Populated,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        super::machine::header(
-            f,
-            self.build,
-            (self.runs, self.jobs),
-            &self.machine,
-            &self.load,
-        )?;
-        writeln!(f)?;
+        writeln!(f, "{}", self.header)?;
         write!(f, "{}", self.populated)
     }
 }

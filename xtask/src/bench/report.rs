@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::generate::Generated;
-use super::machine::{header, Machine};
+use super::machine::Header;
 use super::memory::megabytes;
 use super::populated::Populated;
 use super::profile::Profile;
@@ -16,13 +16,7 @@ const STORE_TARGET: Duration = Duration::from_millis(1500);
 const RATIO_TARGET: f64 = 1.5;
 
 pub struct Report {
-    pub machine: Machine,
-    /// The load averages (1, 5, 15 minutes) when the benchmark started and when it ended.
-    pub load: [String; 2],
-    /// The build profile of this binary: `dev` (what `cargo xtask` builds) or `release`.
-    pub build: &'static str,
-    pub runs: usize,
-    pub jobs: usize,
+    pub header: Header,
     pub engines: Engines,
     /// `store/`, the whole validation, warm, in process.
     pub store: Stats,
@@ -118,13 +112,7 @@ fn met(yes: bool) -> &'static str {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = &self.generated;
-        header(
-            f,
-            self.build,
-            (self.runs, self.jobs),
-            &self.machine,
-            &self.load,
-        )?;
+        write!(f, "{}", self.header)?;
         writeln!(
             f,
             "engines: PostgreSQL {} (client: {}); SQLite {} bundled in the tool, sqlite3 {} for the floor",
